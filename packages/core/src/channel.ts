@@ -1,0 +1,53 @@
+import type { Emitter } from './emitter.js';
+import type { FosspushError } from './errors.js';
+import type { PushMessage } from './message.js';
+import type { Runtime } from './runtime.js';
+
+export type ChannelState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface SubscribeRequest {
+  /** Re-subscribes an existing registration (after a restart) instead of creating one. */
+  registrationId?: string;
+  /** RFC 8292: restrict the subscription to pushes signed with this VAPID public key. */
+  vapidPublicKey?: string;
+}
+
+/** What the channel needs the token to carry so a sender can reach this registration. */
+export interface ChannelSubscription {
+  registrationId: string;
+  /** The push resource or mailto: endpoint for the token. */
+  endpoint: string;
+  /** Channel-specific token fields. */
+  extras: Record<string, string>;
+}
+
+export interface ChannelMessageEvent {
+  registrationId: string;
+  message: PushMessage;
+}
+
+export interface ChannelEvents extends Record<string, unknown> {
+  message: ChannelMessageEvent;
+  state: ChannelState;
+  /** Non-fatal trouble (a rejected forged message, a dropped connection being retried). */
+  error: FosspushError;
+}
+
+/**
+ * A device-side connection to one push account (a push server, a mailbox...), shared by every
+ * registration on it. Messages are delivered at least once until acked.
+ */
+export interface Channel extends Emitter<ChannelEvents> {
+  readonly kind: string;
+  readonly state: ChannelState;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  subscribe(request: SubscribeRequest): Promise<ChannelSubscription>;
+  unsubscribe(registrationId: string): Promise<void>;
+  /** Tells the far side the message is safely stored and need not be sent again. */
+  ack(registrationId: string, messageId: string): Promise<void>;
+}
+
+export interface ChannelOptions {
+  runtime?: Partial<Runtime>;
+}

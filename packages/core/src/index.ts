@@ -1,0 +1,20 @@
+/**
+ * @module @fosspush/core
+ *
+ * The platform-independent heart of fosspush: the push message and token model, the
+ * interfaces every channel, store and broker implements, and the crypto that keeps payloads
+ * end-to-end encrypted. No I/O and no `node:*` imports: it runs in Node, browsers and React
+ * Native alike.
+ */
+export * from './errors.js';
+export * from './runtime.js';
+export * from './emitter.js';
+export * from './encoding/base64url.js';
+export * from './encoding/bytes.js';
+export * from './message.js';
+export * from './token.js';
+export * from './store.js';
+export * from './broker.js';
+export * from './channel.js';
+export { createMemoryStore } from './memory/memory-store.js';
+export { createMemoryBroker } from './memory/memory-broker.js';

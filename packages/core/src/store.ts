@@ -1,0 +1,84 @@
+import type { PushMessage } from './message.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * A registration: one app instance's subscription on one channel. `owner` groups
+ * registrations: on the push server it is the device stream (the RFC 8030 subscription set),
+ * in the daemon it is the app, so "everything this device/app may see" is one query.
+ */
+export interface Registration {
+  readonly id: string;
+  readonly owner: string;
+  readonly createdAt: number;
+  /** After this instant (ms) the registration is gone; absent means it never expires. */
+  readonly expiresAt?: number;
+  /** Driver-opaque attributes the layer above needs (VAPID key, channel, token...). */
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** A message as a store holds it: the message plus where it goes and its queue position. */
+export interface StoredMessage extends PushMessage {
+  /** Position in the store's single, strictly increasing sequence: the resume cursor. */
+  readonly seq: number;
+  readonly registrationId: string;
+  readonly owner: string;
+  readonly expiresAt: number;
+}
+
+export interface MessageQuery {
+  owner?: string;
+  registrationId?: string;
+  /** Only messages with a greater `seq`: the cursor a stream resumes from. */
+  afterSeq?: number;
+  /** @default 1000 */
+  limit?: number;
+}
+
+export interface EnqueueResult {
+  message: StoredMessage;
+  /** The id of the queued message this one replaced through its topic, if any. */
+  replacedId?: string;
+  /** False when a message with this id was already queued: the call changed nothing. */
+  created: boolean;
+}
+
+/**
+ * Where registrations and undelivered messages live. Every write is durable when its promise
+ * resolves (for drivers that persist at all); one conformance suite checks every driver.
+ */
+export interface Store {
+  putRegistration(registration: Registration): Promise<void>;
+  getRegistration(id: string): Promise<Registration | undefined>;
+  listRegistrations(owner: string): Promise<Registration[]>;
+  /** Removes the registration and every message queued for it. */
+  deleteRegistration(id: string): Promise<boolean>;
+
+  /**
+   * Queues a message for a registration. A message with the same topic still queued for the
+   * same registration is replaced (RFC 8030 section 5.4). Enqueueing an id that is already
+   * queued returns the queued message unchanged, so senders may retry safely.
+   * Rejects with NOT_FOUND when the registration does not exist.
+   */
+  enqueue(registrationId: string, message: PushMessage): Promise<EnqueueResult>;
+  /** Queued, unexpired messages in `seq` order. */
+  listMessages(query: MessageQuery): Promise<StoredMessage[]>;
+  getMessage(id: string): Promise<StoredMessage | undefined>;
+  /** Removes a delivered message. False when it was not queued (already acked or expired). */
+  ack(messageId: string): Promise<boolean>;
+
+  /**
+   * Records an id as seen until `expiresAt`. True the first time, false for a replay: this is
+   * how receivers de-duplicate at-least-once delivery.
+   */
+  markSeen(key: string, expiresAt: number): Promise<boolean>;
+
+  /** Drops expired messages, registrations and seen ids; returns how many messages expired. */
+  purgeExpired(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  runtime?: Partial<Runtime>;
+}
+
+export type StoreFactory<Options extends StoreOptions = StoreOptions> = (options?: Options) => Store | Promise<Store>;

@@ -1,0 +1,221 @@
+import {
+  expiresAt,
+  FosspushError,
+  type EnqueueResult,
+  type MessageQuery,
+  type PushMessage,
+  type Registration,
+  resolveRuntime,
+  type Store,
+  type StoredMessage,
+  type StoreOptions,
+  type Urgency,
+} from '@fosspush/core';
+import Database from 'better-sqlite3';
+import { migrate } from './schema.js';
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /**
+   * Database file, created if missing. `:memory:` keeps everything in memory (tests).
+   * @default ':memory:'
+   */
+  path?: string;
+  /**
+   * `normal` survives a crash of the process (every resolved write is in the WAL); `full`
+   * also survives power loss, at the cost of an fsync per write.
+   * @default 'normal'
+   */
+  synchronous?: 'normal' | 'full';
+  /** @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+export const SQLITE_STORE_DEFAULTS = {
+  path: ':memory:',
+  synchronous: 'normal',
+  busyTimeoutMs: 5000,
+} as const satisfies Required<Omit<SqliteStoreOptions, 'runtime'>>;
+
+interface MessageRow {
+  seq: number;
+  id: string;
+  registration_id: string;
+  owner: string;
+  payload: Buffer;
+  ttl_seconds: number;
+  urgency: string;
+  topic: string | null;
+  sent_at: number;
+  expires_at: number;
+}
+
+interface RegistrationRow {
+  id: string;
+  owner: string;
+  created_at: number;
+  expires_at: number | null;
+  data: string;
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  const message: StoredMessage = {
+    seq: row.seq,
+    id: row.id,
+    registrationId: row.registration_id,
+    owner: row.owner,
+    payload: new Uint8Array(row.payload.buffer, row.payload.byteOffset, row.payload.byteLength),
+    ttlSeconds: row.ttl_seconds,
+    urgency: row.urgency as Urgency,
+    sentAt: row.sent_at,
+    expiresAt: row.expires_at,
+  };
+  return row.topic === null ? message : { ...message, topic: row.topic };
+}
+
+function toRegistration(row: RegistrationRow): Registration {
+  const registration = { id: row.id, owner: row.owner, createdAt: row.created_at, data: JSON.parse(row.data) };
+  return row.expires_at === null ? registration : { ...registration, expiresAt: row.expires_at };
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode. Calls are synchronous underneath
+ * (better-sqlite3); each write is one transaction, committed before its promise resolves.
+ *
+ * @example
+ * const store = createSqliteStore({ path: '/var/lib/fosspush/server.db' });
+ */
+export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
+  const settings = { ...SQLITE_STORE_DEFAULTS, ...options };
+  const { clock } = resolveRuntime(options.runtime);
+  const db = new Database(settings.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${settings.synchronous}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${settings.busyTimeoutMs}`);
+  migrate(db);
+
+  const sql = {
+    putRegistration: db.prepare(
+      `INSERT INTO registrations (id, owner, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_at = excluded.created_at,
+         expires_at = excluded.expires_at, data = excluded.data`,
+    ),
+    getRegistration: db.prepare<[string, number], RegistrationRow>(
+      'SELECT * FROM registrations WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    listRegistrations: db.prepare<[string, number], RegistrationRow>(
+      'SELECT * FROM registrations WHERE owner = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id',
+    ),
+    deleteRegistration: db.prepare<[string]>('DELETE FROM registrations WHERE id = ?'),
+    messageById: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
+    liveMessageById: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE id = ? AND expires_at > ?'),
+    sameTopic: db.prepare<[string, string], { id: string }>('SELECT id FROM messages WHERE registration_id = ? AND topic = ?'),
+    deleteMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (id, registration_id, owner, payload, ttl_seconds, urgency, topic, sent_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    listMessages: db.prepare<[{ owner: string | null; registration: string | null; after: number; now: number; limit: number }], MessageRow>(
+      `SELECT * FROM messages
+       WHERE (@owner IS NULL OR owner = @owner) AND (@registration IS NULL OR registration_id = @registration)
+         AND seq > @after AND expires_at > @now
+       ORDER BY seq LIMIT @limit`,
+    ),
+    seenExpiry: db.prepare<[string], { expires_at: number }>('SELECT expires_at FROM seen WHERE key = ?'),
+    putSeen: db.prepare('INSERT INTO seen (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at'),
+    purgeMessages: db.prepare<[number]>('DELETE FROM messages WHERE expires_at <= ?'),
+    purgeRegistrations: db.prepare<[number]>('DELETE FROM registrations WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    purgeSeen: db.prepare<[number]>('DELETE FROM seen WHERE expires_at <= ?'),
+  };
+
+  const enqueue = db.transaction((registrationId: string, message: PushMessage): EnqueueResult => {
+    const registration = sql.getRegistration.get(registrationId, clock.now());
+    if (!registration) throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
+    const existing = sql.messageById.get(message.id);
+    if (existing) return { message: toMessage(existing), created: false };
+    let replacedId: string | undefined;
+    if (message.topic !== undefined) {
+      for (const { id } of sql.sameTopic.all(registrationId, message.topic)) {
+        sql.deleteMessage.run(id);
+        replacedId = id;
+      }
+    }
+    const expiry = expiresAt(message);
+    const { lastInsertRowid } = sql.insertMessage.run(
+      message.id,
+      registrationId,
+      registration.owner,
+      message.payload,
+      message.ttlSeconds,
+      message.urgency,
+      message.topic ?? null,
+      message.sentAt,
+      expiry,
+    );
+    const stored: StoredMessage = { ...message, seq: Number(lastInsertRowid), registrationId, owner: registration.owner, expiresAt: expiry };
+    return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
+  });
+
+  const markSeen = db.transaction((key: string, expiry: number): boolean => {
+    const known = sql.seenExpiry.get(key);
+    if (known && known.expires_at > clock.now()) return false;
+    sql.putSeen.run(key, expiry);
+    return true;
+  });
+
+  const purge = db.transaction((now: number): number => {
+    const { changes } = sql.purgeMessages.run(now);
+    sql.purgeRegistrations.run(now);
+    sql.purgeSeen.run(now);
+    return changes;
+  });
+
+  let closed = false;
+  // Every call runs synchronously inside the promise, so a closed database or a constraint
+  // failure rejects instead of throwing through the caller's stack.
+  const guarded = <T>(work: () => T): Promise<T> =>
+    new Promise((resolve) => {
+      if (closed) throw new FosspushError('CLOSED', 'the store is closed');
+      resolve(work());
+    });
+
+  return {
+    putRegistration: (r) =>
+      guarded(() => {
+        sql.putRegistration.run(r.id, r.owner, r.createdAt, r.expiresAt ?? null, JSON.stringify(r.data));
+      }),
+    getRegistration: (id) =>
+      guarded(() => {
+        const row = sql.getRegistration.get(id, clock.now());
+        return row && toRegistration(row);
+      }),
+    listRegistrations: (owner) => guarded(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
+    deleteRegistration: (id) => guarded(() => sql.deleteRegistration.run(id).changes > 0),
+    enqueue: (registrationId, message) => guarded(() => enqueue(registrationId, message)),
+    listMessages: (query: MessageQuery) =>
+      guarded(() =>
+        sql.listMessages
+          .all({
+            owner: query.owner ?? null,
+            registration: query.registrationId ?? null,
+            after: query.afterSeq ?? 0,
+            now: clock.now(),
+            limit: query.limit ?? 1000,
+          })
+          .map(toMessage),
+      ),
+    getMessage: (id) =>
+      guarded(() => {
+        const row = sql.liveMessageById.get(id, clock.now());
+        return row && toMessage(row);
+      }),
+    ack: (messageId) => guarded(() => sql.deleteMessage.run(messageId).changes > 0),
+    markSeen: (key, expiry) => guarded(() => markSeen(key, expiry)),
+    purgeExpired: () => guarded(() => purge(clock.now())),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/**
+ * @module @fosspush/testing
+ *
+ * Shared test support: one conformance suite per plug-in interface, run against every driver.
+ */
+export { describeStoreConformance, type StoreHarness } from './store-conformance.js';
+export { describeBrokerConformance } from './broker-conformance.js';
+export { repoRoot, spawnSource } from './process.js';
+export { type BenchCase, type BenchResult, benchTable, opsPerSecond, percentile, reportBench } from './bench.js';

@@ -1,0 +1,184 @@
+import { createPushMessage, isFosspushError, manualClock, type Registration, type Store } from '@fosspush/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+export interface StoreHarness {
+  /** A fresh, empty store driven by the given clock. */
+  create(clock: { now(): number }): Promise<Store> | Store;
+}
+
+const T0 = 1_700_000_000_000;
+
+/**
+ * The behaviour every Store driver must have. Drivers call this from their own test file:
+ * `describeStoreConformance('sqlite', { create: (clock) => createSqliteStore({ runtime: { clock } }) })`.
+ */
+export function describeStoreConformance(driver: string, harness: StoreHarness): void {
+  describe(`Store conformance: ${driver}`, () => {
+    let clock: ReturnType<typeof manualClock>;
+    let store: Store;
+
+    const registration = (id: string, owner = 'device-1', extra: Partial<Registration> = {}): Registration => ({
+      id,
+      owner,
+      createdAt: clock.now(),
+      data: { vapid: 'key-' + id },
+      ...extra,
+    });
+    const message = (input: { id?: string; ttlSeconds?: number; topic?: string; payload?: number[] } = {}) =>
+      createPushMessage(
+        {
+          payload: new Uint8Array(input.payload ?? [1, 2, 3]),
+          ttlSeconds: input.ttlSeconds ?? 60,
+          ...(input.id === undefined ? {} : { id: input.id }),
+          ...(input.topic === undefined ? {} : { topic: input.topic }),
+        },
+        { clock },
+      );
+
+    beforeEach(async () => {
+      clock = manualClock(T0);
+      store = await harness.create(clock);
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('registrations', () => {
+      it('stores, lists by owner, and deletes', async () => {
+        await store.putRegistration(registration('a'));
+        await store.putRegistration(registration('b'));
+        await store.putRegistration(registration('c', 'device-2'));
+        expect(await store.getRegistration('a')).toEqual(registration('a'));
+        expect((await store.listRegistrations('device-1')).map((r) => r.id).sort()).toEqual(['a', 'b']);
+        expect(await store.deleteRegistration('a')).toBe(true);
+        expect(await store.deleteRegistration('a')).toBe(false);
+        expect(await store.getRegistration('a')).toBeUndefined();
+      });
+
+      it('updates a registration in place', async () => {
+        await store.putRegistration(registration('a'));
+        await store.putRegistration(registration('a', 'device-1', { data: { vapid: 'rotated' } }));
+        expect((await store.getRegistration('a'))?.data).toEqual({ vapid: 'rotated' });
+      });
+
+      it('hides and purges expired registrations', async () => {
+        await store.putRegistration(registration('a', 'device-1', { expiresAt: T0 + 1000 }));
+        expect(await store.getRegistration('a')).toBeDefined();
+        clock.advance(1000);
+        expect(await store.getRegistration('a')).toBeUndefined();
+        expect(await store.listRegistrations('device-1')).toEqual([]);
+        await store.purgeExpired();
+        await expect(store.enqueue('a', message())).rejects.toSatisfy((e) => isFosspushError(e, 'NOT_FOUND'));
+      });
+
+      it('deleting a registration drops its queued messages', async () => {
+        await store.putRegistration(registration('a'));
+        const { message: queued } = await store.enqueue('a', message());
+        await store.deleteRegistration('a');
+        expect(await store.getMessage(queued.id)).toBeUndefined();
+        expect(await store.listMessages({ owner: 'device-1' })).toEqual([]);
+      });
+    });
+
+    describe('messages', () => {
+      beforeEach(async () => {
+        await store.putRegistration(registration('a'));
+        await store.putRegistration(registration('b'));
+        await store.putRegistration(registration('other', 'device-2'));
+      });
+
+      it('round-trips every field and assigns increasing seqs', async () => {
+        const first = await store.enqueue('a', message({ payload: [0, 255, 7], topic: 'inbox' }));
+        const second = await store.enqueue('b', message());
+        expect(first.created).toBe(true);
+        expect(second.message.seq).toBeGreaterThan(first.message.seq);
+        const [stored] = await store.listMessages({ registrationId: 'a' });
+        expect(stored).toEqual(first.message);
+        expect(stored?.payload).toEqual(new Uint8Array([0, 255, 7]));
+        expect(stored?.expiresAt).toBe(T0 + 60_000);
+        expect(stored?.owner).toBe('device-1');
+      });
+
+      it('rejects messages for unknown registrations with NOT_FOUND', async () => {
+        await expect(store.enqueue('missing', message())).rejects.toSatisfy((e) => isFosspushError(e, 'NOT_FOUND'));
+      });
+
+      it('is idempotent on message id', async () => {
+        const first = await store.enqueue('a', message({ id: 'same' }));
+        const again = await store.enqueue('a', message({ id: 'same', payload: [9] }));
+        expect(again.created).toBe(false);
+        expect(again.message).toEqual(first.message);
+        expect(await store.listMessages({ owner: 'device-1' })).toHaveLength(1);
+      });
+
+      it('lists by owner or registration, after a cursor, in seq order, with a limit', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await store.enqueue(i % 2 ? 'a' : 'b', message())).message.id);
+        await store.enqueue('other', message());
+        const all = await store.listMessages({ owner: 'device-1' });
+        expect(all.map((m) => m.id)).toEqual(ids);
+        const cursor = all[1]?.seq;
+        expect((await store.listMessages({ owner: 'device-1', afterSeq: cursor })).map((m) => m.id)).toEqual(ids.slice(2));
+        expect((await store.listMessages({ owner: 'device-1', limit: 2 })).map((m) => m.id)).toEqual(ids.slice(0, 2));
+        expect((await store.listMessages({ registrationId: 'a' })).map((m) => m.id)).toEqual([ids[1], ids[3]]);
+        expect(await store.listMessages({ owner: 'device-2' })).toHaveLength(1);
+      });
+
+      it('acks exactly once', async () => {
+        const { message: queued } = await store.enqueue('a', message());
+        expect(await store.getMessage(queued.id)).toEqual(queued);
+        expect(await store.ack(queued.id)).toBe(true);
+        expect(await store.ack(queued.id)).toBe(false);
+        expect(await store.getMessage(queued.id)).toBeUndefined();
+      });
+
+      it('never reuses a seq, even after the newest message is acked', async () => {
+        const first = await store.enqueue('a', message());
+        await store.ack(first.message.id);
+        const second = await store.enqueue('a', message());
+        expect(second.message.seq).toBeGreaterThan(first.message.seq);
+      });
+
+      it('replaces a queued message with the same topic on the same registration only', async () => {
+        const first = await store.enqueue('a', message({ topic: 'news' }));
+        const onB = await store.enqueue('b', message({ topic: 'news' }));
+        const second = await store.enqueue('a', message({ topic: 'news', payload: [42] }));
+        expect(second.replacedId).toBe(first.message.id);
+        expect(await store.getMessage(first.message.id)).toBeUndefined();
+        expect(await store.getMessage(onB.message.id)).toBeDefined();
+        const forA = await store.listMessages({ registrationId: 'a' });
+        expect(forA.map((m) => m.payload)).toEqual([new Uint8Array([42])]);
+      });
+
+      it('expires messages by TTL and purges them', async () => {
+        await store.enqueue('a', message({ ttlSeconds: 10 }));
+        const lasting = await store.enqueue('a', message({ ttlSeconds: 100 }));
+        clock.advance(10_000);
+        expect((await store.listMessages({ owner: 'device-1' })).map((m) => m.id)).toEqual([lasting.message.id]);
+        expect(await store.purgeExpired()).toBe(1);
+        expect(await store.purgeExpired()).toBe(0);
+      });
+
+      it('treats a TTL of 0 as already expired', async () => {
+        const { message: queued } = await store.enqueue('a', message({ ttlSeconds: 0 }));
+        expect(await store.getMessage(queued.id)).toBeUndefined();
+      });
+    });
+
+    describe('seen ids', () => {
+      it('reports the first sighting, then replays until the entry expires', async () => {
+        expect(await store.markSeen('app:m1', T0 + 5000)).toBe(true);
+        expect(await store.markSeen('app:m1', T0 + 5000)).toBe(false);
+        expect(await store.markSeen('app:m2', T0 + 5000)).toBe(true);
+        clock.advance(5000);
+        expect(await store.markSeen('app:m1', T0 + 10_000)).toBe(true);
+        await store.purgeExpired();
+      });
+    });
+
+    it('rejects calls after close with CLOSED', async () => {
+      await store.close();
+      await expect(store.getRegistration('a')).rejects.toSatisfy((e) => isFosspushError(e, 'CLOSED'));
+    });
+  });
+}
