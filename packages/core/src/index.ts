@@ -18,3 +18,7 @@ export * from './broker.js';
 export * from './channel.js';
 export { createMemoryStore } from './memory/memory-store.js';
 export { createMemoryBroker } from './memory/memory-broker.js';
+export * from './device-stream.js';
+export * from './webpush-crypto/index.js';
+export * from './autocrypt/index.js';
+export * from './email-notify/index.js';

@@ -1,0 +1,6 @@
+/**
+ * @module fosspush
+ *
+ * The fosspush command line: demo, send, token inspection.
+ */
+export {};

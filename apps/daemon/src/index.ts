@@ -1,0 +1,6 @@
+/**
+ * @module fosspushd
+ *
+ * The fosspush device daemon.
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * @module fosspush-server
+ *
+ * The fosspush push server CLI.
+ */
+export {};

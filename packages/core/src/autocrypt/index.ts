@@ -1,0 +1,2 @@
+/** Filled in by the autocrypt work (issue 3). */
+export {};

@@ -1,0 +1,2 @@
+/** Filled in by the email-notify work (issue 3). */
+export {};

@@ -1,0 +1,2 @@
+/** Filled in by the webpush-crypto work (issue 3). */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * @module @fosspush/sender
+ *
+ * The fosspush sender SDK for app servers, in node-gcm and firebase-admin shapes.
+ */
+export {};
