@@ -48,6 +48,35 @@ export interface Channel extends Emitter<ChannelEvents> {
   ack(registrationId: string, messageId: string): Promise<void>;
 }
 
+/**
+ * Durable key-value state the host (the daemon) gives a channel, so that what the channel
+ * negotiated (a subscription set URL, IMAP checkpoints, pinned sender keys, a resume cursor)
+ * survives restarts and tokens stay the same.
+ */
+export interface ChannelStateStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
 export interface ChannelOptions {
   runtime?: Partial<Runtime>;
+  /** @default an in-memory state store (nothing survives a restart) */
+  state?: ChannelStateStore;
+}
+
+/** A ChannelStateStore that lives in memory: for tests and short-lived channels. */
+export function createMemoryChannelState(): ChannelStateStore {
+  const values = new Map<string, string>();
+  return {
+    async get(key) {
+      return values.get(key);
+    },
+    async set(key, value) {
+      values.set(key, value);
+    },
+    async delete(key) {
+      values.delete(key);
+    },
+  };
 }

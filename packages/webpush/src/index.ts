@@ -1,6 +1,10 @@
 /**
  * @module @fosspush/webpush
  *
- * The RFC 8030 wire between app server and push service: request builder and service-side validation.
+ * RFC 8030 Web Push over HTTP: the push service's request validation (`service/`), the app
+ * server's request builder (`app-server/`), and the user agent's subscription client
+ * (`user-agent/`) that device channels use to subscribe, unsubscribe and acknowledge.
  */
-export {};
+export * from './service/index.js';
+export * from './app-server/index.js';
+export * from './user-agent/index.js';

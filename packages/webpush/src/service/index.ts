@@ -1,0 +1,2 @@
+/** Filled in by the push-server work (issue 4). */
+export {};
