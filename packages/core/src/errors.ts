@@ -26,6 +26,8 @@ export type FosspushErrorCode =
   | 'NOT_A_NOTIFICATION'
   // access and lookup
   | 'NOT_FOUND'
+  /** It existed and was deliberately removed (an unsubscribed push resource): HTTP 410. */
+  | 'GONE'
   | 'PERMISSION_DENIED'
   | 'RATE_LIMITED'
   // wire and runtime
@@ -101,6 +103,7 @@ const GCM_ERROR_NAMES: Partial<Record<FosspushErrorCode, GcmErrorName>> = {
   UNSUPPORTED_TOKEN_VERSION: 'InvalidRegistration',
   INVALID_KEY: 'InvalidRegistration',
   NOT_FOUND: 'NotRegistered',
+  GONE: 'NotRegistered',
   PAYLOAD_TOO_LARGE: 'MessageTooBig',
   INVALID_TTL: 'InvalidTtl',
   INVALID_MESSAGE: 'InvalidDataKey',
