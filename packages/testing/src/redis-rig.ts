@@ -42,15 +42,17 @@ function waitForReady(child: ChildProcess, timeoutMs: number): Promise<void> {
       reject(error);
     };
     child.once('error', (error) => fail(new Error(`cannot start redis-server (apt-get install redis-server): ${error.message}`)));
-    child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}:\n${output}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const onExit = (code: number | null) => fail(new Error(`redis-server exited with ${code}:\n${output}`));
+    const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolve();
-      }
-    });
+      if (!output.includes('Ready to accept connections')) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.stdout?.off('data', onData);
+      resolve();
+    };
+    child.once('exit', onExit);
+    child.stdout?.on('data', onData);
   });
 }
 

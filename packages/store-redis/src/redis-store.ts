@@ -1,0 +1,181 @@
+import {
+  type EnqueueResult,
+  expiresAt,
+  FosspushError,
+  type MessageQuery,
+  type PushMessage,
+  type Registration,
+  resolveRuntime,
+  type Store,
+  type StoredMessage,
+  type StoreOptions,
+  type Urgency,
+} from '@fosspush/core';
+import type { Redis } from 'ioredis';
+import { connectRedis, REDIS_CONNECTION_DEFAULTS, type RedisConnectionOptions, toStoreError } from './connection.js';
+import { MESSAGE_FIELDS, SCRIPTS, type ScriptName } from './scripts.js';
+
+export interface RedisStoreOptions extends StoreOptions, RedisConnectionOptions {
+  /** Use this client instead of connecting to `url`; the store then leaves it open on close. */
+  client?: Redis;
+  /**
+   * How many expired items of each kind one purge script removes before yielding to other
+   * clients.
+   * @default 1000
+   */
+  purgeBatchSize?: number;
+}
+
+export const REDIS_STORE_DEFAULTS = {
+  ...REDIS_CONNECTION_DEFAULTS,
+  purgeBatchSize: 1000,
+} as const;
+
+type Reply = Buffer | number | null | Reply[];
+
+const text = (value: Reply | undefined): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value ?? ''));
+
+function toMessage(fields: readonly Reply[]): StoredMessage {
+  const field = (name: (typeof MESSAGE_FIELDS)[number]) => fields[MESSAGE_FIELDS.indexOf(name)];
+  const payload = field('payload');
+  const message: StoredMessage = {
+    id: text(field('id')),
+    seq: Number(text(field('seq'))),
+    registrationId: text(field('rid')),
+    owner: text(field('owner')),
+    payload: Buffer.isBuffer(payload) ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) : new Uint8Array(0),
+    ttlSeconds: Number(text(field('ttl'))),
+    urgency: text(field('urg')) as Urgency,
+    sentAt: Number(text(field('sent'))),
+    expiresAt: Number(text(field('exp'))),
+  };
+  const topic = text(field('topic'));
+  return topic === '' ? message : { ...message, topic };
+}
+
+function toRegistration(id: string, hash: Record<string, string>): Registration | undefined {
+  if (hash['owner'] === undefined) return undefined;
+  const registration: Registration = {
+    id,
+    owner: hash['owner'],
+    createdAt: Number(hash['createdAt']),
+    data: JSON.parse(hash['data'] ?? '{}'),
+  };
+  return hash['expiresAt'] === undefined ? registration : { ...registration, expiresAt: Number(hash['expiresAt']) };
+}
+
+/**
+ * The store for push servers that run as several nodes: registrations and queued messages in
+ * one Redis. Every write is one Lua script, so topic replacement, idempotent enqueue and the
+ * seq counter stay atomic however many nodes write at once. Durability is Redis's: run it with
+ * `appendonly yes` so that a 201 survives a Redis restart.
+ *
+ * @example
+ * const store = createRedisStore({ url: 'redis://127.0.0.1:6379' });
+ */
+export function createRedisStore(options: RedisStoreOptions = {}): Store {
+  const settings = { ...REDIS_STORE_DEFAULTS, ...options };
+  const { clock } = resolveRuntime(options.runtime);
+  const prefix = settings.keyPrefix;
+  const client = options.client ?? connectRedis(settings);
+  for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(`fosspush_${name}`, { lua, numberOfKeys: 0 });
+  // defineCommand adds methods ioredis cannot type; the `Buffer` variant keeps payloads binary.
+  const run = (name: ScriptName, ...args: (string | number | Uint8Array)[]): Promise<Reply> =>
+    (client as unknown as Record<string, (...a: unknown[]) => Promise<Reply>>)[`fosspush_${name}Buffer`]?.(
+      prefix,
+      ...args.map((arg) => (arg instanceof Uint8Array ? Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength) : arg)),
+    ) as Promise<Reply>;
+
+  let closed = false;
+  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (closed) throw new FosspushError('CLOSED', 'the store is closed');
+    try {
+      return await work();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  };
+
+  const listMessages = async (query: MessageQuery): Promise<StoredMessage[]> => {
+    const limit = query.limit ?? 1000;
+    if (limit <= 0) return [];
+    const index =
+      query.registrationId !== undefined ? `qr:${query.registrationId}` : query.owner !== undefined ? `qo:${query.owner}` : 'qa';
+    const ownerFilter = query.registrationId !== undefined && query.owner !== undefined ? query.owner : '';
+    const flat = (await run('listMessages', index, query.afterSeq ?? 0, clock.now(), limit, ownerFilter)) as Reply[];
+    const messages: StoredMessage[] = [];
+    for (let i = 0; i < flat.length; i += MESSAGE_FIELDS.length) messages.push(toMessage(flat.slice(i, i + MESSAGE_FIELDS.length)));
+    return messages;
+  };
+
+  return {
+    putRegistration: (r) =>
+      guarded(async () => {
+        await run('putRegistration', r.id, r.owner, r.createdAt, r.expiresAt ?? '', JSON.stringify(r.data));
+      }),
+    getRegistration: (id) =>
+      guarded(async () => {
+        const registration = toRegistration(id, await client.hgetall(`${prefix}r:${id}`));
+        return registration && (registration.expiresAt === undefined || registration.expiresAt > clock.now()) ? registration : undefined;
+      }),
+    listRegistrations: (owner) =>
+      guarded(async () => {
+        const ids = (await client.smembers(`${prefix}o:${owner}`)).sort();
+        const pipeline = client.pipeline();
+        for (const id of ids) pipeline.hgetall(`${prefix}r:${id}`);
+        const hashes = (await pipeline.exec()) ?? [];
+        const now = clock.now();
+        return ids
+          .map((id, i) => toRegistration(id, (hashes[i]?.[1] ?? {}) as Record<string, string>))
+          .filter((r): r is Registration => r !== undefined && r.owner === owner && (r.expiresAt === undefined || r.expiresAt > now))
+          .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+      }),
+    deleteRegistration: (id) => guarded(async () => (await run('deleteRegistration', id)) === 1),
+
+    enqueue: (registrationId, message: PushMessage) =>
+      guarded(async (): Promise<EnqueueResult> => {
+        const reply = (await run(
+          'enqueue',
+          registrationId,
+          clock.now(),
+          message.id,
+          message.payload,
+          message.ttlSeconds,
+          message.urgency,
+          message.topic ?? '',
+          message.sentAt,
+          expiresAt(message),
+        )) as Reply[];
+        const status = text(reply[0]);
+        if (status === 'NOT_FOUND') throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
+        if (status === 'EXISTS') return { message: toMessage(reply.slice(1)), created: false };
+        const replacedId = text(reply[1]);
+        const stored = toMessage(reply.slice(2));
+        return replacedId === '' ? { message: stored, created: true } : { message: stored, created: true, replacedId };
+      }),
+    listMessages: (query) => guarded(() => listMessages(query)),
+    getMessage: (id) =>
+      guarded(async () => {
+        const fields = (await client.hmgetBuffer(`${prefix}m:${id}`, ...MESSAGE_FIELDS)) as Reply[];
+        if (fields[0] === null) return undefined;
+        const message = toMessage(fields);
+        return message.expiresAt > clock.now() ? message : undefined;
+      }),
+    ack: (messageId) => guarded(async () => (await run('ack', messageId)) === 1),
+    markSeen: (key, expiry) => guarded(async () => (await run('markSeen', key, expiry, clock.now())) === 1),
+    purgeExpired: () =>
+      guarded(async () => {
+        let expired = 0;
+        for (;;) {
+          const [count, more] = (await run('purgeExpired', clock.now(), settings.purgeBatchSize)) as number[];
+          expired += count ?? 0;
+          if (!more) return expired;
+        }
+      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (options.client === undefined) await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
