@@ -1,0 +1,131 @@
+import { FosspushError, resolveRuntime, type Runtime, toFosspushError } from '@fosspush/core';
+import { createSendEngine, type SendEngine, type SendOutcome } from '../engine.js';
+import type { RetryOptions } from '../options.js';
+import { createOutgoingMessage, type OutgoingMessage } from '../outgoing.js';
+import { mapBounded, mapBoundedInOrder } from '../pool.js';
+import type { Recipient } from '../recipient.js';
+import type { SenderOptions } from '../sender-options.js';
+import { createTransports } from '../transports.js';
+import type { Message } from './message.js';
+import { type GcmRecipient, recipientList } from './recipients.js';
+import { type GcmResponse, type GcmResult, toGcmResponse, toGcmResult } from './response.js';
+
+/** node-gcm's per-call options: `backoff` is the first backoff ceiling in milliseconds. */
+export interface SendOptions {
+  retries?: number;
+  backoff?: number;
+}
+
+export type SendCallback = (error: FosspushError | null, response?: GcmResponse) => void;
+
+/** One streamed result: `index` is the token's position in the source. */
+export interface GcmStreamResult {
+  index: number;
+  token: Recipient;
+  result: GcmResult;
+}
+
+function retryOptions(options: SendOptions | number | undefined): RetryOptions {
+  if (typeof options === 'number') return { retries: options };
+  return { retries: options?.retries, backoffMs: options?.backoff } as RetryOptions;
+}
+
+/**
+ * A sender in node-gcm's shape, for every fosspush token and every Web Push endpoint.
+ *
+ * @example
+ * const sender = new Sender({ vapid: { keys, subject: 'mailto:ops@example.org' } });
+ * const response = await sender.send(new Message({ data: { hello: 'world' } }), { registrationTokens: tokens });
+ * response.results.forEach((result, i) => { if ('error' in result && result.error === 'NotRegistered') forget(tokens[i]); });
+ */
+export class Sender {
+  readonly #engine: SendEngine;
+  readonly #runtime: Runtime;
+
+  constructor(options: SenderOptions = {}) {
+    this.#engine = createSendEngine({ ...options, transports: createTransports(options) });
+    this.#runtime = resolveRuntime(options.runtime);
+  }
+
+  /**
+   * Sends to every token with retries, `concurrency` at a time, and resolves with GCM's
+   * response, results in token order. With a callback (node-gcm style) it returns nothing and
+   * calls back with `(error, response)`. It rejects only for a call it cannot read (a bad
+   * recipient shape); a message or token problem is a per-token `error` instead.
+   */
+  send(message: Message, recipient: GcmRecipient, options?: SendOptions | number): Promise<GcmResponse>;
+  send(message: Message, recipient: GcmRecipient, callback: SendCallback): void;
+  send(message: Message, recipient: GcmRecipient, options: SendOptions | number | undefined, callback: SendCallback): void;
+  send(
+    message: Message,
+    recipient: GcmRecipient,
+    optionsOrCallback?: SendOptions | number | SendCallback,
+    callback?: SendCallback,
+  ): Promise<GcmResponse> | undefined {
+    const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
+    const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
+    const response = this.#sendAll(message, recipient, retryOptions(options));
+    if (!done) return response;
+    response.then(
+      (value) => done(null, value),
+      (error: unknown) => done(toFosspushError(error)),
+    );
+    return undefined;
+  }
+
+  /** `send` with no retries, as in node-gcm. */
+  sendNoRetry(message: Message, recipient: GcmRecipient): Promise<GcmResponse>;
+  sendNoRetry(message: Message, recipient: GcmRecipient, callback: SendCallback): void;
+  sendNoRetry(message: Message, recipient: GcmRecipient, callback?: SendCallback): Promise<GcmResponse> | undefined {
+    if (!callback) return this.send(message, recipient, { retries: 0 });
+    this.send(message, recipient, { retries: 0 }, callback);
+    return undefined;
+  }
+
+  /**
+   * Sends to a stream of tokens (an array, a generator, a database cursor) and yields each
+   * result as it finishes, not in token order. At most `concurrency` tokens are taken from the
+   * source and not yet yielded, so 100,000 tokens use no more memory than 50.
+   *
+   * @example
+   * for await (const { token, result } of sender.sendStream(message, tokensFromDatabase())) {
+   *   if ('error' in result && result.error === 'NotRegistered') await forget(token);
+   * }
+   */
+  async *sendStream(
+    message: Message,
+    tokens: Iterable<Recipient> | AsyncIterable<Recipient>,
+    options?: SendOptions,
+  ): AsyncGenerator<GcmStreamResult, void, undefined> {
+    const deliver = this.#deliverer(message, retryOptions(options));
+    for await (const settled of mapBounded(tokens, this.#engine.concurrency, deliver)) {
+      yield { index: settled.index, token: settled.item, result: toGcmResult(settled.value) };
+    }
+  }
+
+  /** Closes pooled HTTP and SMTP connections. */
+  close(): Promise<void> {
+    return this.#engine.close();
+  }
+
+  async #sendAll(message: Message, recipient: GcmRecipient, retry: RetryOptions): Promise<GcmResponse> {
+    const tokens = recipientList(recipient);
+    const outcomes = await mapBoundedInOrder(tokens, this.#engine.concurrency, this.#deliverer(message, retry));
+    return toGcmResponse(outcomes, this.#runtime.random);
+  }
+
+  /** Reads the message once; a message that cannot be sent fails every token without a send. */
+  #deliverer(message: Message, retry: RetryOptions): (token: Recipient) => Promise<SendOutcome> {
+    if (typeof message?.toFields !== 'function') {
+      throw new FosspushError('INVALID_MESSAGE', 'message must be a Message (new Message({ data }))', { details: { field: 'message' } });
+    }
+    let outgoing: OutgoingMessage | undefined;
+    let refusal: SendOutcome | undefined;
+    try {
+      outgoing = createOutgoingMessage(message.toFields());
+    } catch (error) {
+      refusal = { ok: false, error: toFosspushError(error) };
+    }
+    return async (token) => (outgoing ? this.#engine.deliver(outgoing, token, retry) : (refusal as SendOutcome));
+  }
+}

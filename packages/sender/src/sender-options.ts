@@ -1,0 +1,13 @@
+import type { EngineOptions } from './options.js';
+import type { EmailRouteOptions } from './transport/email.js';
+import type { WebPushRouteOptions } from './transport/webpush.js';
+
+/**
+ * Everything a sender needs, for both API shapes. Only what a channel needs is required by
+ * it: `vapid` for Web Push endpoints that check VAPID (ours and most public services),
+ * `email` for email tokens.
+ */
+export interface SenderOptions extends EngineOptions, WebPushRouteOptions {
+  /** The email route; without it, email tokens fail with InternalServerError (not set up). */
+  email?: EmailRouteOptions;
+}

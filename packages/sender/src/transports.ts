@@ -1,0 +1,14 @@
+import type { TokenChannel } from '@fosspush/core';
+import type { SenderOptions } from './sender-options.js';
+import { createEmailTransport } from './transport/email.js';
+import type { Transport } from './transport/transport.js';
+import { createWebPushTransport } from './transport/webpush.js';
+
+/** The built-in transport per channel, with any the caller passed in taking their place. */
+export function createTransports(options: SenderOptions): Partial<Record<TokenChannel, Transport>> {
+  return {
+    webpush: options.transports?.webpush ?? createWebPushTransport(options),
+    ...(options.email ? { email: createEmailTransport(options.email, options) } : {}),
+    ...options.transports,
+  };
+}
