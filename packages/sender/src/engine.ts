@@ -1,5 +1,5 @@
 import { FosspushError, isTransient, type PushToken, resolveRuntime, type Runtime, type TokenChannel, toFosspushError } from '@fosspush/core';
-import { backoffDelayMs } from './backoff.js';
+import { fullJitterDelayMs, randomFraction } from '@fosspush/webpush';
 import { ENGINE_DEFAULTS, type EngineOptions, type RetryOptions } from './options.js';
 import type { OutgoingMessage } from './outgoing.js';
 import { type Recipient, resolveRecipient } from './recipient.js';
@@ -44,7 +44,8 @@ export function createSendEngine(options: EngineOptions & { transports: Partial<
         const retryAfterMs = error.details['retryAfterMs'];
         const asked = typeof retryAfterMs === 'number' ? retryAfterMs : 0;
         if (asked > retry.maxRetryAfterMs) return { ok: false, error };
-        await sleep(Math.max(asked, backoffDelayMs(retryCount, retry, runtime.random)));
+        const backoffMs = fullJitterDelayMs(retryCount, { initialDelayMs: retry.backoffMs, maxDelayMs: retry.maxBackoffMs }, randomFraction(runtime.random));
+        await sleep(Math.max(asked, backoffMs));
       }
     }
   }

@@ -2,7 +2,8 @@ import { type FosspushError, isFosspushError } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
 import { fakeToken, fakeTransport, recordingSleep } from '../../test/fake-transport.js';
 import { Message } from './message.js';
-import { type GcmResponse, Sender } from './sender.js';
+import type { GcmResponse } from './response.js';
+import { Sender } from './sender.js';
 
 function setup(answer?: Parameters<typeof fakeTransport>[0], concurrency = 50) {
   const transport = fakeTransport(answer);

@@ -58,8 +58,8 @@ export function createWebPushTransport(options: WebPushRouteOptions & { concurre
       if (response.status >= 200 && response.status < 300) {
         return { messageId: messageIdFromLocation(response.headers.location) ?? newMessageId(runtime) };
       }
-      const retryAfter = response.headers['retry-after'];
-      throw errorFromStatus(response.status, `push to ${new URL(request.url).origin}`, parseRetryAfterMs(retryAfter, runtime.clock.now()));
+      const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], runtime.clock.now());
+      throw errorFromStatus(response.status, `push to ${new URL(request.url).origin}`, retryAfterMs === undefined ? {} : { retryAfterMs });
     },
     close: () => client.close(),
   };
