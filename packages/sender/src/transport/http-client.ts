@@ -22,8 +22,8 @@ export interface HttpClientOptions {
    */
   maxSocketsPerOrigin?: number;
   /**
-   * A request (connect to last response byte) that takes longer fails with TIMEOUT, which is
-   * retried like any transient failure.
+   * A request whose connection stays silent this long fails with TIMEOUT, which is retried
+   * like any transient failure.
    * @default 30000
    */
   timeoutMs?: number;
