@@ -1,2 +1,2 @@
-/** Filled in by the push-server work (issue 4). */
-export {};
+/** The application server's half of the RFC 8030 wire: build the request that delivers a push. */
+export * from './build-push-request.js';

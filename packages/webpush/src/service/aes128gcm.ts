@@ -1,0 +1,28 @@
+import { FosspushError } from '@fosspush/core';
+
+/**
+ * The fixed part of an RFC 8291 body's RFC 8188 header: salt (16), record size (4), key id
+ * length (1), and the key id itself, which Web Push fixes to the sender's 65-byte P-256 key.
+ */
+export const AES128GCM_HEADER_BYTES = 16 + 4 + 1 + 65;
+/** Smallest record: the one-byte padding delimiter plus the 16-byte GCM tag. */
+const MIN_RECORD_BYTES = 17;
+const MIN_RECORD_SIZE = 18;
+
+/**
+ * Checks that a body has the shape of an RFC 8291 aes128gcm message. The service cannot
+ * decrypt it (only the device can); this only turns away bodies that no device could decrypt,
+ * with a 400 that tells the sender why, instead of a silent failure on the device.
+ */
+export function checkAes128gcmBody(body: Uint8Array): void {
+  const fail = (why: string) =>
+    new FosspushError('INVALID_REQUEST', `the body is not an RFC 8291 aes128gcm message: ${why}`, {
+      details: { field: 'body' },
+    });
+  if (body.length < AES128GCM_HEADER_BYTES + MIN_RECORD_BYTES) {
+    throw fail(`${body.length} bytes is shorter than the smallest possible message`);
+  }
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  if (view.getUint32(16) < MIN_RECORD_SIZE) throw fail('the record size is below 18');
+  if (body[20] !== 65 || body[21] !== 0x04) throw fail('the key id is not an uncompressed P-256 public key');
+}
