@@ -1,0 +1,22 @@
+import type { IncomingMessage } from 'node:http';
+import type { Broker, Runtime, Store } from '@fosspush/core';
+import type { PushDeviceHub } from './hub/device-hub.js';
+import type { Logger } from './logger.js';
+import type { PushMetrics } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Subscriptions } from './subscriptions.js';
+
+/** Everything a request handler needs, built once per server. */
+export interface ServerContext {
+  store: Store;
+  broker: Broker;
+  subscriptions: Subscriptions;
+  hub: PushDeviceHub;
+  metrics: PushMetrics;
+  logger: Logger;
+  runtime: Runtime;
+  perSubscription: RateLimiter | undefined;
+  limits: { maxPayloadBytes: number; maxTtlSeconds: number; bodyTimeoutMs: number };
+  /** The base URL of this server as the client sees it (see `publicBase`). */
+  baseOf(req: IncomingMessage): string;
+}

@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { DeviceHub, Runtime } from '@fosspush/core';
+import { createSseDeviceHandler } from '@fosspush/sse';
+import { createWebSocketDeviceServer } from '@fosspush/websocket';
+
+/** Which stream a device asked for: its set, and where to resume. */
+export interface DeviceStreamTarget {
+  setSecret: string;
+  afterSeq?: number;
+}
+
+/** The device-wire handlers the server mounts at `/set/<id>/ws` and `/set/<id>/events`. */
+export interface DeviceTransports {
+  websocket: {
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, stream: DeviceStreamTarget): void;
+    readonly connectionCount: number;
+    close(): Promise<void>;
+  };
+  sse: {
+    handle(req: IncomingMessage, res: ServerResponse, stream: DeviceStreamTarget): void;
+    readonly connectionCount: number;
+    close(): Promise<void>;
+  };
+}
+
+export type DeviceTransportsFactory = (hub: DeviceHub, options: { heartbeatIntervalMs: number; runtime: Runtime }) => DeviceTransports;
+
+/** WebSocket (@fosspush/websocket) and Server-Sent Events (@fosspush/sse). */
+export const defaultDeviceTransports: DeviceTransportsFactory = (hub, options) => ({
+  websocket: createWebSocketDeviceServer({
+    hub,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    runtime: options.runtime,
+  }),
+  sse: createSseDeviceHandler({ hub, heartbeatIntervalMs: options.heartbeatIntervalMs, runtime: options.runtime }),
+});

@@ -1,0 +1,33 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createPushMessage } from '@fosspush/core';
+import { authorizePush, parsePushRequest } from '@fosspush/webpush';
+import type { ServerContext } from '../context.js';
+import { readBody } from '../http/body.js';
+
+/**
+ * `POST /p/<pushId>` (RFC 8030 section 5): validate, store, then announce. The 201 is sent
+ * only once the store has the message, so an accepted message survives a crash; the broker
+ * announcement is best effort because a device that misses it replays from the store.
+ */
+export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, pushId: string): Promise<void> {
+  ctx.perSubscription?.take(pushId);
+  const body = await readBody(req, { maxBytes: ctx.limits.maxPayloadBytes, timeoutMs: ctx.limits.bodyTimeoutMs });
+  const registration = await ctx.subscriptions.pushTarget(pushId);
+  const vapidPublicKey = registration.data['vapid'];
+  if (vapidPublicKey !== undefined) {
+    await authorizePush(req.headers, { vapidPublicKey, audience: new URL(ctx.baseOf(req)).origin });
+  }
+  const push = parsePushRequest({ headers: req.headers, body }, ctx.limits);
+  const message = createPushMessage(
+    { payload: push.payload, ttlSeconds: push.ttlSeconds, urgency: push.urgency, ...(push.topic === undefined ? {} : { topic: push.topic }) },
+    ctx.runtime,
+  );
+  const { message: stored } = await ctx.store.enqueue(registration.id, message);
+  ctx.metrics.accepted.inc();
+  res.writeHead(201, { location: `${ctx.baseOf(req)}/m/${stored.id}`, ttl: String(stored.ttlSeconds) }).end();
+  try {
+    await ctx.broker.publish(stored.owner, { type: 'message', message: stored });
+  } catch (error) {
+    ctx.logger.warn('announce_failed', { error, messageId: stored.id });
+  }
+}

@@ -1,0 +1,95 @@
+import type { Broker, Runtime, Store } from '@fosspush/core';
+import type { Logger } from './logger.js';
+import type { RateLimit } from './rate-limit.js';
+import type { DeviceTransportsFactory } from './device-transports.js';
+
+/** Where registrations and queued messages live, and how messages reach other nodes. */
+export type StorageOptions =
+  /** One SQLite file (WAL): the single-node default. */
+  | { kind: 'sqlite'; path: string; synchronous?: 'normal' | 'full' }
+  /** Nothing survives a restart: tests and throwaway servers. */
+  | { kind: 'memory' }
+  /** Several nodes share one Redis: the store and the broker both live there. */
+  | { kind: 'redis'; url: string; keyPrefix?: string }
+  /** Bring your own; the server leaves them open when it closes. */
+  | { kind: 'custom'; store: Store; broker: Broker };
+
+export interface PushServerOptions {
+  /** @default { kind: 'sqlite', path: 'fosspush-server.db' } */
+  storage?: StorageOptions;
+  /**
+   * The URL clients reach this server at, e.g. `https://push.example.org` behind a TLS reverse
+   * proxy. It prefixes the Location and Link targets and is the VAPID audience. Without it both
+   * come from each request's Host header.
+   * @default derived from the request
+   */
+  publicUrl?: string;
+  /**
+   * Believe X-Forwarded-For / X-Forwarded-Proto: only behind a reverse proxy that sets them.
+   * @default false
+   */
+  trustProxy?: boolean;
+  /** Encrypted push bodies above this get 413 (RFC 8030 section 7.2: at least 4096). @default 4096 */
+  maxPayloadBytes?: number;
+  /** Longer requested TTLs are capped to this. @default 2419200 (28 days) */
+  maxTtlSeconds?: number;
+  /** Request headers above this get 431 (node:http `maxHeaderSize`). @default 8192 */
+  maxHeaderBytes?: number;
+  /** A request body must arrive within this; slower ones get 408. @default 10000 */
+  bodyTimeoutMs?: number;
+  /** Request headers must arrive within this (slowloris). @default 10000 */
+  headersTimeoutMs?: number;
+  /** Idle keep-alive connections close after this. @default 5000 */
+  keepAliveTimeoutMs?: number;
+  /** Open TCP connections at most, device streams included; more are refused. @default 10000 */
+  maxConnections?: number;
+  /** @default 1000 */
+  maxSubscriptionsPerSet?: number;
+  /** Messages written to a device but not yet acked, at most; more wait in the store. @default 1000 */
+  maxUnackedPerDevice?: number;
+  /** Token buckets; `false` turns one off. */
+  rateLimits?: {
+    /** Every request from one client address. @default { ratePerSecond: 200, burst: 1000 } */
+    perIp?: RateLimit | false;
+    /** Pushes to one push resource. @default { ratePerSecond: 10, burst: 100 } */
+    perSubscription?: RateLimit | false;
+  };
+  /** Device stream heartbeats, passed to the WebSocket and SSE handlers. @default 25000 */
+  heartbeatIntervalMs?: number;
+  /** How often expired messages are purged from the store. @default 60000 */
+  purgeIntervalMs?: number;
+  /** How long an unsubscribed push resource answers 410 before it is forgotten (404). @default 30 days */
+  unsubscribedRetentionMs?: number;
+  /** How long `close()` waits for requests in flight before cutting them off. @default 10000 */
+  drainTimeoutMs?: number;
+  /** @default JSON lines on stderr at level info */
+  logger?: Logger;
+  /** Expose Node process metrics (CPU, memory, event loop) on /metrics too. @default true */
+  processMetrics?: boolean;
+  /** Mounts the device wire; the default serves @fosspush/websocket and @fosspush/sse. */
+  deviceTransports?: DeviceTransportsFactory;
+  runtime?: Partial<Runtime>;
+}
+
+export const PUSH_SERVER_DEFAULTS = {
+  storage: { kind: 'sqlite', path: 'fosspush-server.db' },
+  trustProxy: false,
+  maxPayloadBytes: 4096,
+  maxTtlSeconds: 2_419_200,
+  maxHeaderBytes: 8192,
+  bodyTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5000,
+  maxConnections: 10_000,
+  maxSubscriptionsPerSet: 1000,
+  maxUnackedPerDevice: 1000,
+  rateLimits: {
+    perIp: { ratePerSecond: 200, burst: 1000 },
+    perSubscription: { ratePerSecond: 10, burst: 100 },
+  },
+  heartbeatIntervalMs: 25_000,
+  purgeIntervalMs: 60_000,
+  unsubscribedRetentionMs: 30 * 24 * 3600 * 1000,
+  drainTimeoutMs: 10_000,
+  processMetrics: true,
+} as const satisfies Omit<PushServerOptions, 'publicUrl' | 'logger' | 'deviceTransports' | 'runtime'>;

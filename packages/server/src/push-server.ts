@@ -1,0 +1,280 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
+import type { ServerContext } from './context.js';
+import { defaultDeviceTransports, type DeviceTransports } from './device-transports.js';
+import { handleMessage } from './handlers/message.js';
+import { handlePush } from './handlers/push.js';
+import { handleSubscribe } from './handlers/subscribe.js';
+import { handleDeleteSet, handleUnsubscribe } from './handlers/unsubscribe.js';
+import { clientIp, parseAfterSeq, publicBase } from './http/request-info.js';
+import { rejectUpgrade, sendError, sendJson } from './http/respond.js';
+import { matchRoute, type Route } from './http/routes.js';
+import { createDeviceHub, type PushDeviceHub } from './hub/device-hub.js';
+import { createJsonLogger } from './logger.js';
+import { createMetrics, type PushMetrics } from './metrics.js';
+import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
+import { createRateLimiter } from './rate-limit.js';
+import { openStorage } from './storage.js';
+import { createSubscriptions } from './subscriptions.js';
+
+export interface PushServer {
+  /** Starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1 */
+  listen(port?: number, host?: string): Promise<string>;
+  /**
+   * Drains and stops: no new connections, requests in flight finish (every 201 already sent
+   * is in the store), device streams close, then the store. Safe to call twice.
+   */
+  close(): Promise<void>;
+  /** The base URL once listening (`http://127.0.0.1:8080`). */
+  readonly url: string;
+  readonly hub: PushDeviceHub;
+  readonly metrics: PushMetrics;
+  /** The underlying node:http server, e.g. to attach it elsewhere. */
+  readonly httpServer: Server;
+}
+
+/**
+ * The fosspush push service: RFC 8030 HTTP API for app servers (RFC 8291 payloads, RFC 8292
+ * VAPID), one WebSocket or SSE stream per device, store-and-forward in SQLite, memory or Redis.
+ *
+ * @example
+ * const server = createPushServer({ storage: { kind: 'sqlite', path: '/var/lib/fosspush/server.db' } });
+ * const url = await server.listen(8080, '127.0.0.1');
+ * process.on('SIGTERM', () => server.close());
+ */
+export function createPushServer(options: PushServerOptions = {}): PushServer {
+  const settings = {
+    ...PUSH_SERVER_DEFAULTS,
+    ...options,
+    rateLimits: { ...PUSH_SERVER_DEFAULTS.rateLimits, ...options.rateLimits },
+  };
+  const runtime = resolveRuntime(options.runtime);
+  const logger = options.logger ?? createJsonLogger();
+  const publicUrl = settings.publicUrl === undefined ? undefined : settings.publicUrl.replace(/\/+$/, '');
+  const basePath = publicUrl === undefined ? '' : new URL(publicUrl).pathname.replace(/\/+$/, '');
+
+  const storage = openStorage(settings.storage, runtime, logger);
+  const { store, broker } = storage;
+  const subscriptions = createSubscriptions({
+    store,
+    runtime,
+    maxSubscriptionsPerSet: settings.maxSubscriptionsPerSet,
+    unsubscribedRetentionMs: settings.unsubscribedRetentionMs,
+  });
+
+  const httpServer = createServer({
+    maxHeaderSize: settings.maxHeaderBytes,
+    headersTimeout: settings.headersTimeoutMs,
+    // Device streams are long-lived requests: node's whole-request timeout must not cut them.
+    requestTimeout: 0,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+  });
+  httpServer.maxConnections = settings.maxConnections;
+
+  let transports: DeviceTransports | undefined;
+  const metrics = createMetrics(
+    {
+      deviceConnections: () => (transports ? transports.websocket.connectionCount + transports.sse.connectionCount : hub.sessionCount),
+      httpConnections: () => new Promise((resolve) => httpServer.getConnections((error, count) => resolve(error ? 0 : count))),
+    },
+    { processMetrics: settings.processMetrics },
+  );
+  const hub = createDeviceHub({
+    store,
+    broker,
+    subscriptions,
+    runtime,
+    maxUnackedPerDevice: settings.maxUnackedPerDevice,
+    onDelivered: (message) => {
+      metrics.delivered.inc();
+      metrics.deliveryLatency.observe(Math.max(0, runtime.clock.now() - message.sentAt) / 1000);
+    },
+    onError: (error, { setId }) => logger.error('device_stream_error', { error, set: setId.slice(0, 6) }),
+  });
+  transports = (options.deviceTransports ?? defaultDeviceTransports)(hub, { heartbeatIntervalMs: settings.heartbeatIntervalMs, runtime });
+
+  const perIp = settings.rateLimits.perIp ? createRateLimiter(settings.rateLimits.perIp, runtime.clock) : undefined;
+  const perSubscription = settings.rateLimits.perSubscription ? createRateLimiter(settings.rateLimits.perSubscription, runtime.clock) : undefined;
+  let fallbackHost = '127.0.0.1';
+  const ctx: ServerContext = {
+    store,
+    broker,
+    subscriptions,
+    hub,
+    metrics,
+    logger,
+    runtime,
+    perSubscription,
+    limits: { maxPayloadBytes: settings.maxPayloadBytes, maxTtlSeconds: settings.maxTtlSeconds, bodyTimeoutMs: settings.bodyTimeoutMs },
+    baseOf: (req) => publicBase(req, { publicUrl, trustProxy: settings.trustProxy, fallbackHost }),
+  };
+
+  let closing: Promise<void> | undefined;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const locate = (req: IncomingMessage): { route: Route; url: URL } => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const pathname = basePath !== '' && url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : url.pathname;
+    return { route: matchRoute(req.method ?? 'GET', pathname), url };
+  };
+
+  const limitClient = (req: IncomingMessage) => {
+    if (!perIp) return;
+    try {
+      perIp.take(clientIp(req, settings.trustProxy));
+    } catch (error) {
+      metrics.rateLimited.inc({ scope: 'ip' });
+      throw error;
+    }
+  };
+
+  const dispatch = async (req: IncomingMessage, res: ServerResponse, route: Route, url: URL): Promise<void> => {
+    switch (route.name) {
+      case 'healthz':
+        await store.getRegistration('healthz');
+        return sendJson(res, 200, { status: 'ok' });
+      case 'metrics':
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+        return;
+      case 'subscribe':
+        return handleSubscribe(ctx, req, res);
+      case 'push':
+        try {
+          return await handlePush(ctx, req, res, route.pushId);
+        } catch (error) {
+          if (toFosspushError(error).code === 'RATE_LIMITED') metrics.rateLimited.inc({ scope: 'subscription' });
+          throw error;
+        }
+      case 'message':
+        return handleMessage(ctx, req, res, route.messageId);
+      case 'subscription':
+        return handleUnsubscribe(ctx, req, res, route.setId, route.pushId);
+      case 'set':
+        return handleDeleteSet(ctx, req, res, route.setId);
+      case 'events': {
+        if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
+        const lastEventId = req.headers['last-event-id'];
+        const afterSeq = parseAfterSeq(url.searchParams.get('after') ?? (Array.isArray(lastEventId) ? lastEventId[0] : lastEventId));
+        transports?.sse.handle(req, res, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
+        return;
+      }
+      case 'websocket':
+        throw new FosspushError('INVALID_REQUEST', 'this is a WebSocket endpoint: send an Upgrade request');
+    }
+  };
+
+  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    let routeName = 'unknown';
+    res.once('close', () => {
+      metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
+      if (--inFlight === 0) idle?.();
+    });
+    if (closing) {
+      res.setHeader('connection', 'close');
+      sendError(req, res, new FosspushError('UNAVAILABLE', 'the server is shutting down'));
+      return;
+    }
+    (async () => {
+      limitClient(req);
+      const { route, url } = locate(req);
+      routeName = route.name;
+      await dispatch(req, res, route, url);
+    })().catch((error: unknown) => {
+      const status = sendError(req, res, error);
+      if (status >= 500 && status !== 503) logger.error('request_failed', { route: routeName, error });
+      else logger.debug('request_refused', { route: routeName, status, error });
+    });
+  });
+
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    (async () => {
+      if (closing) throw new FosspushError('UNAVAILABLE', 'the server is shutting down');
+      limitClient(req);
+      const { route, url } = locate(req);
+      if (route.name !== 'websocket') throw new FosspushError('NOT_FOUND', 'only /set/<id>/ws accepts a WebSocket');
+      if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
+      const afterSeq = parseAfterSeq(url.searchParams.get('after'));
+      transports?.websocket.handleUpgrade(req, socket, head, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
+    })().catch((error: unknown) => {
+      const status = rejectUpgrade(socket, error);
+      metrics.requests.inc({ route: 'websocket', status: String(status) });
+    });
+  });
+
+  httpServer.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    // Node's own parser refusals (oversized or malformed headers): answer instead of a reset.
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({ code: status === 408 ? 'TIMEOUT' : 'INVALID_REQUEST', message: error.message });
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+
+  const purgeTimer = setInterval(() => {
+    store
+      .purgeExpired()
+      .then((expired) => {
+        if (expired > 0) {
+          metrics.expired.inc(expired);
+          logger.debug('purged', { expired });
+        }
+      })
+      .catch((error) => logger.warn('purge_failed', { error }));
+  }, settings.purgeIntervalMs);
+  purgeTimer.unref();
+
+  let url: string | undefined;
+
+  const drain = async () => {
+    clearInterval(purgeTimer);
+    const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    httpServer.closeIdleConnections();
+    if (inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, settings.drainTimeoutMs);
+        idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    hub.closeAll('server shutting down');
+    await Promise.all([transports?.websocket.close(), transports?.sse.close()]);
+    httpServer.closeAllConnections();
+    await stopped;
+    await storage.close();
+    logger.info('stopped', {});
+  };
+
+  return {
+    listen(port = 8080, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          const address = httpServer.address() as AddressInfo;
+          const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          fallbackHost = `${hostPart}:${address.port}`;
+          url = `http://${fallbackHost}`;
+          logger.info('listening', { url, publicUrl, storage: settings.storage.kind });
+          resolve(url);
+        });
+      });
+    },
+    close() {
+      closing ??= drain();
+      return closing;
+    },
+    get url() {
+      if (url === undefined) throw new FosspushError('CLOSED', 'the server is not listening yet');
+      return url;
+    },
+    hub,
+    metrics,
+    httpServer,
+  };
+}
