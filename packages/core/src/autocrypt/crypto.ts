@@ -93,7 +93,13 @@ export async function decryptMessage(
   let data: Uint8Array;
   let signed: boolean;
   try {
-    const decryptedKeys = await openpgp.decryptSessionKeys({ message: await read(), decryptionKeys: privateKey, date: new Date(runtime.clock.now()), config });
+    const message = await read();
+    const ownKeyIds = privateKey.getKeyIDs();
+    const recipients = message.getEncryptionKeyIDs();
+    if (recipients.length > 0 && !recipients.some((id) => ownKeyIds.some((own) => own.equals(id, true)))) {
+      throw new FosspushError('DECRYPT_FAILED', 'the message is encrypted to other keys', { details: { reason: 'other-recipient' } });
+    }
+    const decryptedKeys = await openpgp.decryptSessionKeys({ message, decryptionKeys: privateKey, date: new Date(runtime.clock.now()), config });
     // v4 keys always name the cipher in the session key; a null algorithm would be a v6 PKESK.
     sessionKeys = decryptedKeys.flatMap(({ data, algorithm }) => (algorithm === null ? [] : [{ data, algorithm }]));
     const result = await openpgp.decrypt({ message: await read(), sessionKeys, format: 'binary', config });

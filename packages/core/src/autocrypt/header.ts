@@ -30,7 +30,9 @@ interface Attributes {
 }
 
 function readAttributes(name: string, value: string): Attributes {
-  if (name.length + 2 + value.length > AUTOCRYPT_HEADER_MAX_BYTES) {
+  // As written on the wire: "Name:", the value with its folding, and one space if it has none.
+  const fieldBytes = name.length + 1 + (/^[ \t]/.test(value) ? 0 : 1) + value.length;
+  if (fieldBytes > AUTOCRYPT_HEADER_MAX_BYTES) {
     throw invalid(`${name} header is larger than ${AUTOCRYPT_HEADER_MAX_BYTES} bytes`);
   }
   const attributes: Attributes = {};

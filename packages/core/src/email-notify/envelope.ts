@@ -59,6 +59,7 @@ export function readNotificationEnvelope(raw: string | Uint8Array): Notification
   if (Number(markerMatch[1]) !== EMAIL_NOTIFY_VERSION) {
     throw malformed(`Email-notify version ${markerMatch[1]} is not supported (this library reads ${EMAIL_NOTIFY_VERSION})`, {
       field: EMAIL_NOTIFY_MARKER_HEADER,
+      reason: 'unsupported-version',
     });
   }
   const routingHint = markerMatch[2];

@@ -39,7 +39,9 @@ export function notificationSeenKey(registrationId: string, messageId: string): 
  * PAYLOAD_TOO_LARGE (checked first, before any parsing), NOT_A_NOTIFICATION, MALFORMED_EMAIL,
  * DECRYPT_FAILED, UNSIGNED, UNKNOWN_SENDER (no pinned key and none in the mail),
  * BAD_SIGNATURE (not signed by the pinned key, or a different key offered), EXPIRED, REPLAYED.
- * Only an accepted mail pins a key or marks its id as seen.
+ * Only an accepted mail pins a key or marks its id as seen. A mail meant for another receiver
+ * sharing the mailbox (spec section 7.3), which the caller should leave alone, is rejected with
+ * `details.reason` `other-recipient` (DECRYPT_FAILED) or `unsupported-version` (MALFORMED_EMAIL).
  *
  * @example
  * const { registrationId, message } = await parseNotificationEmail(raw, context);
