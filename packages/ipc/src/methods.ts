@@ -78,9 +78,8 @@ export interface IpcMessage {
   registrationId: string;
   /** base64url of the encrypted Web Push body. */
   payload: string;
+  /** When the push service accepted the message, in milliseconds since the epoch. */
   sentAt: number;
-  /** When the daemon received the message, in milliseconds since the epoch. */
-  receivedAt: number;
   ttlSeconds: number;
   urgency: Urgency;
   topic?: string;
