@@ -1,2 +1,19 @@
 #!/usr/bin/env node
-export {};
+import { runCli } from './run.js';
+
+let stopping = false;
+const code = await runCli(
+  process.argv.slice(2),
+  { env: process.env, stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+  (drain) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      // A second signal means "now": skip the drain.
+      if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+      stopping = true;
+      drain();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  },
+);
+process.exit(code);

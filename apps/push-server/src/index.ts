@@ -1,6 +1,8 @@
 /**
  * @module fosspush-server
  *
- * The fosspush push server CLI.
+ * The fosspush push server CLI (`fosspush-server`): parses the command line, opens the store,
+ * serves until SIGTERM, drains. Exposed as functions so the CLI can be driven from code.
  */
-export {};
+export { type CliConfig, defaultDbPath, EXIT, parseCommandLine, parseListen, type ParsedCommand, USAGE, UsageError } from './args.js';
+export { type CliIo, runCli } from './run.js';

@@ -251,8 +251,10 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   };
 
   return {
-    listen(port = 8080, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
+    async listen(port = 8080, host = '127.0.0.1') {
+      // Fail here, not on the first request, when the store is unreachable (Redis down).
+      await store.getRegistration('healthz');
+      return new Promise<string>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {
           httpServer.off('error', reject);

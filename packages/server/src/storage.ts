@@ -30,11 +30,27 @@ export function openStorage(options: StorageOptions, runtime: Runtime, logger: L
       const connection = {
         url: options.url,
         ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
-        onError: (error: Error) => logger.warn('redis_error', { error }),
+        onError: throttled((error: Error, suppressed: number) => logger.warn('redis_error', { error, suppressed })),
       };
       return owned(createRedisStore({ ...connection, runtime }), createRedisBroker(connection));
     }
     case 'custom':
       return { store: options.store, broker: options.broker, close: async () => undefined };
   }
+}
+
+/** ioredis reports every reconnect attempt: one log line per 10 s is enough to see an outage. */
+function throttled(log: (error: Error, suppressed: number) => void, intervalMs = 10_000): (error: Error) => void {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - lastAt < intervalMs) {
+      suppressed++;
+      return;
+    }
+    log(error, suppressed);
+    lastAt = now;
+    suppressed = 0;
+  };
 }

@@ -7,4 +7,4 @@ export { describeStoreConformance, type StoreHarness } from './store-conformance
 export { describeBrokerConformance } from './broker-conformance.js';
 export { repoRoot, spawnSource } from './process.js';
 export { type BenchCase, type BenchResult, benchTable, opsPerSecond, percentile, reportBench } from './bench.js';
-export { type RedisRig, type StartRedisOptions, startRedis } from './redis-rig.js';
+export { freePort, type RedisRig, type StartRedisOptions, startRedis } from './redis-rig.js';

@@ -21,7 +21,8 @@ export interface StartRedisOptions {
   startTimeoutMs?: number;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago (another process may still take it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

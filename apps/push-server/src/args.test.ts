@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { defaultDbPath, parseCommandLine, parseListen, UsageError } from './args.js';
+
+const env = { HOME: '/home/ada' };
+
+describe('parseCommandLine', () => {
+  it('defaults to 127.0.0.1:8080 and a SQLite file under the XDG data folder', () => {
+    expect(parseCommandLine([], env)).toEqual({
+      kind: 'run',
+      config: { host: '127.0.0.1', port: 8080, storage: { kind: 'sqlite', path: '/home/ada/.local/share/fosspush/server.db' }, trustProxy: false, logLevel: 'info' },
+    });
+    expect(defaultDbPath({ XDG_DATA_HOME: '/data' })).toBe('/data/fosspush/server.db');
+  });
+
+  it('reads every option', () => {
+    const parsed = parseCommandLine(
+      ['--listen', '[::1]:9000', '--redis', 'redis://r:6379', '--redis-prefix', 'p:', '--public-url', 'https://push.example.org', '--trust-proxy', '--max-connections', '20000', '--body-timeout-ms', '500', '--log-level', 'debug'],
+      env,
+    );
+    expect(parsed).toEqual({
+      kind: 'run',
+      config: {
+        host: '::1',
+        port: 9000,
+        storage: { kind: 'redis', url: 'redis://r:6379', keyPrefix: 'p:' },
+        publicUrl: 'https://push.example.org',
+        trustProxy: true,
+        maxConnections: 20000,
+        bodyTimeoutMs: 500,
+        logLevel: 'debug',
+      },
+    });
+    expect(parseCommandLine(['--memory'], env)).toMatchObject({ config: { storage: { kind: 'memory' } } });
+    expect(parseCommandLine(['--db', 'x.db'], env)).toMatchObject({ config: { storage: { kind: 'sqlite', path: 'x.db' } } });
+    expect(parseCommandLine(['--help'], env)).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [['--bogus']],
+    [['--memory', '--db', 'x']],
+    [['--listen', '8080']],
+    [['--listen', 'host:99999']],
+    [['--redis', 'http://r']],
+    [['--public-url', 'push.example.org']],
+    [['--max-connections', '0']],
+    [['--body-timeout-ms', '1.5']],
+    [['--log-level', 'loud']],
+    [['positional']],
+  ])('refuses %j with a usage error', (argv) => {
+    expect(() => parseCommandLine(argv, env)).toThrow(UsageError);
+  });
+
+  it('parses IPv4, IPv6 and names in --listen', () => {
+    expect(parseListen('0.0.0.0:80')).toEqual({ host: '0.0.0.0', port: 80 });
+    expect(parseListen('[::]:0')).toEqual({ host: '::', port: 0 });
+    expect(parseListen('localhost:8080')).toEqual({ host: 'localhost', port: 8080 });
+  });
+});

@@ -1,0 +1,143 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { LogLevel, StorageOptions } from '@fosspush/server';
+
+/** sysexits(3) codes, so service managers and scripts can tell failures apart. */
+export const EXIT = {
+  ok: 0,
+  /** Bad command line. */
+  usage: 64,
+  /** The address is taken or Redis is unreachable: retrying later may work. */
+  unavailable: 69,
+  /** Anything unexpected. */
+  software: 70,
+  /** The SQLite file (or its folder) cannot be created or opened. */
+  cantCreate: 73,
+} as const;
+
+export const USAGE = `Usage: fosspush-server [options]
+
+The fosspush push server: RFC 8030 Web Push for app servers, one stream per device.
+
+Options:
+  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; [::1]:8080 for IPv6)
+  --db PATH            SQLite database file (default $XDG_DATA_HOME/fosspush/server.db,
+                       i.e. ~/.local/share/fosspush/server.db)
+  --memory             keep everything in memory: nothing survives a restart
+  --redis URL          share one Redis between several server nodes (redis://host:6379)
+  --redis-prefix P     key prefix in Redis (default fosspush:)
+  --public-url URL     the URL clients use, e.g. https://push.example.org behind a TLS proxy
+  --trust-proxy        believe X-Forwarded-For/-Proto (only behind your own reverse proxy)
+  --max-connections N  TCP connections at most, device streams included (default 10000)
+  --body-timeout-ms N  a request body must arrive within N ms, else 408 (default 10000)
+  --log-level LEVEL    debug, info, warn or error (default info)
+  --help               show this help
+  --version            print the version
+
+On start it prints "listening on <url>" on stdout; logs are JSON lines on stderr.
+SIGTERM or SIGINT drains: requests in flight finish, device streams close, then it exits 0.
+Exit codes: 0 ok, 64 bad usage, 69 address in use or Redis unreachable, 70 internal error,
+73 database file cannot be opened.`;
+
+export interface CliConfig {
+  host: string;
+  port: number;
+  storage: StorageOptions;
+  publicUrl?: string;
+  trustProxy: boolean;
+  maxConnections?: number;
+  bodyTimeoutMs?: number;
+  logLevel: LogLevel;
+}
+
+export type ParsedCommand = { kind: 'run'; config: CliConfig } | { kind: 'help' } | { kind: 'version' };
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** `$XDG_DATA_HOME/fosspush/server.db`, the XDG default being `~/.local/share`. */
+export function defaultDbPath(env: NodeJS.ProcessEnv): string {
+  const dataHome = env['XDG_DATA_HOME'] || join(env['HOME'] || homedir(), '.local', 'share');
+  return join(dataHome, 'fosspush', 'server.db');
+}
+
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new UsageError(`--listen wants HOST:PORT (or [IPv6]:PORT), got ${JSON.stringify(value)}`);
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+function parseUrl(value: string, flag: string, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (!protocols.includes(url.protocol)) throw new UsageError(`${flag} must be a ${protocols.join(' or ')} URL`);
+  return value;
+}
+
+function positiveInteger(value: string, flag: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) throw new UsageError(`${flag} must be a positive integer`);
+  return number;
+}
+
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        listen: { type: 'string' },
+        db: { type: 'string' },
+        memory: { type: 'boolean' },
+        redis: { type: 'string' },
+        'redis-prefix': { type: 'string' },
+        'public-url': { type: 'string' },
+        'trust-proxy': { type: 'boolean' },
+        'max-connections': { type: 'string' },
+        'body-timeout-ms': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values['help']) return { kind: 'help' };
+  if (values['version']) return { kind: 'version' };
+
+  const stores = ['db', 'memory', 'redis'].filter((flag) => values[flag] !== undefined);
+  if (stores.length > 1) throw new UsageError(`choose one of --db, --memory and --redis, not ${stores.map((f) => `--${f}`).join(' and ')}`);
+  let storage: StorageOptions;
+  if (values['memory']) storage = { kind: 'memory' };
+  else if (typeof values['redis'] === 'string') {
+    const url = parseUrl(values['redis'], '--redis', ['redis:', 'rediss:']);
+    const keyPrefix = values['redis-prefix'];
+    storage = { kind: 'redis', url, ...(typeof keyPrefix === 'string' ? { keyPrefix } : {}) };
+  } else storage = { kind: 'sqlite', path: typeof values['db'] === 'string' ? values['db'] : defaultDbPath(env) };
+
+  const logLevel = (values['log-level'] ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const config: CliConfig = {
+    ...parseListen(typeof values['listen'] === 'string' ? values['listen'] : '127.0.0.1:8080'),
+    storage,
+    trustProxy: values['trust-proxy'] === true,
+    logLevel,
+  };
+  if (typeof values['public-url'] === 'string') config.publicUrl = parseUrl(values['public-url'], '--public-url', ['https:', 'http:']);
+  if (typeof values['max-connections'] === 'string') config.maxConnections = positiveInteger(values['max-connections'], '--max-connections');
+  if (typeof values['body-timeout-ms'] === 'string') config.bodyTimeoutMs = positiveInteger(values['body-timeout-ms'], '--body-timeout-ms');
+  return { kind: 'run', config };
+}
