@@ -79,3 +79,9 @@ describe('send engine', () => {
     expect(() => createSendEngine({ transports: {}, concurrency: 0 })).toThrow(/concurrency/);
   });
 });
+
+describe('retry settings', () => {
+  it.each([{ retries: -1 }, { retries: Number.NaN }, { backoffMs: 1.5 }, { maxRetryAfterMs: -5 }])('refuses %o', (retry) => {
+    expect(() => createSendEngine({ transports: {}, ...retry })).toThrow(/non-negative integer/);
+  });
+});

@@ -1,6 +1,6 @@
 import { FosspushError, isTransient, type PushToken, resolveRuntime, type Runtime, type TokenChannel, toFosspushError } from '@fosspush/core';
 import { fullJitterDelayMs, randomFraction } from '@fosspush/webpush';
-import { ENGINE_DEFAULTS, type EngineOptions, type RetryOptions } from './options.js';
+import { checkRetryOptions, ENGINE_DEFAULTS, type EngineOptions, type RetryOptions } from './options.js';
 import type { OutgoingMessage } from './outgoing.js';
 import { type Recipient, resolveRecipient } from './recipient.js';
 import type { Transport } from './transport/transport.js';
@@ -25,6 +25,7 @@ export function failure(error: unknown): SendOutcome {
 }
 
 export function createSendEngine(options: EngineOptions & { transports: Partial<Record<TokenChannel, Transport>> }): SendEngine {
+  checkRetryOptions(options);
   const settings = { ...ENGINE_DEFAULTS, ...withoutUndefined(options) };
   if (!Number.isInteger(settings.concurrency) || settings.concurrency < 1) {
     throw new FosspushError('INVALID_REQUEST', 'concurrency must be a positive integer', { details: { field: 'concurrency' } });
@@ -41,7 +42,7 @@ export function createSendEngine(options: EngineOptions & { transports: Partial<
       } catch (thrown) {
         const error = toFosspushError(thrown);
         if (!isTransient(error.code) || retryCount >= retry.retries) return { ok: false, error };
-        const retryAfterMs = error.details['retryAfterMs'];
+        const { retryAfterMs } = error.details;
         const asked = typeof retryAfterMs === 'number' ? retryAfterMs : 0;
         if (asked > retry.maxRetryAfterMs) return { ok: false, error };
         const backoffMs = fullJitterDelayMs(retryCount, { initialDelayMs: retry.backoffMs, maxDelayMs: retry.maxBackoffMs }, randomFraction(runtime.random));

@@ -1,4 +1,4 @@
-import type { Runtime, TokenChannel } from '@fosspush/core';
+import { FosspushError, type Runtime, type TokenChannel } from '@fosspush/core';
 import type { Transport } from './transport/transport.js';
 
 /** How a sender retries a transient failure (5xx, network error, timeout, 429). */
@@ -55,3 +55,16 @@ export const ENGINE_DEFAULTS = {
   ...RETRY_DEFAULTS,
   concurrency: 50,
 } satisfies Required<Omit<EngineOptions, 'transports' | 'runtime' | 'sleep'>>;
+
+/**
+ * Refuses retry settings that would retry forever or never wait (NaN, negatives, fractions):
+ * a typo here must not turn one failing token into an endless loop.
+ */
+export function checkRetryOptions(options: RetryOptions): void {
+  for (const field of ['retries', 'backoffMs', 'maxBackoffMs', 'maxRetryAfterMs'] as const) {
+    const value = options[field];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new FosspushError('INVALID_REQUEST', `${field} must be a non-negative integer, got ${String(value)}`, { details: { field } });
+    }
+  }
+}

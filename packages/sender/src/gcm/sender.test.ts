@@ -44,6 +44,9 @@ describe('Sender (node-gcm shape)', () => {
       await expect(sender.send(new Message(), recipient as never)).rejects.toSatisfy((e) => isFosspushError(e, 'INVALID_REQUEST'));
     }
     await expect(sender.send({} as never, fakeToken(1))).rejects.toSatisfy((e) => isFosspushError(e, 'INVALID_MESSAGE'));
+    await expect(sender.send(new Message(), fakeToken(1), { retries: Number.POSITIVE_INFINITY })).rejects.toSatisfy((e) =>
+      isFosspushError(e, 'INVALID_REQUEST'),
+    );
   });
 
   it('fails every token with MessageTooBig, InvalidTtl or InvalidDataKey before any send', async () => {

@@ -1,6 +1,6 @@
 import { FosspushError, resolveRuntime, type Runtime, toFosspushError } from '@fosspush/core';
 import { createSendEngine, type SendEngine, type SendOutcome } from '../engine.js';
-import type { RetryOptions } from '../options.js';
+import { checkRetryOptions, type RetryOptions } from '../options.js';
 import { createOutgoingMessage, type OutgoingMessage } from '../outgoing.js';
 import { mapBounded, mapBoundedInOrder } from '../pool.js';
 import type { Recipient } from '../recipient.js';
@@ -26,8 +26,9 @@ export interface GcmStreamResult {
 }
 
 function retryOptions(options: SendOptions | number | undefined): RetryOptions {
-  if (typeof options === 'number') return { retries: options };
-  return { retries: options?.retries, backoffMs: options?.backoff } as RetryOptions;
+  const retry = (typeof options === 'number' ? { retries: options } : { retries: options?.retries, backoffMs: options?.backoff }) as RetryOptions;
+  checkRetryOptions(retry);
+  return retry;
 }
 
 /**
@@ -64,7 +65,7 @@ export class Sender {
   ): Promise<GcmResponse> | undefined {
     const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
     const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
-    const response = this.#sendAll(message, recipient, retryOptions(options));
+    const response = this.#sendAll(message, recipient, options);
     if (!done) return response;
     response.then(
       (value) => done(null, value),
@@ -108,9 +109,9 @@ export class Sender {
     return this.#engine.close();
   }
 
-  async #sendAll(message: Message, recipient: GcmRecipient, retry: RetryOptions): Promise<GcmResponse> {
+  async #sendAll(message: Message, recipient: GcmRecipient, options: SendOptions | number | undefined): Promise<GcmResponse> {
     const tokens = recipientList(recipient);
-    const outcomes = await mapBoundedInOrder(tokens, this.#engine.concurrency, this.#deliverer(message, retry));
+    const outcomes = await mapBoundedInOrder(tokens, this.#engine.concurrency, this.#deliverer(message, retryOptions(options)));
     return toGcmResponse(outcomes, this.#runtime.random);
   }
 
