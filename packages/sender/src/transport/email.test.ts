@@ -13,19 +13,25 @@ import { Message } from '../gcm/message.js';
 import { Sender } from '../gcm/sender.js';
 import type { MailSubmitter } from './email.js';
 
+/** A device's email registration: its identity, Web Push keys and token. */
+async function emailRegistration(address: string, registrationId: string) {
+  const device = await generateEmailIdentity(address);
+  const keys = await generateSubscriptionKeys();
+  const token = encodeToken({
+    channel: 'email',
+    endpoint: `mailto:${address}`,
+    p256dh: keys.p256dh,
+    auth: keys.auth,
+    extras: emailTokenExtras({ deviceKey: device.publicKey, registrationId }),
+  });
+  return { device, keys, token };
+}
+
 /** The email route up to SMTP: the mail it submits is opened with the receiver's half of core. */
 describe('email route', () => {
   it('sends signed, encrypted notifications with the handshake first, compact after', async () => {
-    const device = await generateEmailIdentity('alice@example.test');
+    const { device, keys, token } = await emailRegistration('alice@example.test', 'reg-1');
     const app = await generateEmailIdentity('push@app.example');
-    const keys = await generateSubscriptionKeys();
-    const token = encodeToken({
-      channel: 'email',
-      endpoint: 'mailto:alice@example.test',
-      p256dh: keys.p256dh,
-      auth: keys.auth,
-      extras: emailTokenExtras({ deviceKey: device.publicKey, registrationId: 'reg-1' }),
-    });
     const submitted: { raw: string; from: string; to: string }[] = [];
     const smtp: MailSubmitter = {
       async send(mail) {
@@ -65,15 +71,7 @@ describe('email route', () => {
   }, 30_000);
 
   it('fails an email token when no email route is set up, without touching other tokens', async () => {
-    const device = await generateEmailIdentity('bob@example.test');
-    const keys = await generateSubscriptionKeys();
-    const token = encodeToken({
-      channel: 'email',
-      endpoint: 'mailto:bob@example.test',
-      p256dh: keys.p256dh,
-      auth: keys.auth,
-      extras: emailTokenExtras({ deviceKey: device.publicKey, registrationId: 'reg-2' }),
-    });
+    const { token } = await emailRegistration('bob@example.test', 'reg-2');
     const response = await new Sender().send(new Message(), token);
     expect(response.results).toEqual([{ error: 'InternalServerError' }]);
   }, 30_000);
