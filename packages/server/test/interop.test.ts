@@ -18,7 +18,8 @@ async function send(requestDetails: ReturnType<typeof webpush.generateRequestDet
   const headers = Object.fromEntries(
     Object.entries(requestDetails.headers).filter(([name]) => name.toLowerCase() !== 'content-length').map(([name, value]) => [name, String(value)]),
   );
-  return fetch(requestDetails.endpoint, { method: requestDetails.method, headers, body: requestDetails.body as Buffer | null });
+  const body = requestDetails.body === null ? null : new Uint8Array(requestDetails.body);
+  return fetch(requestDetails.endpoint, { method: requestDetails.method, headers, body });
 }
 
 it('takes a message from the web-push library, streams it to the device, and http_ece decrypts it', async () => {
@@ -48,7 +49,7 @@ it('takes a message from the web-push library, streams it to the device, and htt
   expect(response.headers.get('ttl')).toBe('120');
 
   await vi.waitFor(() => expect(received).toHaveLength(1));
-  const [{ message }] = received as [{ message: PushMessage }];
+  const message = received[0]?.message as PushMessage;
   expect(message).toMatchObject({ ttlSeconds: 120, urgency: 'high', topic: 'greeting' });
 
   const receiver = createECDH('prime256v1');
