@@ -1,5 +1,7 @@
 import { encodeToken, fromPushSubscription, generateVapidKeys, type VapidKeys } from '@fosspush/core';
+import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toPushSubscription } from '../src/index.js';
 import { getMessaging } from '../src/fcm/messaging.js';
 import { Message } from '../src/gcm/message.js';
 import { Sender } from '../src/gcm/sender.js';
@@ -59,6 +61,19 @@ describe('against web-push-testing', () => {
     expect(await service.notifications(subscription.clientHash)).toEqual([]);
     await service.expire(subscription.clientHash);
     expect((await sender.send(new Message(), token, { retries: 3 })).results).toEqual([{ error: 'NotRegistered' }]);
+  });
+
+  it('toPushSubscription hands a fosspush token to the web-push library', async () => {
+    const subscription = await service.subscribe(keys.publicKey);
+    const token = encodeToken({ ...fromPushSubscription(subscription), extras: {} });
+    // sendNotification speaks https only; its request builder plus fetch reaches plain http.
+    const details = webpush.generateRequestDetails(toPushSubscription(token), 'from web-push', {
+      vapidDetails: { subject: 'mailto:ops@example.org', publicKey: keys.publicKey, privateKey: keys.privateKey },
+    });
+    const headers = Object.fromEntries(Object.entries(details.headers).map(([name, value]) => [name, String(value)]));
+    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as BodyInit });
+    expect(response.status).toBe(201);
+    expect(await service.notifications(subscription.clientHash)).toEqual(['from web-push']);
   });
 
   it('is refused when the VAPID key is not the one the subscription was made for', async () => {
