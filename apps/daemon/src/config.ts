@@ -1,0 +1,181 @@
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { FosspushError } from '@fosspush/core';
+import { defaultSocketPath } from '@fosspush/ipc';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+
+export type TransportPreference = 'auto' | 'websocket' | 'sse';
+
+/** A push server reached over the device wire: WebSocket, with SSE as the fallback. */
+export interface PushServerAccount {
+  id: string;
+  type: 'push-server';
+  /** The push server's base URL, e.g. `https://push.example.org`. */
+  url: string;
+  /** @default 'auto' (WebSocket first, SSE when WebSocket cannot connect) */
+  transport?: TransportPreference;
+}
+
+/** A mailbox watched with IMAP IDLE; `options` go to `createImapChannel` as they are. */
+export interface EmailAccount {
+  id: string;
+  type: 'email';
+  options: Readonly<Record<string, unknown>>;
+}
+
+export type AccountConfig = PushServerAccount | EmailAccount;
+
+/** What `fosspushd` runs with, after the config file, flags and defaults are merged. */
+export interface DaemonConfig {
+  dataDir: string;
+  socketPath: string;
+  accounts: AccountConfig[];
+  defaultAccount: string;
+  logLevel: LogLevel;
+  minRetentionSeconds?: number;
+  maxQueuedPerApp?: number;
+}
+
+/** The config file: every field optional, flags fill in or override. */
+export type DaemonConfigFile = Partial<DaemonConfig>;
+
+export interface ConfigFlags {
+  config?: string;
+  server?: string;
+  transport?: string;
+  data?: string;
+  socket?: string;
+  logLevel?: string;
+}
+
+const ACCOUNT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** The account the `--server` flag creates. */
+export const FLAG_ACCOUNT_ID = 'default';
+
+function bad(message: string, field: string): FosspushError {
+  return new FosspushError('INVALID_REQUEST', message, { details: { field } });
+}
+
+export function defaultDataDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'fosspush');
+}
+
+function expandPath(path: string, base: string): string {
+  const home = path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+  return isAbsolute(home) ? home : resolve(base, home);
+}
+
+function checkUrl(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw bad(`${field} must be a URL string`, field);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad(`${field} is not a URL: ${value}`, field);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`${field} must be an http: or https: URL`, field);
+  return value.replace(/\/+$/, '');
+}
+
+function checkTransport(value: unknown, field: string): TransportPreference {
+  if (value === undefined) return 'auto';
+  if (value !== 'auto' && value !== 'websocket' && value !== 'sse') throw bad(`${field} must be auto, websocket or sse`, field);
+  return value;
+}
+
+function checkAccount(value: unknown, index: number): AccountConfig {
+  const field = `accounts[${index}]`;
+  if (typeof value !== 'object' || value === null) throw bad(`${field} must be an object`, field);
+  const account = value as Record<string, unknown>;
+  const id = account['id'];
+  if (typeof id !== 'string' || !ACCOUNT_ID.test(id)) throw bad(`${field}.id must be 1 to 64 characters from A-Z a-z 0-9 . _ -`, `${field}.id`);
+  if (account['type'] === 'push-server') {
+    return { id, type: 'push-server', url: checkUrl(account['url'], `${field}.url`), transport: checkTransport(account['transport'], `${field}.transport`) };
+  }
+  if (account['type'] === 'email') {
+    const options = account['options'];
+    if (typeof options !== 'object' || options === null) throw bad(`${field}.options must be an object`, `${field}.options`);
+    return { id, type: 'email', options: options as Record<string, unknown> };
+  }
+  throw bad(`${field}.type must be "push-server" or "email"`, `${field}.type`);
+}
+
+function checkPositiveInteger(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw bad(`${field} must be a non-negative integer`, field);
+  return value;
+}
+
+/** Parses a config file's text; relative paths in it are relative to the file. */
+export function parseConfigFile(text: string, path: string): DaemonConfigFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new FosspushError('INVALID_REQUEST', `${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`${path} must hold a JSON object`, 'config');
+  const file = raw as Record<string, unknown>;
+  const base = dirname(path);
+  const config: DaemonConfigFile = {};
+  for (const key of Object.keys(file)) {
+    if (!['dataDir', 'socketPath', 'accounts', 'defaultAccount', 'logLevel', 'minRetentionSeconds', 'maxQueuedPerApp', '$schema'].includes(key)) {
+      throw bad(`${path}: unknown setting ${JSON.stringify(key)}`, key);
+    }
+  }
+  if (file['dataDir'] !== undefined) config.dataDir = expandPath(String(file['dataDir']), base);
+  if (file['socketPath'] !== undefined) config.socketPath = expandPath(String(file['socketPath']), base);
+  if (file['accounts'] !== undefined) {
+    if (!Array.isArray(file['accounts'])) throw bad('accounts must be an array', 'accounts');
+    config.accounts = file['accounts'].map(checkAccount);
+  }
+  if (file['defaultAccount'] !== undefined) config.defaultAccount = String(file['defaultAccount']);
+  if (file['logLevel'] !== undefined) config.logLevel = checkLogLevel(file['logLevel']);
+  const retention = checkPositiveInteger(file['minRetentionSeconds'], 'minRetentionSeconds');
+  if (retention !== undefined) config.minRetentionSeconds = retention;
+  const maxQueued = checkPositiveInteger(file['maxQueuedPerApp'], 'maxQueuedPerApp');
+  if (maxQueued !== undefined) config.maxQueuedPerApp = maxQueued;
+  return config;
+}
+
+function checkLogLevel(value: unknown): LogLevel {
+  if (!LOG_LEVELS.includes(value as LogLevel)) throw bad(`logLevel must be one of ${LOG_LEVELS.join(', ')}`, 'logLevel');
+  return value as LogLevel;
+}
+
+/** Flags win over the file, the file over defaults. At least one account must result. */
+export function resolveConfig(file: DaemonConfigFile, flags: ConfigFlags, env: Readonly<Record<string, string | undefined>> = process.env): DaemonConfig {
+  const accounts = [...(file.accounts ?? [])];
+  if (flags.server !== undefined) {
+    const account: PushServerAccount = {
+      id: FLAG_ACCOUNT_ID,
+      type: 'push-server',
+      url: checkUrl(flags.server, 'server'),
+      transport: checkTransport(flags.transport, 'transport'),
+    };
+    const existing = accounts.findIndex((a) => a.id === FLAG_ACCOUNT_ID);
+    if (existing >= 0) accounts[existing] = account;
+    else accounts.unshift(account);
+  }
+  if (accounts.length === 0) {
+    throw bad('no account configured: pass --server URL, or --config FILE with an "accounts" list', 'accounts');
+  }
+  const ids = new Set<string>();
+  for (const account of accounts) {
+    if (ids.has(account.id)) throw bad(`account id ${account.id} is used twice`, 'accounts');
+    ids.add(account.id);
+  }
+  const defaultAccount = flags.server !== undefined ? FLAG_ACCOUNT_ID : (file.defaultAccount ?? (accounts[0] as AccountConfig).id);
+  if (!ids.has(defaultAccount)) throw bad(`defaultAccount ${defaultAccount} is not among the accounts`, 'defaultAccount');
+  const cwd = process.cwd();
+  const config: DaemonConfig = {
+    dataDir: flags.data !== undefined ? expandPath(flags.data, cwd) : (file.dataDir ?? defaultDataDir(env)),
+    socketPath: flags.socket !== undefined ? expandPath(flags.socket, cwd) : (file.socketPath ?? defaultSocketPath({ env })),
+    accounts,
+    defaultAccount,
+    logLevel: flags.logLevel !== undefined ? checkLogLevel(flags.logLevel) : (file.logLevel ?? 'info'),
+  };
+  if (file.minRetentionSeconds !== undefined) config.minRetentionSeconds = file.minRetentionSeconds;
+  if (file.maxQueuedPerApp !== undefined) config.maxQueuedPerApp = file.maxQueuedPerApp;
+  return config;
+}

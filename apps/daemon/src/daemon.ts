@@ -1,0 +1,229 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FosspushError, resolveRuntime, type Runtime, type Store } from '@fosspush/core';
+import { createIpcServer, defaultSocketPath, type IpcServer, type IpcServerOptions, type StatusResult } from '@fosspush/ipc';
+import { createSqliteStore } from '@fosspush/store-sqlite';
+import { type Account, type ChannelFactory, createAccount } from './account.js';
+import { createAppCredentials } from './app-credentials.js';
+import { createAppQueues } from './app-queues.js';
+import { createChannelForAccount } from './channels.js';
+import type { AccountConfig } from './config.js';
+import { allRegistrations, type DaemonContext } from './context.js';
+import { deliver } from './delivery.js';
+import { createHandlers } from './handlers.js';
+import { daemonStatus } from './status.js';
+import { createKeyedQueue } from './keyed-queue.js';
+import { type Logger, silentLogger } from './log.js';
+import { Observers } from './observers.js';
+import { createRecords } from './records.js';
+import { RegistrationIndex } from './registration-index.js';
+import { readFields } from './registration-record.js';
+import { restoreSubscriptions } from './subscriptions.js';
+import { DAEMON_VERSION } from './version.js';
+
+export interface DaemonOptions {
+  /** Folder for the database (`fosspushd.db`); created private (0700) if missing. */
+  dataDir: string;
+  /** @default defaultSocketPath() */
+  socketPath?: string;
+  accounts: readonly AccountConfig[];
+  /** The account a registration lands on when the app names none. @default the first account */
+  defaultAccount?: string;
+  /**
+   * A message the daemon accepted waits for its app at least this long, even when its TTL is
+   * shorter: once here it is on the device, and an app that is not running must still get it.
+   * @default 604800 (7 days)
+   */
+  minRetentionSeconds?: number;
+  /** Unread messages kept per app; past it the oldest are dropped and the app told. @default 1000 */
+  maxQueuedPerApp?: number;
+  /** @default 60000 */
+  purgeIntervalMs?: number;
+  /** First wait before retrying an account that could not connect; doubles up to the max. @default 500 */
+  reconnectInitialDelayMs?: number;
+  /** @default 30000 */
+  reconnectMaxDelayMs?: number;
+  /** @default no logging */
+  logger?: Logger;
+  /** @default the push-server (WebSocket, SSE fallback) and email channels */
+  createChannel?: ChannelFactory;
+  runtime?: Partial<Runtime>;
+  ipc?: Pick<IpcServerOptions, 'maxFrameBytes' | 'maxWriteBufferBytes' | 'maxPendingRequests' | 'maxConnections'>;
+}
+
+export const DAEMON_DEFAULTS = {
+  minRetentionSeconds: 604_800,
+  maxQueuedPerApp: 1000,
+  purgeIntervalMs: 60_000,
+  reconnectInitialDelayMs: 500,
+  reconnectMaxDelayMs: 30_000,
+} as const satisfies Partial<DaemonOptions>;
+
+export interface Daemon {
+  readonly socketPath: string;
+  /** Opens the store, listens on the socket, then brings the accounts up in the background. */
+  start(): Promise<void>;
+  /** Stops accepting work, lets in-flight deliveries finish, closes channels and the store. */
+  stop(): Promise<void>;
+  status(): Promise<StatusResult>;
+}
+
+/**
+ * The device daemon: one connection per account for every app, a SQLite store, and the IPC
+ * socket apps talk to.
+ *
+ * @example
+ * const daemon = createDaemon({ dataDir, accounts: [{ id: 'home', type: 'push-server', url }] });
+ * await daemon.start();
+ */
+export function createDaemon(options: DaemonOptions): Daemon {
+  const settings = { ...DAEMON_DEFAULTS, ...options };
+  const socketPath = options.socketPath ?? defaultSocketPath();
+  const runtime = resolveRuntime(options.runtime);
+  const logger = options.logger ?? silentLogger;
+  const factory = options.createChannel ?? createChannelForAccount;
+  const stopping = new AbortController();
+  const inFlight = new Set<Promise<void>>();
+  let store: Store | undefined;
+  let ipc: IpcServer | undefined;
+  let context: DaemonContext | undefined;
+  let purgeTimer: ReturnType<typeof setInterval> | undefined;
+  const startedAt = runtime.clock.now();
+
+  const track = (work: Promise<void>) => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+
+  const bringingUp = new Set<Account>();
+
+  /**
+   * Connects an account and hands its channel the stored registrations. The push-server
+   * channels retry dropped connections themselves; this loop covers what they give up on (a
+   * first connect that fails, a server that forgot the device's subscription set).
+   */
+  async function bringUp(ctx: DaemonContext, account: Account): Promise<void> {
+    if (bringingUp.has(account)) return;
+    bringingUp.add(account);
+    try {
+      await connectAndRestore(ctx, account);
+    } finally {
+      bringingUp.delete(account);
+    }
+  }
+
+  async function connectAndRestore(ctx: DaemonContext, account: Account): Promise<void> {
+    let delayMs = settings.reconnectInitialDelayMs;
+    while (!stopping.signal.aborted) {
+      try {
+        await account.channel.connect();
+        await restoreSubscriptions(ctx, account);
+        delete account.lastError;
+        logger.info('account ready', { account: account.config.id, kind: account.channel.kind, registrations: ctx.index.countFor(account.config.id) });
+        return;
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        account.lastError = (error as Error).message;
+        logger.warn('account not reachable, retrying', { account: account.config.id, error, retryInMs: delayMs });
+        await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => {});
+        delayMs = Math.min(delayMs * 2, settings.reconnectMaxDelayMs);
+      }
+    }
+  }
+
+  async function purge(ctx: DaemonContext): Promise<void> {
+    const expired = await ctx.store.purgeExpired();
+    if (expired === 0) return;
+    logger.info('expired messages purged', { count: expired });
+    for (const appId of await ctx.credentials.knownApps()) await ctx.queues.recount(appId);
+  }
+
+  return {
+    socketPath,
+    async start() {
+      if (options.accounts.length === 0) throw new FosspushError('INVALID_REQUEST', 'the daemon needs at least one account');
+      await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+      const opened = createSqliteStore({ path: join(options.dataDir, 'fosspushd.db'), runtime });
+      store = opened;
+      const observers = new Observers();
+      const accounts = new Map<string, Account>();
+      for (const config of options.accounts) {
+        const state = createRecords(opened, `state/${config.id}`, runtime.clock);
+        accounts.set(config.id, createAccount(config, factory, { state, runtime, logger }));
+      }
+      const defaultAccount = options.defaultAccount ?? (options.accounts[0] as AccountConfig).id;
+      if (!accounts.has(defaultAccount)) throw new FosspushError('INVALID_REQUEST', `defaultAccount ${defaultAccount} is not configured`);
+      const ctx: DaemonContext = {
+        store: opened,
+        credentials: createAppCredentials(createRecords(opened, 'apps', runtime.clock), runtime.random),
+        accounts,
+        defaultAccount,
+        index: new RegistrationIndex(),
+        observers,
+        queues: createAppQueues(opened, createRecords(opened, 'deleted', runtime.clock), observers, settings.maxQueuedPerApp),
+        perApp: createKeyedQueue(),
+        runtime,
+        logger,
+        minRetentionSeconds: settings.minRetentionSeconds,
+      };
+      context = ctx;
+      for (const registration of await allRegistrations(ctx)) {
+        const fields = readFields(registration);
+        ctx.index.set(fields.account, fields.channelRegistrationId, registration.id);
+      }
+      for (const appId of await ctx.credentials.knownApps()) await ctx.queues.recount(appId);
+
+      for (const account of accounts.values()) {
+        account.channel.on('message', (event) => {
+          track(
+            deliver(ctx, account, event).catch((error: unknown) => {
+              // Not acked, so the channel delivers it again: nothing is lost.
+              logger.error('delivery failed', { account: account.config.id, messageId: event.message.id, error });
+            }),
+          );
+        });
+        account.channel.on('state', (state) => {
+          logger.info('account state', { account: account.config.id, state, kind: account.channel.kind });
+          // A channel closes by itself only when it cannot go on (the server forgot the set).
+          if (state === 'closed' && !stopping.signal.aborted) void bringUp(ctx, account);
+        });
+        account.channel.on('error', (error) => {
+          account.lastError = error.message;
+          logger.warn('account trouble', { account: account.config.id, error });
+        });
+      }
+
+      ipc = createIpcServer(createHandlers(ctx, { socketPath, startedAt, version: DAEMON_VERSION }), {
+        ...options.ipc,
+        socketPath,
+        onEvent: (event) => {
+          if (event.type === 'handler-failed') logger.error('IPC handler failed', { method: event.method, error: event.error });
+          else if (event.type === 'slow-reader') logger.warn('dropped an app that did not read', { connection: event.connection, bufferedBytes: event.bufferedBytes });
+          else if (event.type === 'rejected') logger.warn('IPC connection refused', { reason: event.reason });
+          else logger.debug(`IPC ${event.type}`, { ...event, error: 'error' in event ? event.error.code : undefined });
+        },
+      });
+      await ipc.listen();
+      purgeTimer = setInterval(() => void purge(ctx).catch((error: unknown) => logger.error('purge failed', { error })), settings.purgeIntervalMs);
+      purgeTimer.unref();
+      logger.info('fosspushd listening', { socket: socketPath, dataDir: options.dataDir, accounts: [...accounts.keys()], version: DAEMON_VERSION });
+      for (const account of accounts.values()) void bringUp(ctx, account);
+    },
+
+    async stop() {
+      stopping.abort();
+      if (purgeTimer) clearInterval(purgeTimer);
+      await ipc?.close();
+      if (context) await Promise.all([...context.accounts.values()].map((account) => account.channel.close().catch(() => {})));
+      await Promise.all([...inFlight]);
+      await store?.close();
+      logger.info('fosspushd stopped');
+    },
+
+    async status() {
+      if (!context) throw new FosspushError('UNAVAILABLE', 'the daemon is not started');
+      return daemonStatus(context, { socketPath, startedAt, version: DAEMON_VERSION });
+    },
+  };
+}
