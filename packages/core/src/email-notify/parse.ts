@@ -28,6 +28,14 @@ export interface ReceivedNotification {
   readonly pinnedNow: boolean;
 }
 
+async function senderKeyFingerprint(keydata: Uint8Array): Promise<string> {
+  try {
+    return await keyFingerprint(keydata);
+  } catch (cause) {
+    throw new FosspushError('MALFORMED_EMAIL', 'the sender key in the mail is not a readable OpenPGP key', { cause });
+  }
+}
+
 /** The seen-id store key of a notification: per registration, so ids never collide across senders. */
 export function notificationSeenKey(registrationId: string, messageId: string): string {
   return `email-notify:${registrationId}:${messageId}`;
@@ -59,13 +67,14 @@ export async function parseNotificationEmail(raw: string | Uint8Array, context: 
 
   const pinned = await context.pinnedSenderKey(registrationId);
   const offered = payload.sender?.autocrypt.keydata;
+  const offeredFingerprint = offered === undefined ? undefined : await senderKeyFingerprint(offered);
   const verificationKey = pinned ?? offered;
   if (verificationKey === undefined) {
     throw new FosspushError('UNKNOWN_SENDER', 'no sender key is pinned for this registration and the mail offers none', {
       details: { registrationId },
     });
   }
-  if (pinned !== undefined && offered !== undefined && (await keyFingerprint(offered).catch(() => '')) !== (await keyFingerprint(pinned))) {
+  if (pinned !== undefined && offeredFingerprint !== undefined && offeredFingerprint !== (await keyFingerprint(pinned))) {
     throw new FosspushError('BAD_SIGNATURE', 'the mail offers a sender key other than the one pinned for this registration', {
       details: { registrationId },
     });
