@@ -1,6 +1,8 @@
 /**
  * @module @fosspush/sse
  *
- * The push service <-> device wire over Server-Sent Events: server handler and client channel.
+ * The push service <-> device wire over Server-Sent Events (docs/device-wire.md): the handler
+ * the push service mounts at `/set/<secret>/events`, and the device's client channel.
  */
-export {};
+export * from './handler.js';
+export * from './channel.js';

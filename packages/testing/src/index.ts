@@ -8,3 +8,16 @@ export { describeBrokerConformance } from './broker-conformance.js';
 export { repoRoot, spawnSource } from './process.js';
 export { type BenchCase, type BenchResult, benchTable, opsPerSecond, percentile, reportBench } from './bench.js';
 export { freePort, type RedisRig, type StartRedisOptions, startRedis } from './redis-rig.js';
+export {
+  createTestDeviceHub,
+  type DeviceWireHandlers,
+  type DeviceWireRig,
+  startDeviceWireRig,
+  type TestDeviceHub,
+} from './device-wire-rig.js';
+export {
+  type DeviceChannelHarness,
+  type DeviceChannelTestOptions,
+  type DeviceHandlerTestOptions,
+  describeDeviceChannelConformance,
+} from './device-channel-conformance.js';

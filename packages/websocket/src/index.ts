@@ -1,6 +1,9 @@
 /**
  * @module @fosspush/websocket
  *
- * The push service <-> device wire over WebSocket: server handler and client channel.
+ * The push service <-> device wire over WebSocket (docs/device-wire.md): the server handler
+ * the push service mounts at `/set/<secret>/ws`, and the device's client channel.
  */
-export {};
+export * from './close-codes.js';
+export * from './server.js';
+export * from './channel.js';

@@ -1,0 +1,165 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FosspushError, resolveRuntime } from '@fosspush/core';
+import {
+  createFrameOutbox,
+  DEVICE_STREAM_SERVER_DEFAULTS,
+  type DeviceStreamServerOptions,
+  errorResponse,
+  openDeviceStreamSession,
+  resumeCursorFromRequest,
+} from '@fosspush/webpush';
+
+export type SseDeviceHandlerOptions = DeviceStreamServerOptions;
+
+export const SSE_DEVICE_HANDLER_DEFAULTS = DEVICE_STREAM_SERVER_DEFAULTS;
+
+export interface SseStreamTarget {
+  /** The secret from the set URL. */
+  setSecret: string;
+  /** Resume after this seq; when absent it is read from `Last-Event-ID`, then `?after=`. */
+  afterSeq?: number;
+}
+
+export interface SseDeviceHandler {
+  /** Serves `GET /set/<setSecret>/events`: the set's messages as an event stream. */
+  handle(req: IncomingMessage, res: ServerResponse, stream: SseStreamTarget): void;
+  readonly connectionCount: number;
+  /** Ends every stream (devices reconnect and resume) and refuses new ones. */
+  close(): Promise<void>;
+}
+
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  // nginx buffers responses unless told otherwise, which would hold events back.
+  'x-accel-buffering': 'no',
+};
+
+/** One event per frame; the seq goes in `id:` so that EventSource's Last-Event-ID resumes. */
+function sseEvent(frame: string, seq?: number): string {
+  return seq === undefined ? `data: ${frame}\n\n` : `id: ${seq}\ndata: ${frame}\n\n`;
+}
+
+const HEARTBEAT = ':\n\n';
+
+interface SseConnection {
+  readonly res: ServerResponse;
+  lastWriteAt: number;
+  /** Whether events wait in the outbox: a heartbeat then would only add to the backlog. */
+  congested(): boolean;
+  end(abort?: boolean): void;
+}
+
+/**
+ * The push service's side of the device wire over Server-Sent Events. Same frames, cursor and
+ * replay as the WebSocket wire; acks come back as `DELETE /m/<id>`, which the service serves.
+ *
+ * @example
+ * const sse = createSseDeviceHandler({ hub });
+ * // in the request handler, for GET /set/<secret>/events:
+ * sse.handle(req, res, { setSecret });
+ */
+export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDeviceHandler {
+  const config = { ...SSE_DEVICE_HANDLER_DEFAULTS, ...options };
+  const { clock } = resolveRuntime(options.runtime);
+  const connections = new Set<SseConnection>();
+  let closing = false;
+
+  const heartbeat = setInterval(() => {
+    const quietSince = clock.now() - config.heartbeatIntervalMs;
+    for (const connection of connections) {
+      if (connection.lastWriteAt <= quietSince && !connection.congested()) {
+        connection.res.write(HEARTBEAT);
+        connection.lastWriteAt = clock.now();
+      }
+    }
+  }, config.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  const refuse = (res: ServerResponse, error: unknown) => {
+    const { status, headers, body } = errorResponse(error);
+    res.writeHead(status, headers).end(body);
+  };
+
+  return {
+    handle(req, res, stream) {
+      if (closing) {
+        refuse(res, new FosspushError('UNAVAILABLE', 'the push service is shutting down'));
+        return;
+      }
+      let afterSeq: number | undefined;
+      try {
+        const lastEventId = req.headers['last-event-id'];
+        afterSeq = stream.afterSeq ?? resumeCursorFromRequest(req.url ?? '/', typeof lastEventId === 'string' ? lastEventId : undefined);
+      } catch (error) {
+        refuse(res, error);
+        return;
+      }
+
+      let ended = false;
+      const connection: SseConnection = {
+        res,
+        lastWriteAt: clock.now(),
+        congested: () => outbox.queuedBytes > 0,
+        end(abort = false) {
+          if (ended) return;
+          ended = true;
+          if (abort) res.destroy();
+          else res.end();
+        },
+      };
+      const outbox = createFrameOutbox({
+        highWaterMarkBytes: config.highWaterMarkBytes,
+        maxQueuedBytes: config.maxQueuedBytes,
+        write: (event) => {
+          res.write(event);
+          connection.lastWriteAt = clock.now();
+        },
+        bufferedBytes: () => res.writableLength,
+        // Cut rather than end: ending would first wait to flush to a device that is not reading.
+        // It reconnects with its Last-Event-ID and the store replays what it missed.
+        onOverflow: () => connection.end(true),
+      });
+
+      const session = openDeviceStreamSession({
+        hub: options.hub,
+        setSecret: stream.setSecret,
+        afterSeq,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        write: (frame, seq) => !ended && outbox.push(sseEvent(frame, seq)),
+        onOpen() {
+          connections.add(connection);
+          req.socket.setNoDelay(true);
+          res.writeHead(200, STREAM_HEADERS);
+        },
+        onOpenFailed(error) {
+          ended = true;
+          refuse(res, error);
+        },
+        // SSE acks arrive as DELETE requests, which the service handles, not the stream.
+        onServiceClose: () => connection.end(),
+      });
+      res.on('drain', () => outbox.drain());
+      res.on('close', () => {
+        ended = true;
+        connections.delete(connection);
+        session.close();
+      });
+    },
+    get connectionCount() {
+      return connections.size;
+    },
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      const ended = [...connections].map(
+        (connection) =>
+          new Promise<void>((resolve) => {
+            connection.res.once('close', () => resolve());
+            connection.end();
+          }),
+      );
+      await Promise.all(ended);
+    },
+  };
+}

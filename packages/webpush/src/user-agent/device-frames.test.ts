@@ -1,0 +1,102 @@
+import { createPushMessage, isFosspushError, type StoredMessage } from '@fosspush/core';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeDeviceFrame,
+  decodeServerFrame,
+  deviceStreamUrl,
+  encodeAckFrame,
+  encodeErrorFrame,
+  encodeMessageFrame,
+  encodeReadyFrame,
+  parseResumeCursor,
+  resumeCursorFromRequest,
+} from './device-frames.js';
+import { FosspushError } from '@fosspush/core';
+
+const stored: StoredMessage = {
+  ...createPushMessage({ id: 'msg-1', payload: new Uint8Array([0xfb, 0xff, 0x01]), ttlSeconds: 60, urgency: 'low', topic: 'inbox', sentAt: 1_700_000_000_000 }),
+  seq: 42,
+  registrationId: 'push-1',
+  owner: 'set-1',
+  expiresAt: 1_700_000_060_000,
+};
+
+describe('device wire frames', () => {
+  it('encodes a message as the documented JSON and decodes it back', () => {
+    const text = encodeMessageFrame(stored);
+    expect(JSON.parse(text)).toEqual({
+      type: 'msg',
+      seq: 42,
+      id: 'msg-1',
+      sub: 'push-1',
+      ttl: 60,
+      urgency: 'low',
+      topic: 'inbox',
+      sentAt: 1_700_000_000_000,
+      payload: '-_8B',
+    });
+    const frame = decodeServerFrame(text);
+    expect(frame).toEqual({
+      type: 'msg',
+      seq: 42,
+      registrationId: 'push-1',
+      message: { id: 'msg-1', payload: new Uint8Array([0xfb, 0xff, 0x01]), ttlSeconds: 60, urgency: 'low', topic: 'inbox', sentAt: 1_700_000_000_000 },
+    });
+  });
+
+  it('round-trips ready, error and ack frames', () => {
+    expect(decodeServerFrame(encodeReadyFrame(25_000))).toEqual({ type: 'ready', version: 1, heartbeatMs: 25_000 });
+    const error = decodeServerFrame(encodeErrorFrame(new FosspushError('NOT_FOUND', 'gone')));
+    expect(error.type === 'error' && error.error.code).toBe('NOT_FOUND');
+    // Codes outside the wire's list are not leaked as they are.
+    expect(JSON.parse(encodeErrorFrame(new FosspushError('BAD_SIGNATURE', 'x')))).toMatchObject({ code: 'INTERNAL' });
+    expect(decodeDeviceFrame(encodeAckFrame('msg-1'))).toEqual({ type: 'ack', id: 'msg-1' });
+  });
+
+  it.each([
+    ['not JSON', '{'],
+    ['a non-object', '"msg"'],
+    ['an unknown type', '{"type":"hello"}'],
+    ['another wire version', '{"type":"ready","v":2,"heartbeatMs":1}'],
+    ['a message without seq', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), seq: undefined })],
+    ['a fractional seq', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), seq: 1.5 })],
+    ['a message without id', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), id: undefined })],
+    ['a payload that is not base64url', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), payload: 'a+b/' })],
+    ['an oversized payload', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), payload: 'A'.repeat(5468) })],
+    ['an invalid urgency', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), urgency: 'now' })],
+  ])('rejects %s from the server with PROTOCOL_ERROR', (_name, text) => {
+    expect(() => decodeServerFrame(text)).toThrow(expect.objectContaining({ code: 'PROTOCOL_ERROR' }));
+  });
+
+  it.each([['{"type":"ack"}'], ['{"type":"ack","id":"a/b"}'], ['{"type":"nack","id":"a"}'], ['null'], ['']])(
+    'rejects the device frame %s with PROTOCOL_ERROR',
+    (text) => {
+      let thrown: unknown;
+      try {
+        decodeDeviceFrame(text);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isFosspushError(thrown, 'PROTOCOL_ERROR')).toBe(true);
+    },
+  );
+
+  it('reads resume cursors, preferring Last-Event-ID', () => {
+    expect(parseResumeCursor(undefined)).toBeUndefined();
+    expect(parseResumeCursor('')).toBeUndefined();
+    expect(parseResumeCursor('0')).toBe(0);
+    expect(parseResumeCursor('9007199254740991')).toBe(9007199254740991);
+    for (const bad of ['-1', '1.5', '1e3', ' 1', 'abc', '99999999999999999']) {
+      expect(() => parseResumeCursor(bad)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    }
+    expect(resumeCursorFromRequest('/set/s/events?after=3', '7')).toBe(7);
+    expect(resumeCursorFromRequest('/set/s/events?after=3', undefined)).toBe(3);
+    expect(resumeCursorFromRequest('/set/s/events', null)).toBeUndefined();
+  });
+
+  it('builds stream URLs from a set URL', () => {
+    expect(deviceStreamUrl('https://push.example/set/abc', 'ws', 12)).toBe('wss://push.example/set/abc/ws?after=12');
+    expect(deviceStreamUrl('http://127.0.0.1:8080/set/abc/', 'ws')).toBe('ws://127.0.0.1:8080/set/abc/ws');
+    expect(deviceStreamUrl('https://push.example/set/abc', 'events', 0)).toBe('https://push.example/set/abc/events?after=0');
+  });
+});

@@ -1,0 +1,186 @@
+import {
+  createPushMessage,
+  FosspushError,
+  type FosspushErrorCode,
+  fromBase64Url,
+  type PushMessage,
+  type StoredMessage,
+  toBase64Url,
+  validateMessageId,
+} from '@fosspush/core';
+
+/**
+ * The frames of the push service <-> device wire (docs/device-wire.md). Both transports carry
+ * the same JSON text: one WebSocket text frame, or the `data` of one SSE event.
+ */
+export const DEVICE_WIRE_VERSION = 1;
+
+/** The error codes a server may put in an `error` frame; anything else reads as INTERNAL. */
+export const WIRE_ERROR_CODES = [
+  'PROTOCOL_ERROR',
+  'FRAME_TOO_LARGE',
+  'NOT_FOUND',
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const satisfies readonly FosspushErrorCode[];
+
+/** The largest registration id a device accepts, so a hostile server cannot grow its state. */
+const MAX_REGISTRATION_ID_LENGTH = 256;
+
+export type ServerFrame =
+  | { readonly type: 'ready'; readonly version: number; readonly heartbeatMs: number }
+  | { readonly type: 'msg'; readonly seq: number; readonly registrationId: string; readonly message: PushMessage }
+  | { readonly type: 'error'; readonly error: FosspushError };
+
+export type DeviceFrame = { readonly type: 'ack'; readonly id: string };
+
+export function encodeReadyFrame(heartbeatMs: number): string {
+  return JSON.stringify({ type: 'ready', v: DEVICE_WIRE_VERSION, heartbeatMs });
+}
+
+export function encodeMessageFrame(message: StoredMessage): string {
+  return JSON.stringify({
+    type: 'msg',
+    seq: message.seq,
+    id: message.id,
+    sub: message.registrationId,
+    ttl: message.ttlSeconds,
+    urgency: message.urgency,
+    topic: message.topic,
+    sentAt: message.sentAt,
+    payload: toBase64Url(message.payload),
+  });
+}
+
+export function encodeErrorFrame(error: FosspushError): string {
+  const code = (WIRE_ERROR_CODES as readonly string[]).includes(error.code) ? error.code : 'INTERNAL';
+  return JSON.stringify({ type: 'error', code, message: error.message });
+}
+
+export function encodeAckFrame(messageId: string): string {
+  return JSON.stringify({ type: 'ack', id: messageId });
+}
+
+function protocolError(message: string, cause?: unknown): FosspushError {
+  return new FosspushError('PROTOCOL_ERROR', message, { cause });
+}
+
+/** The fields any frame may have, each still unchecked. */
+type WireFields = Partial<
+  Record<'type' | 'v' | 'heartbeatMs' | 'seq' | 'id' | 'sub' | 'ttl' | 'urgency' | 'topic' | 'sentAt' | 'payload' | 'code' | 'message', unknown>
+>;
+
+function parseObject(text: string, from: string): WireFields {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw protocolError(`${from} frame is not JSON`, cause);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw protocolError(`${from} frame is not a JSON object`);
+  return value as WireFields;
+}
+
+function isSeq(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function decodeMessage(frame: WireFields): ServerFrame {
+  const { seq, sub, id, payload, sentAt } = frame;
+  if (!isSeq(seq)) throw protocolError('msg frame needs a positive integer seq');
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_REGISTRATION_ID_LENGTH) {
+    throw protocolError('msg frame needs a registration id in sub');
+  }
+  // Without these createPushMessage would invent an id and a time: a message must keep its own.
+  if (typeof id !== 'string' || typeof sentAt !== 'number' || typeof payload !== 'string') {
+    throw protocolError('msg frame needs id, sentAt and payload');
+  }
+  try {
+    // The same checks the service applied when it accepted the message.
+    const message = createPushMessage({
+      id,
+      payload: fromBase64Url(payload, 'msg payload'),
+      ttlSeconds: frame.ttl as number,
+      urgency: frame.urgency as PushMessage['urgency'],
+      topic: frame.topic as string | undefined,
+      sentAt,
+    });
+    return { type: 'msg', seq, registrationId: sub, message };
+  } catch (cause) {
+    throw protocolError(`msg frame carries an invalid message: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+  }
+}
+
+/**
+ * Reads one server frame. Throws PROTOCOL_ERROR for anything that is not a well-formed frame of
+ * this version; the caller reports it and reads on.
+ */
+export function decodeServerFrame(text: string): ServerFrame {
+  const frame = parseObject(text, 'server');
+  switch (frame.type) {
+    case 'msg':
+      return decodeMessage(frame);
+    case 'ready': {
+      const { v, heartbeatMs } = frame;
+      if (v !== DEVICE_WIRE_VERSION) throw protocolError(`the server speaks device wire version ${String(v)}, this client ${DEVICE_WIRE_VERSION}`);
+      if (typeof heartbeatMs !== 'number' || !(heartbeatMs > 0)) throw protocolError('ready frame needs a positive heartbeatMs');
+      return { type: 'ready', version: v, heartbeatMs };
+    }
+    case 'error': {
+      const { code, message } = frame;
+      const known = (WIRE_ERROR_CODES as readonly unknown[]).includes(code);
+      return {
+        type: 'error',
+        error: new FosspushError(known ? (code as FosspushErrorCode) : 'INTERNAL', `the push service reports: ${String(message)}`, {
+          details: { serverCode: String(code) },
+        }),
+      };
+    }
+    default:
+      throw protocolError(`unknown server frame type ${JSON.stringify(frame.type)}`);
+  }
+}
+
+/** Reads one device frame; throws PROTOCOL_ERROR for anything else. */
+export function decodeDeviceFrame(text: string): DeviceFrame {
+  const frame = parseObject(text, 'device');
+  if (frame.type !== 'ack') throw protocolError(`unknown device frame type ${JSON.stringify(frame.type)}`);
+  try {
+    return { type: 'ack', id: validateMessageId(frame.id) };
+  } catch (cause) {
+    throw protocolError('ack frame needs a message id', cause);
+  }
+}
+
+/**
+ * A resume cursor (`?after=`, `Last-Event-ID`): a non-negative decimal integer. Absent or empty
+ * means "from the start of the queue".
+ */
+export function parseResumeCursor(value: string | null | undefined, what = 'resume cursor'): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const seq = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(seq)) {
+    throw new FosspushError('INVALID_REQUEST', `${what} must be a non-negative integer`, { details: { field: what } });
+  }
+  return seq;
+}
+
+/**
+ * The cursor a stream request carries: `Last-Event-ID` wins over `?after=`, because a browser's
+ * EventSource resends its original URL (with the stale `after`) but a fresh Last-Event-ID.
+ */
+export function resumeCursorFromRequest(requestUrl: string, lastEventId?: string | null): number | undefined {
+  const fromHeader = parseResumeCursor(lastEventId, 'Last-Event-ID');
+  if (fromHeader !== undefined) return fromHeader;
+  return parseResumeCursor(new URL(requestUrl, 'http://localhost').searchParams.get('after'), 'after');
+}
+
+/** The device stream URL for a set: `<setUrl>/<suffix>?after=<seq>`. */
+export function deviceStreamUrl(setUrl: string, suffix: 'ws' | 'events', afterSeq?: number): string {
+  const url = new URL(setUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${suffix}`;
+  if (afterSeq !== undefined) url.searchParams.set('after', String(afterSeq));
+  if (suffix === 'ws') url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
