@@ -125,9 +125,18 @@ describe('encryptAndSign / decryptAndVerify', () => {
     await rejects(decryptMessage('-----BEGIN PGP MESSAGE-----\n\nAAAA\n-----END PGP MESSAGE-----\n', bob.secretKey, { runtime }), 'DECRYPT_FAILED');
   });
 
-  it('PAYLOAD_TOO_LARGE: plaintext over the bound', async () => {
+  it('PAYLOAD_TOO_LARGE: plaintext over the bound, also when it only grows by decompression', async () => {
     const big = await encryptAndSign({ data: new Uint8Array(5000), encryptionKeys: [bob.publicKey], signingKey: alice.secretKey, runtime });
     await rejects(decryptMessage(big, bob.secretKey, { runtime, maxPlaintextBytes: 4096 }), 'PAYLOAD_TOO_LARGE');
+    const bomb = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: new Uint8Array(1024 * 1024) }),
+      encryptionKeys: await readPublicKey(bob.publicKey),
+      signingKeys: await readPrivateKey(alice.secretKey),
+      format: 'binary',
+      config: { preferredCompressionAlgorithm: openpgp.enums.compression.zlib },
+    });
+    expect(bomb.length).toBeLessThan(8 * 1024);
+    await rejects(decryptMessage(bomb, bob.secretKey, { runtime, maxPlaintextBytes: 32 * 1024 }), 'PAYLOAD_TOO_LARGE');
   });
 
   it('INVALID_KEY: no recipients, or a key that cannot sign', async () => {

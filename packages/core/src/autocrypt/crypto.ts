@@ -108,6 +108,9 @@ export async function decryptMessage(
     signed = result.signatures.length > 0;
   } catch (cause) {
     if (isFosspushError(cause)) throw cause;
+    if (/decompressed message size/i.test(String((cause as Error | undefined)?.message))) {
+      throw new FosspushError('PAYLOAD_TOO_LARGE', `the decompressed message is larger than ${maxPlaintextBytes} bytes`, { cause });
+    }
     throw new FosspushError('DECRYPT_FAILED', 'the message cannot be decrypted with this key', { cause });
   }
   if (data.length > maxPlaintextBytes) {
