@@ -71,7 +71,12 @@ export interface DecryptedMessage {
 /**
  * Decrypts without checking signatures yet: for protocols, such as the Email-notify spec's
  * hello, where the key to check against is only known from the decrypted content. Throws
- * DECRYPT_FAILED for anything that is not a message this key can decrypt.
+ * DECRYPT_FAILED for anything that is not a message this key can decrypt (`details.reason`
+ * `other-recipient` when it is encrypted to other keys only).
+ *
+ * @example
+ * const decrypted = await decryptMessage(ciphertext, device.secretKey);
+ * const { signerFingerprint } = await decrypted.verify([keyNamedInside(decrypted.data)]);
  */
 export async function decryptMessage(
   ciphertext: string | Uint8Array,

@@ -80,6 +80,10 @@ const lookup = (fields: readonly HeaderField[], name: string) =>
  * or undefined when Level 1 says the message must be ignored: it is auto-replied
  * (`Auto-Submitted: auto-replied`), a `multipart/report`, or its `From` does not hold exactly
  * one address. The receipt time comes from the injected clock.
+ *
+ * @example
+ * const info = readAutocryptMessage([['From', 'bob@example.net'], ['Autocrypt', value]]);
+ * if (info) peers.set(info.peer, updatePeerState(peers.get(info.peer), info));
  */
 export function readAutocryptMessage(fields: readonly HeaderField[], runtime: Partial<Runtime> = {}): AutocryptMessageInfo | undefined {
   const from = lookup(fields, 'From');

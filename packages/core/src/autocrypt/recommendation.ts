@@ -67,6 +67,9 @@ export interface MessageRecommendation {
 /**
  * The Level 1 recommendation for a message to several recipients: `disable` if any recipient is
  * disabled, `encrypt` if all are, else `discourage` if any is, else `available`.
+ *
+ * @example
+ * const { ui, targetKeys } = recommendForRecipients(new Map(to.map((a) => [a, peers.get(a)])), { accountPreferEncrypt: 'mutual' });
  */
 export function recommendForRecipients(
   peers: ReadonlyMap<string, AutocryptPeerState | undefined>,

@@ -34,6 +34,9 @@ const MARKER_LINE = new RegExp(`(?:^|\\n)${EMAIL_NOTIFY_MARKER_HEADER}[ \\t]*:`,
 /**
  * Whether a raw mail carries the marker header: a cheap look at the header section only, for
  * deciding which mails to fetch or move. It proves nothing; `parseNotificationEmail` does.
+ *
+ * @example
+ * if (isNotificationEmail(headerBytes)) await moveToNotificationFolder(uid);
  */
 export function isNotificationEmail(raw: string | Uint8Array): boolean {
   if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) return false;

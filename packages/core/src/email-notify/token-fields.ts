@@ -62,7 +62,12 @@ export function emailTokenExtras(input: { deviceKey: string; registrationId: str
   return extras;
 }
 
-/** Reads and checks the email fields of a token. Throws INVALID_TOKEN. */
+/**
+ * Reads and checks the email fields of a token. Throws INVALID_TOKEN.
+ *
+ * @example
+ * const { address, registrationId } = readEmailTokenFields(decodeToken(tokenString));
+ */
 export function readEmailTokenFields(token: PushToken): EmailTokenFields {
   if (token.channel !== 'email') throw invalid(`a ${token.channel} token cannot be reached by email`);
   let address: string;
