@@ -1,0 +1,190 @@
+import { toBase64Url } from '../encoding/base64url.js';
+import { concatBytes, utf8Encode } from '../encoding/bytes.js';
+import { FosspushError } from '../errors.js';
+import { PUSH_LIMITS } from '../message.js';
+import { type Runtime, resolveRuntime } from '../runtime.js';
+import { BoundedMap } from './bounded-map.js';
+import {
+  checkRecordSize,
+  checkSalt,
+  DEFAULT_RECORD_SIZE,
+  deriveContentKeys,
+  openRecords,
+  paddingFor,
+  readBody,
+  recordCapacity,
+  SALT_BYTES,
+  sealRecords,
+  writeHeader,
+} from './ece.js';
+import {
+  checkPublicPoint,
+  decodeKeyBytes,
+  decodePublicKey,
+  generateEncodedKeyPair,
+  generateEphemeralKey,
+  importPrivateKey,
+  importPublicKey,
+  P256_PRIVATE_KEY_BYTES,
+  P256_PUBLIC_KEY_BYTES,
+} from './keys.js';
+import { hkdf, subtle } from './webcrypto.js';
+
+/**
+ * RFC 8291 Message Encryption for Web Push: the RFC 8188 aes128gcm coding with an IKM agreed by
+ * ECDH between a one-time sender key and the subscription's key, bound to its auth secret.
+ */
+
+const AUTH_SECRET_BYTES = 16;
+/** RFC 8291 section 4: salt, rs, idlen and the sender's 65-byte public key as key id. */
+const WEB_PUSH_HEADER_BYTES = SALT_BYTES + 4 + 1 + P256_PUBLIC_KEY_BYTES;
+/**
+ * RFC 8291 section 4: the most plaintext one push message (at most 4096 bytes) carries, after
+ * the 86-byte header, the padding delimiter and the 16-byte tag: 3993 bytes.
+ */
+export const MAX_WEB_PUSH_PLAINTEXT_BYTES = recordCapacity(PUSH_LIMITS.maxPayloadBytes - WEB_PUSH_HEADER_BYTES);
+
+const KEY_INFO_PREFIX = utf8Encode('WebPush: info\0');
+const MAX_CACHED_RECIPIENTS = 1024;
+
+/** A subscription's keys as the user agent holds them. All base64url. */
+export interface SubscriptionKeys {
+  /** The 65-byte uncompressed P-256 public point, shared with senders. */
+  p256dh: string;
+  /** The 16-byte auth secret, shared with senders. */
+  auth: string;
+  /** The 32-byte private scalar d: never leaves the device. */
+  privateKey: string;
+}
+
+export interface EncryptOptions {
+  /** Record size written in the header; the message must fit in one record. @default 4096 */
+  recordSize?: number;
+  /**
+   * Pads the plaintext with zero bytes up to this many bytes, so that messages of different
+   * lengths produce bodies of one length. @default no padding
+   */
+  padTo?: number;
+  /** 16 bytes. Only for reproducing test vectors: a salt must never be reused. @default 16 random bytes */
+  salt?: Uint8Array;
+  /** Raw sender key pair. Only for reproducing test vectors. @default a fresh key pair per message */
+  senderKeys?: { publicKey: Uint8Array; privateKey: Uint8Array };
+  /** The random source for the salt. */
+  runtime?: Partial<Runtime>;
+}
+
+interface Recipient {
+  point: Uint8Array;
+  key: Promise<CryptoKey>;
+}
+
+/** Recipient keys a sender has imported, by p256dh: it pushes to the same subscriptions again and again. */
+const recipients = new BoundedMap<string, Recipient>(MAX_CACHED_RECIPIENTS);
+
+function recipientFor(p256dh: string): Recipient {
+  let recipient = recipients.get(p256dh);
+  if (!recipient) {
+    const point = decodePublicKey(p256dh, 'the subscription p256dh key');
+    const entry: Recipient = { point, key: importPublicKey(point, 'ECDH', 'the subscription p256dh key') };
+    entry.key.catch(() => {
+      if (recipients.get(p256dh) === entry) recipients.delete(p256dh);
+    });
+    recipients.set(p256dh, entry);
+    recipient = entry;
+  }
+  return recipient;
+}
+
+async function senderKeyPair(fixed: EncryptOptions['senderKeys']): Promise<{ publicKey: Promise<Uint8Array>; privateKey: CryptoKey }> {
+  if (fixed === undefined) return generateEphemeralKey();
+  const publicKey = checkPublicPoint(fixed.publicKey, 'senderKeys.publicKey');
+  if (!(fixed.privateKey instanceof Uint8Array) || fixed.privateKey.length !== P256_PRIVATE_KEY_BYTES) {
+    throw new FosspushError('INVALID_KEY', `senderKeys.privateKey must be ${P256_PRIVATE_KEY_BYTES} bytes`);
+  }
+  return { publicKey: Promise.resolve(publicKey), privateKey: await importPrivateKey(publicKey, fixed.privateKey, 'ECDH', 'senderKeys') };
+}
+
+async function ecdhSecret(peerKey: CryptoKey, ownKey: CryptoKey): Promise<Uint8Array> {
+  return new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: peerKey }, ownKey, 256));
+}
+
+/** RFC 8291 section 3.3: IKM = HKDF(auth_secret, ecdh_secret, "WebPush: info" || 0x00 || ua_public || as_public, 32). */
+function webPushIkm(secret: Uint8Array, authSecret: Uint8Array, userAgentPublic: Uint8Array, senderPublic: Uint8Array): Promise<Uint8Array> {
+  return hkdf(secret, authSecret, concatBytes(KEY_INFO_PREFIX, userAgentPublic, senderPublic), 32);
+}
+
+/**
+ * Makes the keys for a new push subscription: an ECDH P-256 key pair and a 16-byte auth secret.
+ * The device keeps all three; senders get `p256dh` and `auth` (in the token).
+ *
+ * @example
+ * const keys = await generateSubscriptionKeys();
+ * const token = encodeToken({ channel: 'webpush', endpoint, p256dh: keys.p256dh, auth: keys.auth, extras: {} });
+ */
+export async function generateSubscriptionKeys(runtime?: Partial<Runtime>): Promise<SubscriptionKeys> {
+  const { random } = resolveRuntime(runtime);
+  const pair = await generateEncodedKeyPair('ECDH');
+  return { p256dh: pair.publicKey, auth: toBase64Url(random.bytes(AUTH_SECRET_BYTES)), privateKey: pair.privateKey };
+}
+
+/**
+ * Encrypts a push message to a subscription (RFC 8291): the aes128gcm body, one record, with a
+ * fresh salt and sender key every time. Throws INVALID_KEY for unusable `p256dh`/`auth`, and
+ * PAYLOAD_TOO_LARGE when the (padded) plaintext does not fit one record of `recordSize` or
+ * would make the body longer than 4096 bytes (3993 bytes of plaintext).
+ *
+ * @example
+ * const body = await encryptWebPush(utf8Encode('{"title":"Hi"}'), { p256dh: token.p256dh, auth: token.auth });
+ * await fetch(endpoint, { method: 'POST', body, headers: { 'Content-Encoding': 'aes128gcm', TTL: '60' } });
+ */
+export async function encryptWebPush(
+  plaintext: Uint8Array,
+  target: { p256dh: string; auth: string },
+  options: EncryptOptions = {},
+): Promise<Uint8Array> {
+  if (!(plaintext instanceof Uint8Array)) throw new FosspushError('INVALID_MESSAGE', 'the plaintext must be a Uint8Array');
+  const recordSize = checkRecordSize(options.recordSize ?? DEFAULT_RECORD_SIZE);
+  const padding = paddingFor(plaintext.length, options.padTo);
+  const limit = Math.min(recordCapacity(recordSize), MAX_WEB_PUSH_PLAINTEXT_BYTES);
+  if (plaintext.length + padding > limit) {
+    throw new FosspushError(
+      'PAYLOAD_TOO_LARGE',
+      `${plaintext.length + padding} bytes of (padded) plaintext do not fit one Web Push record: at most ${limit}`,
+      { details: { field: 'payload', limit } },
+    );
+  }
+  const salt = options.salt === undefined ? resolveRuntime(options.runtime).random.bytes(SALT_BYTES) : checkSalt(options.salt);
+  const authSecret = decodeKeyBytes(target.auth, 'the subscription auth secret', AUTH_SECRET_BYTES);
+  const recipient = recipientFor(target.p256dh);
+  const [sender, recipientKey] = await Promise.all([senderKeyPair(options.senderKeys), recipient.key]);
+  const [senderPublic, secret] = await Promise.all([sender.publicKey, ecdhSecret(recipientKey, sender.privateKey)]);
+  const keys = await deriveContentKeys(await webPushIkm(secret, authSecret, recipient.point, senderPublic), salt, 'encrypt');
+  return concatBytes(writeHeader(salt, recordSize, senderPublic), await sealRecords(keys, plaintext, recordSize, padding));
+}
+
+/**
+ * Decrypts a push message (RFC 8291) with the subscription's keys; bodies of several records
+ * are accepted too. Throws INVALID_KEY for unusable `keys`, DECRYPT_FAILED for anything wrong
+ * with the body: a malformed header, a key id that is not a P-256 point, a wrong key, an altered
+ * record, bad padding, truncation or trailing data.
+ *
+ * @example
+ * const plaintext = await decryptWebPush(message.payload, registration.keys);
+ * const notification = JSON.parse(utf8Decode(plaintext));
+ */
+export async function decryptWebPush(body: Uint8Array, keys: SubscriptionKeys): Promise<Uint8Array> {
+  const userAgentPublic = decodePublicKey(keys.p256dh, 'p256dh');
+  const authSecret = decodeKeyBytes(keys.auth, 'auth', AUTH_SECRET_BYTES);
+  const privateKey = await importPrivateKey(
+    userAgentPublic,
+    decodeKeyBytes(keys.privateKey, 'privateKey', P256_PRIVATE_KEY_BYTES),
+    'ECDH',
+    'the subscription keys',
+  );
+  const { header, records } = readBody(body);
+  const senderPublic = checkPublicPoint(header.keyId, "the key id (the sender's public key)", 'DECRYPT_FAILED');
+  const senderKey = await importPublicKey(senderPublic, 'ECDH', "the key id (the sender's public key)", 'DECRYPT_FAILED');
+  const ikm = await webPushIkm(await ecdhSecret(senderKey, privateKey), authSecret, userAgentPublic, senderPublic);
+  const contentKeys = await deriveContentKeys(ikm, header.salt, 'decrypt');
+  return openRecords(contentKeys, records, header.recordSize);
+}
