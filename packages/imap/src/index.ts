@@ -1,6 +1,11 @@
 /**
  * @module @fosspush/imap
  *
- * The email channel: IMAP IDLE receive and SMTP send per the Email-notify spec.
+ * The email channel (Email-notify spec, docs/email-notify-spec.md): push over the mailbox a
+ * user already has. The device side holds one IMAP IDLE connection per account and hands every
+ * verified notification on (`createImapChannel`); the app server side submits notification
+ * mails over pooled SMTP (`createSmtpTransport`); `installSieveRule` files notifications out
+ * of INBOX on the server, over ManageSieve, or says how to do it by hand.
  */
-export {};
+export { createImapChannel, type ImapChannel } from './channel.js';
+export { IMAP_CHANNEL_DEFAULTS, type ImapAccountOptions, type ImapChannelOptions, type InboxWatchMode } from './options.js';

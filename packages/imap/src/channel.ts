@@ -1,0 +1,278 @@
+import {
+  ASCII_ADDRESS_PATTERN,
+  type Channel,
+  type ChannelEvents,
+  type ChannelState,
+  type ChannelSubscription,
+  createEmitter,
+  createMemoryChannelState,
+  type EmailIdentity,
+  emailTokenExtras,
+  FosspushError,
+  generateEmailIdentity,
+  isFosspushError,
+  REGISTRATION_ID_PATTERN,
+  resolveRuntime,
+  toBase64Url,
+  toFosspushError,
+  validateMessageId,
+} from '@fosspush/core';
+import { createReconnectScheduler, systemTimers } from '@fosspush/webpush';
+import { createImapStateView } from './channel-state.js';
+import { createDeliveryLedger } from './ledger.js';
+import { IMAP_CHANNEL_DEFAULTS, type ImapChannelOptions, type ResolvedImapChannelOptions } from './options.js';
+import { createReceiver, type Receiver } from './receiver.js';
+import { createImapSession, type ImapSession } from './session.js';
+
+/** The email channel: a Channel plus what it negotiated with the server, for status displays. */
+export interface ImapChannel extends Channel {
+  readonly kind: 'email';
+  /** How INBOX arrivals are watched in the current session: `off` with `watchInbox: false`. */
+  readonly inboxWatch: 'notify' | 'connection' | 'off' | undefined;
+}
+
+function resolveOptions(options: ImapChannelOptions): ResolvedImapChannelOptions {
+  if (typeof options?.imap?.host !== 'string' || typeof options.imap.auth?.user !== 'string') {
+    throw new FosspushError('INVALID_REQUEST', 'createImapChannel needs imap.host and imap.auth.user');
+  }
+  const address = options.address ?? options.imap.auth.user;
+  if (!ASCII_ADDRESS_PATTERN.test(address)) {
+    throw new FosspushError('INVALID_REQUEST', `the account address ${JSON.stringify(address)} is not a plain e-mail address: set options.address`, {
+      details: { field: 'address' },
+    });
+  }
+  const resolved = {
+    ...IMAP_CHANNEL_DEFAULTS,
+    ...options,
+    address,
+    reconnect: { ...IMAP_CHANNEL_DEFAULTS.reconnect, ...options.reconnect },
+  };
+  for (const field of ['idleRestartMs', 'watchdogIntervalMs', 'commandTimeoutMs', 'ackTimeoutMs', 'quarantineRetentionMs', 'fetchBatchSize'] as const) {
+    const value = resolved[field];
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new FosspushError('INVALID_REQUEST', `${field} must be a positive number`, { details: { field } });
+    }
+  }
+  return resolved;
+}
+
+/**
+ * The receiving half of the email channel (Email-notify spec): one IMAP connection per
+ * account, shared by every registration, IDLE on the notification folder, notifications that
+ * land in INBOX moved out at once, each one verified, handed on as a `message` event and
+ * expunged after the host's `ack`. Forged, expired, replayed or malformed notifications are
+ * reported as `error` events and moved to the quarantine folder; nothing else in the mailbox
+ * is ever read, moved or flagged.
+ *
+ * `connect()` resolves once the first session is watching the mailbox, retries transient
+ * failures with jittered backoff, and rejects when the server refuses the login
+ * (UNAUTHENTICATED) or the channel is closed.
+ *
+ * @example
+ * const channel = createImapChannel({
+ *   address: 'alice@example.org',
+ *   imap: { host: 'imap.example.org', auth: { user: 'alice@example.org', pass } },
+ *   state, // the daemon's ChannelStateStore for this account
+ * });
+ * channel.on('message', ({ registrationId, message }) => store(registrationId, message).then(() => channel.ack(registrationId, message.id)));
+ * await channel.connect();
+ * const { registrationId, endpoint, extras } = await channel.subscribe({});
+ */
+export function createImapChannel(options: ImapChannelOptions): ImapChannel {
+  const config = resolveOptions(options);
+  const runtime = resolveRuntime(options.runtime);
+  const timers = options.timers ?? systemTimers;
+  const emitter = createEmitter<ChannelEvents>();
+  const store = options.state ?? createMemoryChannelState();
+  const state = createImapStateView(store);
+  const ledger = createDeliveryLedger(store, runtime.clock);
+  const scheduler = createReconnectScheduler(config.reconnect, runtime.random, timers);
+
+  let channelState: ChannelState = 'idle';
+  let wanted = false;
+  let session: ImapSession | undefined;
+  let retrying = false;
+  let stableTimer: unknown;
+  let inboxWatch: ImapChannel['inboxWatch'];
+  let waiters: Array<{ resolve(): void; reject(error: FosspushError): void }> = [];
+  let exclusive: Promise<unknown> = Promise.resolve();
+  let loaded: Promise<{ identity: EmailIdentity; registrations: Set<string>; receiver: Receiver }> | undefined;
+
+  const load = () =>
+    (loaded ??= (async () => {
+      let identity = await state.identity();
+      if (identity === undefined) {
+        identity = await generateEmailIdentity(config.address, runtime);
+        await state.saveIdentity(identity);
+      }
+      const registrations = await state.registrations();
+      await ledger.load();
+      const receiver = createReceiver({ identity, registrations, state, ledger, emitter, runtime, ackTimeoutMs: config.ackTimeoutMs });
+      return { identity, registrations, receiver };
+    })().catch((error: unknown) => {
+      loaded = undefined;
+      throw toFosspushError(error);
+    }));
+
+  // Subscribe and unsubscribe run one at a time: both rewrite the registration list.
+  const serially = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = exclusive.then(task, task);
+    exclusive = run.catch(() => undefined);
+    return run;
+  };
+
+  const setState = (next: ChannelState) => {
+    if (channelState === next) return;
+    channelState = next;
+    emitter.emit('state', next);
+  };
+
+  const settleWaiters = (error?: FosspushError) => {
+    const settled = waiters;
+    waiters = [];
+    for (const waiter of settled) {
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  };
+
+  const clearStableTimer = () => {
+    if (stableTimer !== undefined) timers.clearTimeout(stableTimer);
+    stableTimer = undefined;
+  };
+
+  async function startSession() {
+    retrying = false;
+    if (!wanted || session !== undefined) return;
+    let receiver: Receiver;
+    try {
+      receiver = (await load()).receiver;
+    } catch (error) {
+      return sessionFailed(toFosspushError(error));
+    }
+    if (!wanted || session !== undefined) return;
+    const current = createImapSession({
+      options: config,
+      receiver,
+      ledger,
+      state,
+      timers,
+      clock: runtime.clock,
+      onReady(info) {
+        if (session !== current) return;
+        inboxWatch = info.inboxWatch;
+        clearStableTimer();
+        stableTimer = timers.setTimeout(() => scheduler.reset(), config.reconnect.resetAfterMs);
+        setState('connected');
+        settleWaiters();
+      },
+    });
+    session = current;
+    current.run().then(
+      () => undefined,
+      (error: FosspushError) => {
+        if (session !== current) return;
+        session = undefined;
+        void current.stop();
+        sessionFailed(error);
+      },
+    );
+  }
+
+  function sessionFailed(error: FosspushError) {
+    clearStableTimer();
+    if (!wanted) return;
+    emitter.emit('error', error);
+    if (isFosspushError(error, 'UNAUTHENTICATED')) {
+      // A wrong password stays wrong: retrying would only lock the account.
+      wanted = false;
+      scheduler.cancel();
+      setState('closed');
+      settleWaiters(error);
+      return;
+    }
+    setState('reconnecting');
+    retrying = true;
+    scheduler.schedule(() => void startSession());
+  }
+
+  const toSubscription = (identity: EmailIdentity, registrationId: string): ChannelSubscription => ({
+    registrationId,
+    endpoint: `mailto:${config.address}`,
+    extras: emailTokenExtras({ deviceKey: identity.publicKey, registrationId }),
+  });
+
+  return {
+    kind: 'email',
+    on: emitter.on,
+    get state() {
+      return channelState;
+    },
+    get inboxWatch() {
+      return inboxWatch;
+    },
+
+    async connect() {
+      await load();
+      if (wanted && channelState === 'connected') return;
+      wanted = true;
+      const ready = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+      if (session === undefined && !retrying) {
+        setState('connecting');
+        void startSession();
+      }
+      return ready;
+    },
+
+    async close() {
+      wanted = false;
+      retrying = false;
+      scheduler.cancel();
+      clearStableTimer();
+      const current = session;
+      session = undefined;
+      await current?.stop();
+      await ledger.flush().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
+      setState('closed');
+      settleWaiters(new FosspushError('CLOSED', 'the channel was closed'));
+    },
+
+    subscribe(request) {
+      return serially(async () => {
+        const { identity, registrations } = await load();
+        if (request.registrationId !== undefined) {
+          if (!registrations.has(request.registrationId)) {
+            throw new FosspushError('NOT_FOUND', `no registration ${request.registrationId} on this email account`);
+          }
+          return toSubscription(identity, request.registrationId);
+        }
+        const registrationId = toBase64Url(runtime.random.bytes(16));
+        if (!REGISTRATION_ID_PATTERN.test(registrationId)) throw new FosspushError('INTERNAL', 'generated an invalid registration id');
+        registrations.add(registrationId);
+        try {
+          await state.saveRegistrations(registrations);
+        } catch (error) {
+          registrations.delete(registrationId);
+          throw toFosspushError(error);
+        }
+        return toSubscription(identity, registrationId);
+      });
+    },
+
+    unsubscribe(registrationId) {
+      return serially(async () => {
+        const { registrations } = await load();
+        if (!registrations.has(registrationId)) throw new FosspushError('NOT_FOUND', `no registration ${registrationId} on this email account`);
+        registrations.delete(registrationId);
+        await state.saveRegistrations(registrations);
+        await state.forgetSenderKey(registrationId);
+      });
+    },
+
+    async ack(registrationId, messageId) {
+      validateMessageId(messageId);
+      const { receiver } = await load();
+      if (await receiver.ack(registrationId, messageId)) session?.wake('folder');
+    },
+  };
+}

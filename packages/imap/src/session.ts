@@ -1,0 +1,254 @@
+import { EMAIL_NOTIFY_LIMITS, EMAIL_NOTIFY_MARKER_HEADER, FosspushError, type Clock } from '@fosspush/core';
+import type { Timers } from '@fosspush/webpush';
+import { ImapFlow } from 'imapflow';
+import type { ImapStateView } from './channel-state.js';
+import { type InboxWatch, startConnectionWatch, startNotifyWatch } from './inbox-watch.js';
+import type { DeliveryLedger } from './ledger.js';
+import { ensureFolder, expungeOwn, moveOutOfInbox, moveOwn, searchUids, toImapPath, uidSet } from './mailbox-ops.js';
+import type { ResolvedImapChannelOptions } from './options.js';
+import type { Receiver } from './receiver.js';
+import { delay, withTimeout } from './timing.js';
+import { toImapError } from './imap-errors.js';
+
+export interface SessionContext {
+  options: ResolvedImapChannelOptions;
+  receiver: Receiver;
+  ledger: DeliveryLedger;
+  state: ImapStateView;
+  timers: Timers;
+  clock: Clock;
+  /** The session is connected, its folders exist and it watches for mail. */
+  onReady(info: { inboxWatch: InboxWatch['mode'] | 'off' }): void;
+}
+
+export interface ImapSession {
+  /** Runs until the connection fails (rejects with a FosspushError) or `stop` is called (resolves). */
+  run(): Promise<void>;
+  /** Something to do: new mail in INBOX or in the folder, or acked mail to expunge. */
+  wake(what: 'inbox' | 'folder'): void;
+  stop(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 24 * 3_600_000;
+
+export function createImapClient(options: ResolvedImapChannelOptions): ImapFlow {
+  const { imap } = options;
+  const secure = imap.secure ?? true;
+  return new ImapFlow({
+    logger: false,
+    ...options.clientOptions,
+    host: imap.host,
+    port: imap.port ?? (secure ? 993 : 143),
+    secure,
+    auth: imap.auth,
+    ...(imap.tls === undefined ? {} : { tls: imap.tls }),
+    // The session decides when to IDLE; imapflow restarts a long IDLE by itself.
+    disableAutoIdle: true,
+    maxIdleTime: options.idleRestartMs,
+    connectionTimeout: options.commandTimeoutMs,
+    greetingTimeout: options.commandTimeoutMs,
+  });
+}
+
+/**
+ * One IMAP connection to the account, from login to failure: it files notifications that
+ * landed in INBOX into the notification folder, drains that folder through the receiver,
+ * expunges what the host acked, and otherwise IDLEs on the folder. A failed session is not
+ * repaired; the channel starts a new one (imapflow clients cannot reconnect).
+ */
+export function createImapSession(context: SessionContext): ImapSession {
+  const { options, receiver, ledger, state, timers, clock } = context;
+  const client = createImapClient(options);
+  let watch: InboxWatch | undefined;
+  let stopped = false;
+  // The first cycle catches up on everything that arrived while no session ran.
+  let inboxDirty = options.watchInbox;
+  let folderDirty = true;
+  let wakeIdle: (() => void) | undefined;
+  let folderPath: string | undefined;
+  let lastPurgeAt = Number.NEGATIVE_INFINITY;
+  const skipped = new Set<string>();
+
+  let fail: (error: FosspushError) => void = () => undefined;
+  const ended = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  ended.catch(() => undefined);
+
+  client.on('error', (error: unknown) => fail(toImapError(error)));
+  client.on('close', () => fail(new FosspushError('UNAVAILABLE', 'the IMAP connection closed')));
+  client.on('exists', (event: { path: string }) => wake(event.path === 'INBOX' ? 'inbox' : 'folder'));
+
+  const step = <T>(work: Promise<T>, what: string): Promise<T> =>
+    withTimeout(Promise.race([work, ended]), options.commandTimeoutMs, timers, `IMAP ${what}`);
+
+  function wake(what: 'inbox' | 'folder') {
+    if (what === 'inbox') inboxDirty = true;
+    else folderDirty = true;
+    wakeIdle?.();
+  }
+
+  const folderSelected = () => client.mailbox !== false && client.mailbox.path === folderPath && client.mailbox.readOnly !== true;
+
+  async function startWatch(): Promise<InboxWatch | undefined> {
+    if (!options.watchInbox) return undefined;
+    if (options.inboxWatch !== 'connection') {
+      const notify = await step(startNotifyWatch(client, () => wake('inbox')), 'NOTIFY');
+      if (notify !== undefined || options.inboxWatch === 'notify') {
+        if (notify === undefined) throw new FosspushError('UNAVAILABLE', 'the IMAP server does not support NOTIFY (inboxWatch: "notify")');
+        return notify;
+      }
+    }
+    return step(
+      startConnectionWatch(
+        () => createImapClient(options),
+        () => wake('inbox'),
+        (error) => fail(error),
+      ),
+      'connect (INBOX watch)',
+    );
+  }
+
+  /** Spec section 8.2: find notifications by the marker alone, read-only, and move exactly those. */
+  async function sweepInbox(): Promise<void> {
+    const box = await step(client.mailboxOpen('INBOX', { readOnly: true }), 'EXAMINE INBOX');
+    const uidValidity = String(box.uidValidity);
+    const checkpoint = await state.inboxCheckpoint();
+    const from = checkpoint?.uidValidity === uidValidity ? checkpoint.uidNext : 1;
+    if (box.exists > 0 && box.uidNext > from) {
+      const query = { uid: `${from}:*`, header: { [EMAIL_NOTIFY_MARKER_HEADER]: true } };
+      // `n:*` also matches the highest UID when it is below n (RFC 3501 section 6.4.8).
+      const found = (await step(searchUids(client, query, 'INBOX'), 'SEARCH INBOX')).filter((uid) => uid >= from);
+      if (found.length > 0) {
+        await step(client.mailboxOpen('INBOX'), 'SELECT INBOX');
+        await step(moveOutOfInbox(client, found, options.folder), 'MOVE');
+        folderDirty = true;
+      }
+    }
+    if (checkpoint?.uidValidity !== uidValidity || checkpoint.uidNext !== box.uidNext) {
+      await state.saveInboxCheckpoint({ uidValidity, uidNext: box.uidNext });
+    }
+  }
+
+  async function purgeQuarantine(): Promise<void> {
+    const now = clock.now();
+    if (now - lastPurgeAt < PURGE_INTERVAL_MS) return;
+    await step(client.mailboxOpen(toImapPath(options.quarantineFolder)), 'SELECT quarantine');
+    const old = await step(searchUids(client, { before: new Date(now - options.quarantineRetentionMs) }, options.quarantineFolder), 'SEARCH quarantine');
+    await step(expungeOwn(client, old, options.quarantineFolder), 'EXPUNGE quarantine');
+    lastPurgeAt = now;
+  }
+
+  async function drainFolder(): Promise<void> {
+    const box = folderSelected() && client.mailbox !== false ? client.mailbox : await step(client.mailboxOpen(toImapPath(options.folder)), 'SELECT');
+    folderPath = box.path;
+    const uidValidity = String(box.uidValidity);
+    const acked = ledger.pendingDeletes(uidValidity);
+    if (acked.length > 0) {
+      await step(expungeOwn(client, acked, options.folder), 'EXPUNGE');
+      await ledger.expunged(uidValidity, acked);
+    }
+    receiver.releaseUnacked();
+    if (client.mailbox === false || client.mailbox.exists === 0) return;
+    const busy = receiver.inFlightUids(uidValidity);
+    const uids = await step(searchUids(client, { all: true }, options.folder), 'SEARCH');
+    const todo = uids.filter((uid) => !busy.has(uid) && !skipped.has(`${uidValidity}:${uid}`));
+    for (let i = 0; i < todo.length && !stopped; i += options.fetchBatchSize) {
+      const batch = todo.slice(i, i + options.fetchBatchSize);
+      // One byte past the spec's limit is enough for the receiver to refuse an oversized mail.
+      const query = { uid: true, source: { maxLength: EMAIL_NOTIFY_LIMITS.maxEmailBytes + 1 } };
+      const messages = await step(client.fetchAll(uidSet(batch), query, { uid: true }), 'FETCH');
+      const quarantine: number[] = [];
+      const remove: number[] = [];
+      for (const message of messages) {
+        if (message.source === undefined) continue;
+        const verdict = await receiver.receive(message.source, { uidValidity, uid: message.uid });
+        if (verdict === 'quarantine') quarantine.push(message.uid);
+        else if (verdict === 'delete') remove.push(message.uid);
+        else if (verdict === 'skip') skipped.add(`${uidValidity}:${message.uid}`);
+      }
+      await step(moveOwn(client, quarantine, options.folder, options.quarantineFolder), 'MOVE to quarantine');
+      await step(expungeOwn(client, remove, options.folder), 'EXPUNGE');
+    }
+  }
+
+  async function cycle(): Promise<void> {
+    if (inboxDirty) {
+      inboxDirty = false;
+      await sweepInbox();
+    }
+    await purgeQuarantine();
+    // Mail filed into the folder while another mailbox was selected raised no EXISTS: drain
+    // whenever the folder is selected anew.
+    if (folderDirty || !folderSelected()) {
+      folderDirty = false;
+      await drainFolder();
+    }
+  }
+
+  async function idle(): Promise<void> {
+    const woken = new Promise<void>((resolve) => {
+      wakeIdle = resolve;
+    });
+    try {
+      if (inboxDirty || folderDirty || stopped) return;
+      if (client.idling) await step(client.noop(), 'NOOP');
+      const idling = client.idle();
+      idling.catch(() => undefined);
+      let received = client.stats().received;
+      for (;;) {
+        const tick = delay(options.watchdogIntervalMs, timers);
+        const outcome = await Promise.race([woken.then(() => 'wake'), idling.then(() => 'ended'), ended, tick.done.then(() => 'tick')]).finally(
+          () => tick.cancel(),
+        );
+        if (outcome !== 'tick') return;
+        if (receiver.releaseUnacked()) {
+          folderDirty = true;
+          return;
+        }
+        const now = client.stats().received;
+        if (now !== received) {
+          received = now;
+          continue;
+        }
+        // A whole interval of silence: a half-dead socket looks exactly like a quiet IDLE.
+        await step(client.noop(), 'NOOP (watchdog)');
+        if (watch !== undefined) await step(watch.probe(), 'NOOP (INBOX watch)');
+        return;
+      }
+    } finally {
+      wakeIdle = undefined;
+    }
+  }
+
+  return {
+    wake,
+    async run() {
+      try {
+        await step(client.connect(), 'connect');
+        await step(ensureFolder(client, options.folder), 'CREATE');
+        await step(ensureFolder(client, options.quarantineFolder), 'CREATE quarantine');
+        watch = await startWatch();
+        context.onReady({ inboxWatch: watch?.mode ?? 'off' });
+        while (!stopped) {
+          await cycle();
+          if (!stopped) await idle();
+        }
+      } catch (error) {
+        if (stopped) return;
+        throw toImapError(error);
+      }
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      wakeIdle?.();
+      await watch?.close();
+      try {
+        await withTimeout(client.logout(), 2_000, timers, 'IMAP LOGOUT');
+      } catch {
+        client.close();
+      }
+    },
+  };
+}

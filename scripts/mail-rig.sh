@@ -1,0 +1,461 @@
+#!/usr/bin/env bash
+# A real mail system on loopback for the email channel's tests, benchmarks and local trials:
+# Dovecot 2.3 (IMAP, LMTP, Sieve, ManageSieve) and Postfix 3.7 (SMTP with SASL through Dovecot),
+# both listening on 127.0.0.1 only, all state in one scratch folder, stopped by PID.
+#
+#   scripts/mail-rig.sh install                      apt-installs the servers when missing (root)
+#   RIG=/tmp/rig scripts/mail-rig.sh start USER...   starts a rig; USER is name[:password]
+#   RIG=/tmp/rig scripts/mail-rig.sh stop            stops it (both masters, by PID)
+#   RIG=/tmp/rig scripts/mail-rig.sh status          prints its ports and whether it runs
+#   RIG=/tmp/rig scripts/mail-rig.sh add-user USER   adds a user to a running rig
+#   RIG=/tmp/rig scripts/mail-rig.sh clear NAME      expunges every message of a user
+#   RIG=/tmp/rig scripts/mail-rig.sh dovecot-stop|dovecot-start   for outage tests
+#
+# start options (before the users):
+#   --no-sieve NAME   this user gets no global Sieve rule, so notifications land in INBOX
+#                     (repeatable; the way to test a mailbox whose server has no Sieve)
+# Environment: MAIL_DOMAIN (example.test), MARKER_HEADER (the Email-notify marker header the
+# global rule files by), NOTIFY_FOLDER (Fosspush), and IMAP_PORT, SMTP_PORT, LMTP_PORT,
+# SIEVE_PORT to pin ports (otherwise free ones are picked).
+# `start` writes RIG/rig.env (ports, pids) and prints it.
+set -euo pipefail
+
+MAIL_DOMAIN=${MAIL_DOMAIN:-example.test}
+MARKER_HEADER=${MARKER_HEADER:-Fosspush-Notify}
+NOTIFY_FOLDER=${NOTIFY_FOLDER:-Fosspush}
+# Dovecot refuses root for mail access; a numeric uid needs no passwd entry.
+MAIL_UID=5000
+PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix)
+
+say() { printf 'mail-rig: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+need_rig() {
+  [ -n "${RIG:-}" ] || die "set RIG to the scratch folder, e.g. RIG=/tmp/mail-rig $0 $1"
+  mkdir -p "$RIG"
+  RIG=$(cd "$RIG" && pwd)
+}
+
+cmd_install() {
+  local missing=()
+  for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "installed already: ${PACKAGES[*]}"
+    return
+  fi
+  [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run '$0 install' as root to apt-install them"
+  say "installing ${missing[*]} from Debian's packages"
+  # The rig runs its own instances; the system-wide services must not start during install.
+  local policy=/usr/sbin/policy-rc.d placed=0
+  if [ ! -e "$policy" ]; then
+    say "placing a temporary $policy so apt starts no services"
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    placed=1
+  fi
+  trap '[ "$placed" -eq 1 ] && rm -f "$policy"' EXIT
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  if ! apt-cache policy postfix 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    say "apt-get update"
+    apt-get update -q
+  fi
+  say "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  if [ "$placed" -eq 1 ]; then
+    rm -f "$policy"
+    say "removed the temporary $policy"
+  fi
+  trap - EXIT
+}
+
+check_tools() {
+  for tool in dovecot doveadm sievec postfix; do
+    command -v "$tool" >/dev/null || PATH="$PATH:/usr/sbin" command -v "$tool" >/dev/null ||
+      die "$tool not found: run '$0 install' as root first"
+  done
+  PATH="$PATH:/usr/sbin"
+}
+
+port_in_use() {
+  [ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
+}
+
+# A free port not already taken by another port of this rig.
+pick_port() {
+  local taken=" $* " port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    case $taken in *" $port "*) continue ;; esac
+    port_in_use "$port" || { echo "$port"; return; }
+  done
+  die "no free port found"
+}
+
+# Waits until a server answers with its greeting (an open port alone is not enough: Postfix's
+# smtpd accepts TCP before it can serve, and dies without Dovecot's auth socket).
+wait_banner() {
+  local port=$1 expect=$2 name=$3 line
+  for _ in $(seq 1 100); do
+    if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+      line=""
+      IFS= read -r -t 2 line <&3 || true
+      exec 3<&- 3>&-
+      case $line in "$expect"*) return 0 ;; esac
+    fi
+    sleep 0.05
+  done
+  die "$name gave no '$expect' greeting on port $port (see $RIG/log)"
+}
+
+user_line() {
+  local name=$1 password=$2 extra=$3
+  printf '%s:{PLAIN}%s:%s:%s::%s/mail/%s::%s\n' "$name" "$password" "$MAIL_UID" "$MAIL_UID" "$RIG" "$name" "$extra"
+}
+
+add_user() {
+  local spec=$1 nosieve=$2 name password extra=""
+  name=${spec%%:*}
+  password=${spec#*:}
+  [ "$password" != "$spec" ] || password="$name-password"
+  [[ $name =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "user name '$name' must be lower-case letters, digits, . _ -"
+  case $password in *:* | *' '*) die "password of $name must not contain ':' or spaces" ;; esac
+  # The global rule applies to every user unless their userdb entry empties sieve_before.
+  [ "$nosieve" -eq 0 ] || extra="userdb_sieve_before="
+  if grep -q "^$name:" "$RIG/users" 2>/dev/null; then
+    sed -i "/^$name:/d" "$RIG/users"
+    sed -i "/^$name@/d" "$RIG/postfix/vmailbox"
+  fi
+  user_line "$name" "$password" "$extra" >>"$RIG/users"
+  echo "$name@$MAIL_DOMAIN OK" >>"$RIG/postfix/vmailbox"
+  mkdir -p "$RIG/mail/$name"
+  chown "$MAIL_UID:$MAIL_UID" "$RIG/mail/$name"
+  say "user $name@$MAIL_DOMAIN password $password$([ "$nosieve" -eq 1 ] && echo ' (no Sieve rule)')"
+}
+
+write_dovecot_conf() {
+  cat >"$RIG/dovecot.conf" <<EOF
+# Generated by scripts/mail-rig.sh for the rig in $RIG
+instance_name = fosspush-rig-$(basename "$RIG")-$RIG_ID
+base_dir = $RIG/run/dovecot
+state_dir = $RIG/state
+log_path = $RIG/log/dovecot.log
+info_log_path = $RIG/log/dovecot.log
+protocols = imap lmtp sieve
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+hostname = rig.$MAIL_DOMAIN
+postmaster_address = postmaster@$MAIL_DOMAIN
+# Tests and benchmarks open several sessions per user (channel, floor client, inspector).
+mail_max_userip_connections = 100
+# Process titles name the user and state ("imap [alice 127.0.0.1 IDLE]"): tests find a session.
+verbose_proctitle = yes
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $RIG/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%n $RIG/users
+}
+mail_location = maildir:~/Maildir
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+imap_metadata = yes
+mail_attribute_dict = file:%h/dovecot-attributes
+service imap-login {
+  inet_listener imap {
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $LMTP_PORT
+  }
+}
+service managesieve-login {
+  inet_listener sieve {
+    port = $SIEVE_PORT
+  }
+}
+service auth {
+  unix_listener auth-postfix {
+    mode = 0666
+  }
+}
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  sieve_before = $RIG/sieve/before.sieve
+}
+EOF
+}
+
+write_sieve_rule() {
+  cat >"$RIG/sieve/before.sieve" <<EOF
+# The Email-notify filing rule (docs/email-notify-spec.md section 8.1): notifications never
+# reach INBOX.
+require ["fileinto", "mailbox"];
+if exists "$MARKER_HEADER" {
+  fileinto :create "$NOTIFY_FOLDER";
+  stop;
+}
+EOF
+}
+
+write_postfix_conf() {
+  cat >"$RIG/postfix/main.cf" <<EOF
+# Generated by scripts/mail-rig.sh for the rig in $RIG
+compatibility_level = 3.6
+queue_directory = $RIG/spool/postfix
+data_directory = $RIG/lib/postfix
+maillog_file = $RIG/log/postfix.log
+maillog_file_prefixes = $RIG/log
+myhostname = rig.$MAIL_DOMAIN
+mydomain = $MAIL_DOMAIN
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+alias_maps =
+alias_database =
+biff = no
+smtp_dns_support_level = disabled
+lmtp_dns_support_level = disabled
+virtual_mailbox_domains = $MAIL_DOMAIN
+virtual_mailbox_maps = texthash:$RIG/postfix/vmailbox
+virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
+default_transport = error:outbound mail is disabled on this rig
+relay_transport = error:outbound mail is disabled on this rig
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $RIG/run/dovecot/auth-postfix
+smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination
+# A burst must not be slowed down by flow control: the rig measures our code, not Postfix's.
+in_flow_delay = 0s
+# Mail deferred while Dovecot is down (an outage test) is retried within seconds, not minutes.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+EOF
+  cat >"$RIG/postfix/master.cf" <<EOF
+# service type  private unpriv  chroot  wakeup  maxproc command
+127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
+load_env() {
+  [ -f "$RIG/rig.env" ] || die "no rig in $RIG (run start first)"
+  # shellcheck disable=SC1091
+  . "$RIG/rig.env"
+}
+
+pid_alive() {
+  local pid=$1 state
+  [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 1
+  state=$(sed -n 's/^State:\s*\(.\).*/\1/p' "/proc/$pid/status")
+  # Daemonised masters are reaped late here; a zombie has stopped serving.
+  [ "$state" != "Z" ]
+}
+
+dovecot_pid() { cat "$RIG/run/dovecot/master.pid" 2>/dev/null || true; }
+postfix_pid() { tr -d ' ' <"$RIG/spool/postfix/pid/master.pid" 2>/dev/null || true; }
+
+wait_stopped() {
+  for _ in $(seq 1 100); do
+    local running=0
+    for pid in "$@"; do pid_alive "$pid" && running=1; done
+    [ "$running" -eq 0 ] && return 0
+    sleep 0.05
+  done
+  for pid in "$@"; do pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true; done
+  say "killed what did not stop in 5 s: $*"
+}
+
+start_dovecot() {
+  # The daemons must not inherit the caller's pipes (a caller reading our output would wait for
+  # them to exit) nor the port lock.
+  dovecot -c "$RIG/dovecot.conf" </dev/null >"$RIG/log/dovecot-start.log" 2>&1 9>&- ||
+    { cat "$RIG/log/dovecot-start.log" >&2; die "dovecot did not start (see $RIG/log/dovecot.log)"; }
+  wait_banner "$LMTP_PORT" "220" "Dovecot LMTP"
+  wait_banner "$IMAP_PORT" "* OK" "Dovecot IMAP"
+  wait_banner "$SIEVE_PORT" '"IMPLEMENTATION"' "Dovecot ManageSieve"
+}
+
+stop_dovecot() {
+  local pid
+  pid=$(dovecot_pid)
+  if pid_alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_stopped "$pid"
+  fi
+}
+
+write_env() {
+  cat >"$RIG/rig.env" <<EOF
+RIG=$RIG
+MAIL_HOST=127.0.0.1
+MAIL_DOMAIN=$MAIL_DOMAIN
+MARKER_HEADER=$MARKER_HEADER
+NOTIFY_FOLDER=$NOTIFY_FOLDER
+IMAP_PORT=$IMAP_PORT
+SMTP_PORT=$SMTP_PORT
+LMTP_PORT=$LMTP_PORT
+SIEVE_PORT=$SIEVE_PORT
+DOVECOT_PID=$(dovecot_pid)
+POSTFIX_PID=$(postfix_pid)
+EOF
+}
+
+cmd_start() {
+  need_rig start
+  check_tools
+  local nosieve=() users=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --no-sieve) [ $# -ge 2 ] || die "--no-sieve needs a user name"; nosieve+=("$2"); shift 2 ;;
+      --no-sieve=*) nosieve+=("${1#*=}"); shift ;;
+      -*) die "unknown option $1" ;;
+      *) users+=("$1"); shift ;;
+    esac
+  done
+  if [ -f "$RIG/rig.env" ]; then
+    load_env
+    if pid_alive "$(dovecot_pid)" || pid_alive "$(postfix_pid)"; then
+      die "a rig already runs in $RIG (stop it first)"
+    fi
+  fi
+  getent passwd postfix >/dev/null || die "no postfix user: run '$0 install' as root first"
+  [ "$(id -u)" -eq 0 ] || die "start needs root (Dovecot and Postfix masters drop privileges themselves)"
+
+  rm -rf "$RIG/run" "$RIG/spool" "$RIG/lib" "$RIG/postfix" "$RIG/sieve" "$RIG/state" "$RIG/rig.env"
+  mkdir -p "$RIG/run/dovecot" "$RIG/state" "$RIG/log" "$RIG/mail" "$RIG/sieve" "$RIG/postfix" \
+    "$RIG/spool/postfix" "$RIG/lib/postfix"
+  chown postfix "$RIG/lib/postfix"
+  chown root:root "$RIG/spool/postfix"
+  : >"$RIG/users"
+  : >"$RIG/postfix/vmailbox"
+  RIG_ID=$(printf '%s' "$RIG" | cksum | cut -d' ' -f1)
+
+  # Hold a machine-wide lock from choosing ports until the servers listen, so two rigs started
+  # at once never pick the same port.
+  exec 9>/tmp/fosspush-mail-rig.lock
+  flock 9
+  IMAP_PORT=${IMAP_PORT:-$(pick_port)}
+  SMTP_PORT=${SMTP_PORT:-$(pick_port "$IMAP_PORT")}
+  LMTP_PORT=${LMTP_PORT:-$(pick_port "$IMAP_PORT" "$SMTP_PORT")}
+  SIEVE_PORT=${SIEVE_PORT:-$(pick_port "$IMAP_PORT" "$SMTP_PORT" "$LMTP_PORT")}
+  for port in "$IMAP_PORT" "$SMTP_PORT" "$LMTP_PORT" "$SIEVE_PORT"; do
+    port_in_use "$port" && die "port $port is in use"
+  done
+
+  for spec in "${users[@]}"; do
+    local off=0
+    for name in "${nosieve[@]}"; do [ "${spec%%:*}" = "$name" ] && off=1; done
+    add_user "$spec" "$off"
+  done
+  write_dovecot_conf
+  write_sieve_rule
+  write_postfix_conf
+  # The mail uid cannot write the compiled script next to the global one: compile it now.
+  sievec -c "$RIG/dovecot.conf" "$RIG/sieve/before.sieve"
+  # Postfix re-reads config files changed within the last second, 300 ms per try.
+  touch -d '1 hour ago' "$RIG"/postfix/*
+
+  start_dovecot
+  # `postfix -c` prints nothing on failure without a terminal: give it one to see why.
+  script -q -c "postfix -c '$RIG/postfix' start" /dev/null </dev/null >"$RIG/log/postfix-start.log" 2>&1 9>&- ||
+    { cat "$RIG/log/postfix-start.log" >&2; die "postfix did not start"; }
+  wait_banner "$SMTP_PORT" "220" "Postfix SMTP"
+  flock -u 9
+  write_env
+  cat "$RIG/rig.env"
+}
+
+cmd_stop() {
+  need_rig stop
+  local dpid ppid
+  dpid=$(dovecot_pid)
+  ppid=$(postfix_pid)
+  # Both masters at once: each takes about a second to wind down.
+  pid_alive "$dpid" && kill -TERM "$dpid" 2>/dev/null || true
+  pid_alive "$ppid" && kill -TERM "$ppid" 2>/dev/null || true
+  wait_stopped "$dpid" "$ppid"
+  say "stopped the rig in $RIG"
+}
+
+cmd_status() {
+  need_rig status
+  load_env
+  local dstate=stopped pstate=stopped
+  pid_alive "$(dovecot_pid)" && dstate="running (pid $(dovecot_pid))"
+  pid_alive "$(postfix_pid)" && pstate="running (pid $(postfix_pid))"
+  echo "dovecot: $dstate"
+  echo "postfix: $pstate"
+  cat "$RIG/rig.env"
+  cut -d: -f1 "$RIG/users" | sed "s/\$/@$MAIL_DOMAIN/; s/^/user: /"
+  [ "$dstate" != stopped ] && [ "$pstate" != stopped ]
+}
+
+cmd_add_user() {
+  need_rig add-user
+  load_env
+  local nosieve=0
+  if [ "${1:-}" = --no-sieve ]; then nosieve=1; shift; fi
+  [ $# -ge 1 ] || die "add-user needs name[:password]"
+  add_user "$1" "$nosieve"
+  # Dovecot re-reads the passwd-file by itself; Postfix needs a reload for the texthash map.
+  touch -d '1 hour ago' "$RIG"/postfix/*
+  script -q -c "postfix -c '$RIG/postfix' reload" /dev/null </dev/null >"$RIG/log/postfix-reload.log" 2>&1 ||
+    { cat "$RIG/log/postfix-reload.log" >&2; die "postfix reload failed"; }
+}
+
+cmd_clear() {
+  need_rig clear
+  check_tools
+  [ $# -ge 1 ] || die "clear needs a user name"
+  doveadm -c "$RIG/dovecot.conf" expunge -u "$1" mailbox '*' all
+}
+
+case ${1:-} in
+  install) cmd_install ;;
+  start) shift; cmd_start "$@" ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  add-user) shift; cmd_add_user "$@" ;;
+  clear) shift; cmd_clear "$@" ;;
+  dovecot-stop) need_rig dovecot-stop; load_env; stop_dovecot ;;
+  dovecot-start) need_rig dovecot-start; check_tools; load_env; start_dovecot; write_env ;;
+  *) sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+esac
