@@ -37,7 +37,7 @@ describe('SSE device handler', () => {
   const start = async (options: Partial<Parameters<typeof createSseDeviceHandler>[0]> = {}) => {
     let handler: SseDeviceHandler | undefined;
     const rig = await startDeviceWireRig((hub) => {
-      handler = createSseDeviceHandler({ hub, heartbeatIntervalMs: 50, ...options });
+      handler = createSseDeviceHandler({ hub, heartbeatIntervalMs: 1_000, ...options });
       return { events: handler.handle, close: handler.close };
     });
     onTestFinished(() => rig.close());
@@ -86,7 +86,7 @@ describe('SSE device handler', () => {
     expect(stream.response.headers.get('cache-control')).toBe('no-store');
     const live = await rig.push(pushId);
     await vi.waitFor(() => expect(dataOf(stream.text)).toHaveLength(4), WAIT);
-    expect(dataOf(stream.text)[0]).toEqual({ type: 'ready', v: 1, heartbeatMs: 50 });
+    expect(dataOf(stream.text)[0]).toEqual({ type: 'ready', v: 1, heartbeatMs: 1_000 });
     expect(dataOf(stream.text).slice(1).map((frame) => frame['id'])).toEqual([queued[1]?.id, queued[2]?.id, live.id]);
     expect(stream.text).toContain(`id: ${live.seq}\ndata: `);
     expect(rig.hub.opens).toEqual([queued[0]?.seq]);

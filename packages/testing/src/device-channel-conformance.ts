@@ -28,6 +28,11 @@ export interface DeviceChannelHarness {
 }
 
 const WAIT = { timeout: 5_000, interval: 10 };
+/**
+ * The handlers' heartbeat in the suite. A WebSocket server drops a device silent for twice
+ * this long, so it must outlast the event-loop stalls of a loaded test machine.
+ */
+const HEARTBEAT_MS = 250;
 const READY = JSON.stringify({ type: 'ready', v: 1, heartbeatMs: 20 });
 
 /**
@@ -41,7 +46,7 @@ export function describeDeviceChannelConformance(transport: string, harness: Dev
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     });
 
-    const start = async (mount: (hub: TestDeviceHub) => DeviceWireHandlers = (hub) => harness.mount(hub, { heartbeatIntervalMs: 50 })) => {
+    const start = async (mount: (hub: TestDeviceHub) => DeviceWireHandlers = (hub) => harness.mount(hub, { heartbeatIntervalMs: HEARTBEAT_MS })) => {
       const rig = await startDeviceWireRig(mount);
       cleanups.push(() => rig.close());
       return rig;
@@ -301,10 +306,10 @@ export function describeDeviceChannelConformance(transport: string, harness: Dev
 
     it('server heartbeats keep an idle stream open past the watchdog timeout', async () => {
       const rig = await start();
-      const { channel, errors } = open(rig, createMemoryChannelState(), 400);
+      const { channel, errors } = open(rig, createMemoryChannelState(), 3 * HEARTBEAT_MS);
       const { registrationId } = await channel.subscribe({});
       await channel.connect();
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await new Promise((resolve) => setTimeout(resolve, 8 * HEARTBEAT_MS));
       expect(errors).toEqual([]);
       expect(rig.hub.opens).toHaveLength(1);
       await rig.push(registrationId);

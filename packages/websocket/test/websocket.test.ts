@@ -46,7 +46,7 @@ describe('WebSocket device server', () => {
   const start = async (options: Partial<Parameters<typeof createWebSocketDeviceServer>[0]> = {}) => {
     let server: WebSocketDeviceServer | undefined;
     const rig = await startDeviceWireRig((hub) => {
-      server = createWebSocketDeviceServer({ hub, heartbeatIntervalMs: 50, ...options });
+      server = createWebSocketDeviceServer({ hub, heartbeatIntervalMs: 1_000, ...options });
       return { upgrade: server.handleUpgrade, close: server.close };
     });
     onTestFinished(() => rig.close());
@@ -79,7 +79,7 @@ describe('WebSocket device server', () => {
     await device.ready();
     const live = await rig.push(pushId);
     await vi.waitFor(() => expect(device.frames).toHaveLength(3), WAIT);
-    expect(device.frames[0]).toEqual({ type: 'ready', v: 1, heartbeatMs: 50 });
+    expect(device.frames[0]).toEqual({ type: 'ready', v: 1, heartbeatMs: 1_000 });
     expect(device.frames.slice(1).map((f) => f['seq'])).toEqual([queued[1]?.seq, live.seq]);
     expect(device.frames[1]).toMatchObject({ type: 'msg', id: queued[1]?.id, sub: pushId, ttl: 3600, urgency: 'normal', payload: 'AQID' });
   });
