@@ -10,6 +10,8 @@ export interface PushMetrics {
   readonly requests: Counter<'route' | 'status'>;
   /** Seconds from the 201 (message accepted) to its write on a device stream. */
   readonly deliveryLatency: Histogram;
+  /** Counts one answered request; the labelled child per route and status is reused. */
+  countRequest(route: string, status: number): void;
 }
 
 export interface MetricsSources {
@@ -36,8 +38,25 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
       this.set(await sources.httpConnections());
     },
   });
+  const requests = new Counter({
+    name: 'fosspush_http_requests_total',
+    help: 'HTTP requests answered, by route and status.',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const requestCounters = new Map<string, { inc(): void }>();
   return {
     registry,
+    requests,
+    countRequest(route, status) {
+      const key = `${route} ${status}`;
+      let counter = requestCounters.get(key);
+      if (!counter) {
+        counter = requests.labels(route, String(status));
+        requestCounters.set(key, counter);
+      }
+      counter.inc();
+    },
     accepted: new Counter({ name: 'fosspush_messages_accepted_total', help: 'Push messages accepted (201).', registers: [registry] }),
     delivered: new Counter({ name: 'fosspush_messages_delivered_total', help: 'Push messages written to a device stream.', registers: [registry] }),
     expired: new Counter({ name: 'fosspush_messages_expired_total', help: 'Queued push messages dropped when their TTL ran out.', registers: [registry] }),
@@ -45,12 +64,6 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
       name: 'fosspush_rate_limited_total',
       help: 'Requests refused with 429, by limit.',
       labelNames: ['scope'],
-      registers: [registry],
-    }),
-    requests: new Counter({
-      name: 'fosspush_http_requests_total',
-      help: 'HTTP requests answered, by route and status.',
-      labelNames: ['route', 'status'],
       registers: [registry],
     }),
     deliveryLatency: new Histogram({

@@ -60,6 +60,11 @@ export interface PushServerOptions {
   purgeIntervalMs?: number;
   /** How long an unsubscribed push resource answers 410 before it is forgotten (404). @default 30 days */
   unsubscribedRetentionMs?: number;
+  /**
+   * How long a node keeps a push resource's registration in memory instead of reading the
+   * store on every push; 0 reads every time. @default 10000
+   */
+  registrationCacheMs?: number;
   /** How long `close()` waits for requests in flight before cutting them off. @default 10000 */
   drainTimeoutMs?: number;
   /** @default JSON lines on stderr at level info */
@@ -90,6 +95,7 @@ export const PUSH_SERVER_DEFAULTS = {
   heartbeatIntervalMs: 25_000,
   purgeIntervalMs: 60_000,
   unsubscribedRetentionMs: 30 * 24 * 3600 * 1000,
+  registrationCacheMs: 10_000,
   drainTimeoutMs: 10_000,
   processMetrics: true,
 } as const satisfies Omit<PushServerOptions, 'publicUrl' | 'logger' | 'deviceTransports' | 'runtime'>;

@@ -16,8 +16,18 @@ import { createJsonLogger } from './logger.js';
 import { createMetrics, type PushMetrics } from './metrics.js';
 import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';
+import { pooledRandom } from './random-pool.js';
 import { openStorage } from './storage.js';
 import { createSubscriptions } from './subscriptions.js';
+
+/**
+ * A socket error before the device wire takes over must not crash the process. A plain function
+ * rather than a closure: a closure here would keep the upgrade request alive for the whole life
+ * of the connection, which costs every idle device its request headers.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
 
 export interface PushServer {
   /** Starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1 */
@@ -50,7 +60,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     ...options,
     rateLimits: { ...PUSH_SERVER_DEFAULTS.rateLimits, ...options.rateLimits },
   };
-  const runtime = resolveRuntime(options.runtime);
+  const runtime = resolveRuntime({ random: pooledRandom(), ...options.runtime });
   const logger = options.logger ?? createJsonLogger();
   const publicUrl = settings.publicUrl === undefined ? undefined : settings.publicUrl.replace(/\/+$/, '');
   const basePath = publicUrl === undefined ? '' : new URL(publicUrl).pathname.replace(/\/+$/, '');
@@ -62,6 +72,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     runtime,
     maxSubscriptionsPerSet: settings.maxSubscriptionsPerSet,
     unsubscribedRetentionMs: settings.unsubscribedRetentionMs,
+    registrationCacheMs: settings.registrationCacheMs,
   });
 
   const httpServer = createServer({
@@ -115,10 +126,14 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
-  const locate = (req: IncomingMessage): { route: Route; url: URL } => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const pathname = basePath !== '' && url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : url.pathname;
-    return { route: matchRoute(req.method ?? 'GET', pathname), url };
+  // Split by hand: a URL object per request costs more than the rest of the routing.
+  const locate = (req: IncomingMessage): { route: Route; query: URLSearchParams } => {
+    const target = req.url ?? '/';
+    const queryStart = target.indexOf('?');
+    let pathname = queryStart < 0 ? target : target.slice(0, queryStart);
+    if (basePath !== '' && pathname.startsWith(`${basePath}/`)) pathname = pathname.slice(basePath.length);
+    const query = new URLSearchParams(queryStart < 0 ? '' : target.slice(queryStart + 1));
+    return { route: matchRoute(req.method ?? 'GET', pathname), query };
   };
 
   const limitClient = (req: IncomingMessage) => {
@@ -131,7 +146,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     }
   };
 
-  const dispatch = async (req: IncomingMessage, res: ServerResponse, route: Route, url: URL): Promise<void> => {
+  const dispatch = async (req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams): Promise<void> => {
     switch (route.name) {
       case 'healthz':
         await store.getRegistration('healthz');
@@ -157,7 +172,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       case 'events': {
         if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
         const lastEventId = req.headers['last-event-id'];
-        const afterSeq = parseAfterSeq(url.searchParams.get('after') ?? (Array.isArray(lastEventId) ? lastEventId[0] : lastEventId));
+        const afterSeq = parseAfterSeq(query.get('after') ?? (Array.isArray(lastEventId) ? lastEventId[0] : lastEventId));
         transports?.sse.handle(req, res, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
         return;
       }
@@ -170,7 +185,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     inFlight++;
     let routeName = 'unknown';
     res.once('close', () => {
-      metrics.requests.inc({ route: routeName, status: String(res.statusCode) });
+      metrics.countRequest(routeName, res.statusCode);
       if (--inFlight === 0) idle?.();
     });
     if (closing) {
@@ -180,9 +195,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     }
     (async () => {
       limitClient(req);
-      const { route, url } = locate(req);
+      const { route, query } = locate(req);
       routeName = route.name;
-      await dispatch(req, res, route, url);
+      await dispatch(req, res, route, query);
     })().catch((error: unknown) => {
       const status = sendError(req, res, error);
       if (status >= 500 && status !== 503) logger.error('request_failed', { route: routeName, error });
@@ -191,18 +206,17 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     (async () => {
       if (closing) throw new FosspushError('UNAVAILABLE', 'the server is shutting down');
       limitClient(req);
-      const { route, url } = locate(req);
+      const { route, query } = locate(req);
       if (route.name !== 'websocket') throw new FosspushError('NOT_FOUND', 'only /set/<id>/ws accepts a WebSocket');
       if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
-      const afterSeq = parseAfterSeq(url.searchParams.get('after'));
+      const afterSeq = parseAfterSeq(query.get('after'));
       transports?.websocket.handleUpgrade(req, socket, head, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
     })().catch((error: unknown) => {
-      const status = rejectUpgrade(socket, error);
-      metrics.requests.inc({ route: 'websocket', status: String(status) });
+      metrics.countRequest('websocket', rejectUpgrade(socket, error));
     });
   });
 

@@ -1,4 +1,4 @@
-import { equalBytes, FosspushError, type Registration, type Runtime, type Store, toBase64Url, utf8Encode } from '@fosspush/core';
+import { equalBytes, FosspushError, type Registration, type Runtime, type Store, type StoredMessage, toBase64Url, utf8Encode } from '@fosspush/core';
 
 /** Set ids and push ids: 128 random bits, base64url. They are capabilities, so never guessable. */
 export const CAPABILITY_PATTERN = /^[A-Za-z0-9_-]{22}$/;
@@ -19,6 +19,14 @@ export interface SubscriptionsOptions {
   maxSubscriptionsPerSet: number;
   /** How long an unsubscribed push resource answers 410 instead of 404. */
   unsubscribedRetentionMs: number;
+  /**
+   * How long a node remembers a push resource's registration instead of reading it per push.
+   * Safe to cache: a registration never changes, and a push that races an unsubscribe on
+   * another node is caught by `checkAccepted`.
+   */
+  registrationCacheMs: number;
+  /** @default 100000 */
+  maxCachedRegistrations?: number;
 }
 
 export interface Subscriptions {
@@ -26,6 +34,11 @@ export interface Subscriptions {
   create(request: { setId?: string; vapidPublicKey?: string }): Promise<{ setId: string; pushId: string }>;
   /** The registration behind a push resource: NOT_FOUND if unknown or expired, GONE if unsubscribed. */
   pushTarget(pushId: string): Promise<Registration>;
+  /**
+   * After an enqueue through a cached registration: if the subscription was unsubscribed
+   * meanwhile (its message landed on the tombstone), drops the message and throws GONE.
+   */
+  checkAccepted(message: StoredMessage): Promise<void>;
   setExists(setId: string): Promise<boolean>;
   /** Unsubscribes one subscription of the set; NOT_FOUND unless `pushId` is in `setId`. */
   remove(setId: string, pushId: string): Promise<void>;
@@ -52,6 +65,15 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     return { id: pushId, owner: TOMBSTONE_OWNER, createdAt: now, expiresAt: now + options.unsubscribedRetentionMs, data: { gone: '1' } };
   };
 
+  const cache = new Map<string, { registration: Registration; until: number }>();
+  const maxCached = options.maxCachedRegistrations ?? 100_000;
+  const remember = (registration: Registration) => {
+    if (options.registrationCacheMs <= 0) return;
+    if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string);
+    cache.set(registration.id, { registration, until: runtime.clock.now() + options.registrationCacheMs });
+  };
+  const gone = () => new FosspushError('GONE', 'this push resource was unsubscribed: stop sending to it');
+
   const members = async (setId: string) =>
     (await store.listRegistrations(setId)).filter((registration) => !registration.id.startsWith(SET_MARKER_PREFIX));
 
@@ -76,12 +98,20 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     },
 
     async pushTarget(pushId) {
+      const cached = cache.get(pushId);
+      if (cached && cached.until > runtime.clock.now()) return cached.registration;
       const registration = CAPABILITY_PATTERN.test(pushId) ? await store.getRegistration(pushId) : undefined;
       if (!registration) throw notFound('push resource');
-      if (registration.data['gone'] !== undefined) {
-        throw new FosspushError('GONE', 'this push resource was unsubscribed: stop sending to it');
-      }
+      if (registration.data['gone'] !== undefined) throw gone();
+      remember(registration);
       return registration;
+    },
+
+    async checkAccepted(message) {
+      if (message.owner !== TOMBSTONE_OWNER) return;
+      cache.delete(message.registrationId);
+      await store.ack(message.id);
+      throw gone();
     },
 
     setExists,
@@ -89,6 +119,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     async remove(setId, pushId) {
       const registration = CAPABILITY_PATTERN.test(pushId) ? await store.getRegistration(pushId) : undefined;
       if (!registration || !sameSecret(registration.owner, setId)) throw notFound('subscription');
+      cache.delete(pushId);
       await store.deleteRegistration(pushId);
       await store.putRegistration(tombstone(pushId));
     },
@@ -97,6 +128,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       if (!(await setExists(setId))) throw notFound('subscription set');
       const removed: string[] = [];
       for (const registration of await members(setId)) {
+        cache.delete(registration.id);
         await store.deleteRegistration(registration.id);
         await store.putRegistration(tombstone(registration.id));
         removed.push(registration.id);

@@ -13,9 +13,10 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   ctx.perSubscription?.take(pushId);
   const body = await readBody(req, { maxBytes: ctx.limits.maxPayloadBytes, timeoutMs: ctx.limits.bodyTimeoutMs });
   const registration = await ctx.subscriptions.pushTarget(pushId);
+  const base = ctx.baseOf(req);
   const vapidPublicKey = registration.data['vapid'];
   if (vapidPublicKey !== undefined) {
-    await authorizePush(req.headers, { vapidPublicKey, audience: new URL(ctx.baseOf(req)).origin });
+    await authorizePush(req.headers, { vapidPublicKey, audience: new URL(base).origin }, ctx.runtime);
   }
   const push = parsePushRequest({ headers: req.headers, body }, ctx.limits);
   const message = createPushMessage(
@@ -23,8 +24,9 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
     ctx.runtime,
   );
   const { message: stored } = await ctx.store.enqueue(registration.id, message);
+  await ctx.subscriptions.checkAccepted(stored);
   ctx.metrics.accepted.inc();
-  res.writeHead(201, { location: `${ctx.baseOf(req)}/m/${stored.id}`, ttl: String(stored.ttlSeconds) }).end();
+  res.writeHead(201, { location: `${base}/m/${stored.id}`, ttl: String(stored.ttlSeconds) }).end();
   try {
     await ctx.broker.publish(stored.owner, { type: 'message', message: stored });
   } catch (error) {

@@ -50,7 +50,7 @@ describe('createDeviceHub', () => {
     clock = manualClock(1_700_000_000_000);
     store = createMemoryStore({ runtime: { clock } });
     broker = createMemoryBroker();
-    subscriptions = createSubscriptions({ store, runtime: runtime(), maxSubscriptionsPerSet: 10, unsubscribedRetentionMs: 1000 });
+    subscriptions = createSubscriptions({ store, runtime: runtime(), maxSubscriptionsPerSet: 10, unsubscribedRetentionMs: 1000, registrationCacheMs: 0 });
     ({ setId, pushId } = await subscriptions.create({}));
   });
 

@@ -1,0 +1,110 @@
+// The systems under test: our push server (memory, SQLite, or Redis-backed nodes) and the bare
+// `ws` relay, each with its devices' stream URLs and push paths.
+import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush';
+import { type Child, pin, startChild } from './ipc.js';
+
+export interface Device {
+  /** The WebSocket URL the device streams from. */
+  wsUrl: string;
+  /** Its push resources: `base` is the node an app server posts to. */
+  pushes: { base: string; path: string }[];
+}
+
+export interface Deployment {
+  label: string;
+  servers: Child[];
+  devices: Device[];
+  /** Our wire acks each message and opens with a ready frame; the bare relay does neither. */
+  ack: boolean;
+  readyFrame: boolean;
+  stop(): Promise<void>;
+}
+
+const OUR_SERVER = new URL('./our-server.ts', import.meta.url);
+const BARE_SERVER = new URL('./bare-ws-server.ts', import.meta.url);
+
+async function inParallel<T>(count: number, concurrency: number, work: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) results[i] = await work(i);
+    }),
+  );
+  return results;
+}
+
+async function subscribe(base: string, setUrl?: string): Promise<{ set: string; push: string }> {
+  const response = await fetch(`${base}/subscribe`, {
+    method: 'POST',
+    headers: setUrl ? { link: `<${setUrl}>; rel="${PUSH_LINK_RELATIONS.set}"` } : {},
+  });
+  if (response.status !== 201) throw new Error(`subscribe: ${response.status} ${await response.text()}`);
+  const link = response.headers.get('link') ?? '';
+  return { set: findLink(link, PUSH_LINK_RELATIONS.set) as string, push: findLink(link, PUSH_LINK_RELATIONS.push) as string };
+}
+
+/**
+ * Our push server on `nodes` processes (more than one shares `redisUrl`); device i streams from
+ * node i % nodes and its pushes go to node (i + 1) % nodes, so with two nodes every message
+ * crosses the broker.
+ */
+export async function ourDeployment(options: {
+  storage: 'memory' | 'sqlite' | 'redis';
+  devices: number;
+  subscriptionsPerDevice: number;
+  nodes?: number;
+  redisUrl?: string;
+}): Promise<Deployment> {
+  const nodes = options.nodes ?? 1;
+  const servers = await Promise.all(Array.from({ length: nodes }, () => startChild(OUR_SERVER, { built: true })));
+  for (const server of servers) pin(server, 'server');
+  const bases = await Promise.all(servers.map((server) => server.call<string>('listen', { storage: options.storage, redisUrl: options.redisUrl })));
+  const devices = await inParallel(options.devices, 32, async (i) => {
+    const home = bases[i % nodes] as string;
+    const postTo = bases[(i + 1) % nodes] as string;
+    const first = await subscribe(home);
+    const pushes = [first.push];
+    for (let k = 1; k < options.subscriptionsPerDevice; k++) pushes.push((await subscribe(home, first.set)).push);
+    return {
+      wsUrl: `${first.set.replace(/^http/, 'ws')}/ws`,
+      pushes: pushes.map((push) => ({ base: postTo, path: new URL(push).pathname })),
+    };
+  });
+  return {
+    label: `fosspush (${options.storage}${nodes > 1 ? `, ${nodes} nodes` : ''})`,
+    servers,
+    devices,
+    ack: true,
+    readyFrame: true,
+    async stop() {
+      await Promise.all(servers.map(async (server) => {
+        await server.call('close').catch(() => undefined);
+        await server.stop();
+      }));
+    },
+  };
+}
+
+/** The bare relay on `nodes` processes; each device's pushes go to the node it is connected to. */
+export async function bareDeployment(options: { devices: number; subscriptionsPerDevice: number; nodes?: number }): Promise<Deployment> {
+  const nodes = options.nodes ?? 1;
+  const servers = await Promise.all(Array.from({ length: nodes }, () => startChild(BARE_SERVER, { built: true })));
+  for (const server of servers) pin(server, 'server');
+  const bases = await Promise.all(servers.map((server) => server.call<string>('listen')));
+  const devices = Array.from({ length: options.devices }, (_, i) => {
+    const base = bases[i % nodes] as string;
+    const ids = Array.from({ length: options.subscriptionsPerDevice }, (_, k) => `d${i}s${k}`);
+    return { wsUrl: `${base.replace(/^http/, 'ws')}/?subs=${ids.join(',')}`, pushes: ids.map((id) => ({ base, path: `/p/${id}` })) };
+  });
+  return {
+    label: `bare ws${nodes > 1 ? ` (${nodes} processes)` : ''}`,
+    servers,
+    devices,
+    ack: false,
+    readyFrame: false,
+    async stop() {
+      await Promise.all(servers.map((server) => server.stop()));
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// A tiny request/response protocol over the IPC channel of a benchmark child process.
+import { type ChildProcess, execFileSync, type StdioOptions, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { repoRoot, spawnSource } from '@fosspush/testing';
+
+type Handler = (args: never) => unknown;
+
+/** In a child: answers the parent's calls with the given handlers. */
+export function serveParent(handlers: Record<string, Handler>): void {
+  // Every child reports its CPU time, so a figure can be put per message.
+  handlers['cpu'] ??= () => process.cpuUsage();
+  process.on('message', async (request: { id: number; cmd: string; args: unknown }) => {
+    try {
+      const result = await (handlers[request.cmd] as (args: unknown) => unknown)(request.args);
+      process.send?.({ id: request.id, result });
+    } catch (error) {
+      process.send?.({ id: request.id, error: error instanceof Error ? error.stack : String(error) });
+    }
+  });
+  process.send?.({ id: 0, result: 'ready' });
+}
+
+export interface Child {
+  readonly process: ChildProcess;
+  call<T>(cmd: string, args?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a benchmark child and waits for it to be ready. With `built`, workspace packages
+ * resolve to their build output (dist) instead of their TypeScript source: what users run, and
+ * free of the name-keeping helpers tsx wraps around every function, which would otherwise add
+ * kilobytes to each idle connection and microseconds to each message.
+ */
+export async function startChild(entry: URL, options: { built?: boolean } = {}): Promise<Child> {
+  const spawnOptions = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as StdioOptions, env: { ...process.env, NODE_OPTIONS: '--expose-gc' } };
+  const child = options.built
+    ? spawn(process.execPath, ['--import', 'tsx', fileURLToPath(entry)], { cwd: repoRoot, ...spawnOptions })
+    : spawnSource(entry, [], spawnOptions);
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let nextId = 1;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${entry.pathname} exited with ${code}`)));
+    child.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+      if (message.id === 0) return resolve();
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error !== undefined) waiter?.reject(new Error(message.error));
+      else waiter?.resolve(message.result);
+    });
+  });
+  await ready;
+  return {
+    process: child,
+    call: <T>(cmd: string, callArgs?: unknown) =>
+      new Promise<T>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        child.send({ id, cmd, args: callArgs });
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Used memory of this process after a full collection (the child runs with --expose-gc). */
+export function settledMemory(): { rss: number; heapUsed: number; external: number } {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) collect?.();
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  return { rss, heapUsed, external: external + arrayBuffers };
+}
+
+/**
+ * Pins a child to one CPU (Linux `taskset`): servers get CPU 0, load generators and devices
+ * CPU 1, so on a small machine the server under test does not fight its own clients for a core.
+ * Without taskset or a second CPU it does nothing.
+ */
+export function pin(child: Child, role: 'server' | 'client'): void {
+  if (availableParallelism() < 2 || child.process.pid === undefined) return;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', role === 'server' ? '0' : '1', String(child.process.pid)], { stdio: 'ignore' });
+  } catch {
+    // No taskset: the figures are noisier, not wrong.
+  }
+}

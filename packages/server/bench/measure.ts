@@ -1,0 +1,136 @@
+// Drives a deployment: device fleets in child processes, a loader child, and the figures.
+import { percentile } from '@fosspush/testing';
+import type { Deployment } from './deployments.js';
+import { type Child, pin, startChild } from './ipc.js';
+
+const FLEET = new URL('./fleet.ts', import.meta.url);
+const LOADER = new URL('./loader.ts', import.meta.url);
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Fleets {
+  children: Child[];
+  received(): Promise<number>;
+  latencies(reset?: boolean): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+/** Connects every device of the deployment, spread over `processes` fleet children. */
+export async function connectFleets(deployment: Deployment, processes: number): Promise<Fleets> {
+  const children = await Promise.all(Array.from({ length: processes }, () => startChild(FLEET)));
+  for (const child of children) pin(child, 'client');
+  const open = await Promise.all(
+    children.map((child, f) =>
+      child.call<number>('connect', {
+        urls: deployment.devices.filter((_, i) => i % processes === f).map((device) => device.wsUrl),
+        ack: deployment.ack,
+        readyFrame: deployment.readyFrame,
+      }),
+    ),
+  );
+  const total = open.reduce((sum, n) => sum + n, 0);
+  if (total !== deployment.devices.length) throw new Error(`${deployment.label}: only ${total} of ${deployment.devices.length} devices connected`);
+  const stats = (reset = false) => Promise.all(children.map((child) => child.call<{ received: number; latencies: number[] }>('stats', { reset })));
+  return {
+    children,
+    received: async () => (await stats()).reduce((sum, s) => sum + s.received, 0),
+    latencies: async (reset = false) => (await stats(reset)).flatMap((s) => s.latencies),
+    async stop() {
+      await Promise.all(children.map(async (child) => {
+        await child.call('closeAll');
+        await child.stop();
+      }));
+    },
+  };
+}
+
+function targetsOf(deployment: Deployment) {
+  const byBase = new Map<string, string[]>();
+  for (const device of deployment.devices) {
+    for (const push of device.pushes) byBase.set(push.base, [...(byBase.get(push.base) ?? []), push.path]);
+  }
+  return [...byBase].map(([base, paths]) => {
+    const url = new URL(base);
+    // Interleave devices so consecutive posts hit different connections.
+    return { host: url.hostname, port: Number(url.port), paths: shuffle(paths) };
+  });
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+export interface LoaderResult {
+  sent: number;
+  statuses: Record<string, number>;
+}
+
+/** Posts as fast as the deployment answers; returns delivered messages per second. */
+export async function fanout(
+  deployment: Deployment,
+  fleets: Fleets,
+  options: { warmupMs: number; measureMs: number },
+): Promise<{ rate: number; serverCpuMicrosPerMessage: number; loader: LoaderResult }> {
+  const loader = await startChild(LOADER);
+  pin(loader, 'client');
+  await loader.call('flood', { targets: targetsOf(deployment), sockets: 16, window: 64 });
+  await sleep(options.warmupMs);
+  const serverCpu = () => Promise.all(deployment.servers.map((server) => server.call<{ user: number; system: number }>('cpu')));
+  const cpuBefore = await serverCpu();
+  const before = await fleets.received();
+  const started = performance.now();
+  await sleep(options.measureMs);
+  const after = await fleets.received();
+  const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = await serverCpu();
+  const result = await loader.call<LoaderResult>('stop');
+  await loader.stop();
+  await sleep(500);
+  const cpuMicros = cpuAfter.reduce((sum, cpu, i) => sum + cpu.user + cpu.system - (cpuBefore[i]?.user ?? 0) - (cpuBefore[i]?.system ?? 0), 0);
+  return { rate: (after - before) / elapsed, serverCpuMicrosPerMessage: cpuMicros / Math.max(1, after - before), loader: result };
+}
+
+/** Posts at a steady rate; returns the POST-to-device latency percentiles in ms. */
+export async function latency(
+  deployment: Deployment,
+  fleets: Fleets,
+  options: { ratePerSecond: number; warmupMs: number; measureMs: number },
+): Promise<{ p50: number; p99: number; samples: number; loader: LoaderResult }> {
+  const loader = await startChild(LOADER);
+  pin(loader, 'client');
+  await loader.call('steady', { targets: targetsOf(deployment), sockets: 4, ratePerSecond: options.ratePerSecond });
+  await sleep(options.warmupMs);
+  await fleets.latencies(true);
+  await sleep(options.measureMs);
+  const samples = await fleets.latencies(true);
+  const result = await loader.call<LoaderResult>('stop');
+  await loader.stop();
+  await sleep(500);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length, loader: result };
+}
+
+/**
+ * Server memory per connected device: the growth from half the devices connected to all of
+ * them, after a full collection each time. Measuring the second half only keeps allocator
+ * warm-up (and the garbage of the set-up requests) out of the figure.
+ */
+export async function memoryPerDevice(deployment: Deployment): Promise<{ rssBytes: number; heapBytes: number }> {
+  const server = deployment.servers[0] as Child;
+  const half = Math.floor(deployment.devices.length / 2);
+  const first = await connectFleets({ ...deployment, devices: deployment.devices.slice(0, half) }, 1);
+  await sleep(1000);
+  const before = await server.call<{ rss: number; heapUsed: number; external: number }>('memory');
+  const second = await connectFleets({ ...deployment, devices: deployment.devices.slice(half) }, 1);
+  await sleep(1000);
+  const after = await server.call<{ rss: number; heapUsed: number; external: number }>('memory');
+  await Promise.all([first.stop(), second.stop()]);
+  const count = deployment.devices.length - half;
+  return {
+    rssBytes: (after.rss - before.rss) / count,
+    heapBytes: (after.heapUsed + after.external - before.heapUsed - before.external) / count,
+  };
+}
