@@ -1,15 +1,6 @@
-import {
-  type Broker,
-  type DeviceHub,
-  type DeviceSession,
-  type DeviceSink,
-  FosspushError,
-  type Runtime,
-  type Store,
-  type StoredMessage,
-} from '@fosspush/core';
+import { type Broker, type DeviceHub, FosspushError, type Runtime, type Store, type StoredMessage } from '@fosspush/core';
 import type { Subscriptions } from '../subscriptions.js';
-import { DeviceSessionState } from './device-session.js';
+import { type HubContext, HubSession } from './hub-session.js';
 
 export interface DeviceHubOptions {
   store: Store;
@@ -45,17 +36,19 @@ export interface PushDeviceHub extends DeviceHub {
  */
 export function createDeviceHub(options: DeviceHubOptions): PushDeviceHub {
   const { store, broker, subscriptions, runtime } = options;
-  const maxUnacked = options.maxUnackedPerDevice ?? 1000;
-  const sessions = new Set<{ state: DeviceSessionState; sink: DeviceSink; stop: () => Promise<void> }>();
-
   const settle = async (messageId: string, owner: string, registrationId: string): Promise<boolean> => {
     const removed = await store.ack(messageId);
     if (removed) await broker.publish(owner, { type: 'ack', messageId, registrationId });
     return removed;
   };
-  const acknowledge = async (messageId: string): Promise<boolean> => {
-    const message = await store.getMessage(messageId);
-    return message !== undefined && (await settle(messageId, message.owner, message.registrationId));
+  const context: HubContext = {
+    store,
+    clock: runtime.clock,
+    maxUnacked: options.maxUnackedPerDevice ?? 1000,
+    sessions: new Set(),
+    settle,
+    onDelivered: (message) => options.onDelivered?.(message),
+    onError: (error, setId) => options.onError?.(error, { setId }),
   };
 
   return {
@@ -64,56 +57,23 @@ export function createDeviceHub(options: DeviceHubOptions): PushDeviceHub {
       if (afterSeq !== undefined && (!Number.isSafeInteger(afterSeq) || afterSeq < 0)) {
         throw new FosspushError('INVALID_REQUEST', 'the resume cursor must be a non-negative integer', { details: { field: 'after' } });
       }
-      const state = new DeviceSessionState({
-        setId: setSecret,
-        store,
-        sink,
-        clock: runtime.clock,
-        afterSeq: afterSeq ?? 0,
-        maxUnacked,
-        onDelivered: (message) => options.onDelivered?.(message),
-        onError: (error) => options.onError?.(error, { setId: setSecret }),
-      });
+      const session = new HubSession(context, setSecret, sink, afterSeq ?? 0);
       // Subscribe before the replay reads the store: a message enqueued in between is then
       // either in the replay or announced live, never in neither.
-      const unsubscribe = await broker.subscribe(setSecret, (event) => state.onEvent(event));
-      const entry = { state, sink, stop: unsubscribe };
-      sessions.add(entry);
-      void state.replay();
-
-      const session: DeviceSession = {
-        async ack(messageId) {
-          if (state.isClosed) return;
-          let registrationId = state.registrationOf(messageId);
-          // A message this stream did not send must belong to the set before it may be acked.
-          if (registrationId === undefined) {
-            const message = await store.getMessage(messageId);
-            if (!message || message.owner !== setSecret) return;
-            registrationId = message.registrationId;
-          }
-          state.settle(messageId);
-          await settle(messageId, setSecret, registrationId);
-        },
-        close() {
-          if (state.isClosed) return;
-          state.close();
-          sessions.delete(entry);
-          unsubscribe().catch((error) => options.onError?.(error, { setId: setSecret }));
-        },
-      };
+      session.stop = await broker.subscribe(setSecret, (event) => session.onEvent(event));
+      context.sessions.add(session);
+      void session.replay();
       return session;
     },
     get sessionCount() {
-      return sessions.size;
+      return context.sessions.size;
     },
-    acknowledge,
+    async acknowledge(messageId) {
+      const message = await store.getMessage(messageId);
+      return message !== undefined && (await settle(messageId, message.owner, message.registrationId));
+    },
     closeAll(reason) {
-      for (const entry of [...sessions]) {
-        entry.state.close();
-        sessions.delete(entry);
-        entry.sink.close(reason);
-        entry.stop().catch(() => undefined);
-      }
+      for (const session of [...context.sessions]) session.shutdown(reason);
     },
   };
 }

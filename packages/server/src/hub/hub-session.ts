@@ -1,19 +1,25 @@
-import type { BrokerEvent, Clock, DeviceSink, Store, StoredMessage } from '@fosspush/core';
+import type { BrokerEvent, Clock, DeviceSession, DeviceSink, Store, StoredMessage } from '@fosspush/core';
 
-export interface DeviceSessionOptions {
-  setId: string;
+/** What every session of one hub shares: one object per hub, not per connection. */
+export interface HubContext {
   store: Store;
-  sink: DeviceSink;
   clock: Clock;
-  afterSeq: number;
   /** Messages written but not yet acknowledged, at most; more wait in the store. */
   maxUnacked: number;
+  sessions: Set<HubSession>;
+  /** Removes an acknowledged message and tells the other nodes. */
+  settle(messageId: string, owner: string, registrationId: string): Promise<unknown>;
   onDelivered(message: StoredMessage): void;
-  onError(error: unknown): void;
+  onError(error: unknown, setId: string): void;
 }
 
 /** How many queued messages one store read fetches while replaying. */
 const REPLAY_PAGE = 100;
+
+interface Unacked {
+  expiresAt: number;
+  registrationId: string;
+}
 
 /**
  * Delivery to one connected device. The store is the truth: the session replays what is
@@ -24,23 +30,26 @@ const REPLAY_PAGE = 100;
  * Live messages may be announced out of seq order (several nodes enqueue concurrently), so the
  * session remembers what it sent by id and re-reads the store from the lowest seq it could not
  * send, rather than trusting a single cursor.
+ *
+ * Idle devices are most of a push server's connections, so a session is one object with
+ * methods on its prototype, and its unacked map is created on the first write.
  */
-export class DeviceSessionState {
-  private readonly unacked = new Map<string, { expiresAt: number; registrationId: string }>();
-  private cursor: number;
+export class HubSession implements DeviceSession {
+  private unacked: Map<string, Unacked> | undefined;
   private rescanFrom: number | undefined;
   private replaying = false;
   private replayAgain = false;
   private caughtUp = false;
   private closed = false;
+  /** Ends the broker subscription; set once it is active. */
+  stop: (() => Promise<void>) | undefined;
 
-  constructor(private readonly options: DeviceSessionOptions) {
-    this.cursor = options.afterSeq;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
+  constructor(
+    private readonly hub: HubContext,
+    readonly setId: string,
+    private readonly sink: DeviceSink,
+    private cursor: number,
+  ) {}
 
   /** Replays queued messages; safe to call at any time, runs one replay at a time. */
   async replay(): Promise<void> {
@@ -55,7 +64,7 @@ export class DeviceSessionState {
         await this.replayOnce();
       } while (this.replayAgain && !this.closed);
     } catch (error) {
-      this.options.onError(error);
+      this.hub.onError(error, this.setId);
     } finally {
       this.replaying = false;
     }
@@ -74,11 +83,11 @@ export class DeviceSessionState {
         return;
       }
       const limit = Math.min(room, REPLAY_PAGE);
-      const page = await this.options.store.listMessages({ owner: this.options.setId, afterSeq: this.cursor, limit });
+      const page = await this.hub.store.listMessages({ owner: this.setId, afterSeq: this.cursor, limit });
       for (const message of page) {
         if (this.closed) return;
         this.cursor = Math.max(this.cursor, message.seq);
-        if (!this.unacked.has(message.id)) this.write(message);
+        if (!this.unacked?.has(message.id)) this.write(message);
       }
       if (page.length < limit) {
         this.caughtUp = true;
@@ -95,17 +104,17 @@ export class DeviceSessionState {
         this.onLiveMessage(event.message);
         return;
       case 'ack':
-        this.settle(event.messageId);
+        this.forget(event.messageId);
         return;
       case 'unsubscribed':
-        for (const [id, entry] of this.unacked) if (entry.registrationId === event.registrationId) this.unacked.delete(id);
+        if (this.unacked) for (const [id, entry] of this.unacked) if (entry.registrationId === event.registrationId) this.unacked.delete(id);
         this.resumeIfWaiting();
         return;
     }
   }
 
   private onLiveMessage(message: StoredMessage): void {
-    if (this.unacked.has(message.id)) return;
+    if (this.unacked?.has(message.id)) return;
     // TTL 0 is deliver-now-or-drop: it is never in a replay, so it is written now or never.
     if (message.ttlSeconds === 0) {
       if (this.room() > 0) this.write(message);
@@ -120,19 +129,37 @@ export class DeviceSessionState {
     this.write(message);
   }
 
-  /** The registration of a message this session sent and awaits an ack for. */
-  registrationOf(messageId: string): string | undefined {
-    return this.unacked.get(messageId)?.registrationId;
+  /** The device confirmed a message: remove it, unless it belongs to another set. */
+  async ack(messageId: string): Promise<void> {
+    if (this.closed) return;
+    let registrationId = this.unacked?.get(messageId)?.registrationId;
+    if (registrationId === undefined) {
+      // A message this stream did not send must belong to the set before it may be acked.
+      const message = await this.hub.store.getMessage(messageId);
+      if (!message || message.owner !== this.setId) return;
+      registrationId = message.registrationId;
+    }
+    this.forget(messageId);
+    await this.hub.settle(messageId, this.setId, registrationId);
   }
 
-  /** The device (or anyone holding the message URL) acknowledged it: free its slot. */
-  settle(messageId: string): void {
-    if (this.unacked.delete(messageId)) this.resumeIfWaiting();
-  }
-
+  /** The connection is gone; what it did not ack stays queued. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    this.unacked.clear();
+    this.unacked = undefined;
+    this.hub.sessions.delete(this);
+    this.stop?.().catch((error: unknown) => this.hub.onError(error, this.setId));
+  }
+
+  /** Ends the stream from the service side. */
+  shutdown(reason: string): void {
+    this.close();
+    this.sink.close(reason);
+  }
+
+  private forget(messageId: string): void {
+    if (this.unacked?.delete(messageId)) this.resumeIfWaiting();
   }
 
   private resumeIfWaiting(): void {
@@ -140,17 +167,20 @@ export class DeviceSessionState {
   }
 
   private room(): number {
-    if (this.unacked.size >= this.options.maxUnacked) {
+    const unacked = this.unacked;
+    if (!unacked) return this.hub.maxUnacked;
+    if (unacked.size >= this.hub.maxUnacked) {
       // Messages whose TTL ran out will never be acked: they must not hold the window shut.
-      const now = this.options.clock.now();
-      for (const [id, entry] of this.unacked) if (entry.expiresAt <= now) this.unacked.delete(id);
+      const now = this.hub.clock.now();
+      for (const [id, entry] of unacked) if (entry.expiresAt <= now) unacked.delete(id);
     }
-    return this.options.maxUnacked - this.unacked.size;
+    return this.hub.maxUnacked - unacked.size;
   }
 
   private write(message: StoredMessage): void {
+    this.unacked ??= new Map();
     this.unacked.set(message.id, { expiresAt: message.expiresAt, registrationId: message.registrationId });
-    this.options.sink.send(message);
-    this.options.onDelivered(message);
+    this.sink.send(message);
+    this.hub.onDelivered(message);
   }
 }
