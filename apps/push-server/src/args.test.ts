@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDbPath, parseCommandLine, parseListen, UsageError } from './args.js';
+import { defaultDbPath, parseCommandLine, parseListen, parseRateLimit, UsageError } from './args.js';
 
 const env = { HOME: '/home/ada' };
 
@@ -14,7 +14,10 @@ describe('parseCommandLine', () => {
 
   it('reads every option', () => {
     const parsed = parseCommandLine(
-      ['--listen', '[::1]:9000', '--redis', 'redis://r:6379', '--redis-prefix', 'p:', '--public-url', 'https://push.example.org', '--trust-proxy', '--max-connections', '20000', '--body-timeout-ms', '500', '--log-level', 'debug'],
+      [
+        '--listen', '[::1]:9000', '--redis', 'redis://r:6379', '--redis-prefix', 'p:', '--public-url', 'https://push.example.org', '--trust-proxy',
+        '--max-connections', '20000', '--body-timeout-ms', '500', '--rate-limit-ip', 'off', '--rate-limit-push', '2.5:20', '--log-level', 'debug',
+      ],
       env,
     );
     expect(parsed).toEqual({
@@ -27,6 +30,7 @@ describe('parseCommandLine', () => {
         trustProxy: true,
         maxConnections: 20000,
         bodyTimeoutMs: 500,
+        rateLimits: { perIp: false, perSubscription: { ratePerSecond: 2.5, burst: 20 } },
         logLevel: 'debug',
       },
     });
@@ -45,9 +49,18 @@ describe('parseCommandLine', () => {
     [['--max-connections', '0']],
     [['--body-timeout-ms', '1.5']],
     [['--log-level', 'loud']],
+    [['--rate-limit-ip', 'fast']],
+    [['--rate-limit-push', '0']],
+    [['--rate-limit-push', '5:0']],
     [['positional']],
   ])('refuses %j with a usage error', (argv) => {
     expect(() => parseCommandLine(argv, env)).toThrow(UsageError);
+  });
+
+  it('reads a rate limit with or without its burst', () => {
+    expect(parseRateLimit('50', '--x')).toEqual({ ratePerSecond: 50, burst: 50 });
+    expect(parseRateLimit('0.5', '--x')).toEqual({ ratePerSecond: 0.5, burst: 1 });
+    expect(parseRateLimit('off', '--x')).toBe(false);
   });
 
   it('parses IPv4, IPv6 and names in --listen', () => {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LogLevel, StorageOptions } from '@fosspush/server';
+import type { LogLevel, RateLimit, StorageOptions } from '@fosspush/server';
 
 /** sysexits(3) codes, so service managers and scripts can tell failures apart. */
 export const EXIT = {
@@ -31,6 +31,10 @@ Options:
   --trust-proxy        believe X-Forwarded-For/-Proto (only behind your own reverse proxy)
   --max-connections N  TCP connections at most, device streams included (default 10000)
   --body-timeout-ms N  a request body must arrive within N ms, else 408 (default 10000)
+  --rate-limit-ip R[:B]    requests per second per client address, burst B, or "off"
+                           (default 200:1000)
+  --rate-limit-push R[:B]  pushes per second per push resource, burst B, or "off"
+                           (default 10:100)
   --log-level LEVEL    debug, info, warn or error (default info)
   --help               show this help
   --version            print the version
@@ -48,6 +52,7 @@ export interface CliConfig {
   trustProxy: boolean;
   maxConnections?: number;
   bodyTimeoutMs?: number;
+  rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
   logLevel: LogLevel;
 }
 
@@ -89,6 +94,17 @@ function positiveInteger(value: string, flag: string): number {
   return number;
 }
 
+/** `RATE[:BURST]` (burst defaults to one second's worth, at least 1) or `off`. */
+export function parseRateLimit(value: string, flag: string): RateLimit | false {
+  if (value === 'off') return false;
+  const match = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(value);
+  const ratePerSecond = Number(match?.[1]);
+  if (!match || !(ratePerSecond > 0)) throw new UsageError(`${flag} wants RATE[:BURST] (per second) or off, got ${JSON.stringify(value)}`);
+  const burst = match[2] === undefined ? Math.max(1, Math.ceil(ratePerSecond)) : Number(match[2]);
+  if (burst < 1) throw new UsageError(`${flag}: the burst must be at least 1`);
+  return { ratePerSecond, burst };
+}
+
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -106,6 +122,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'trust-proxy': { type: 'boolean' },
         'max-connections': { type: 'string' },
         'body-timeout-ms': { type: 'string' },
+        'rate-limit-ip': { type: 'string' },
+        'rate-limit-push': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -139,5 +157,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (typeof values['public-url'] === 'string') config.publicUrl = parseUrl(values['public-url'], '--public-url', ['https:', 'http:']);
   if (typeof values['max-connections'] === 'string') config.maxConnections = positiveInteger(values['max-connections'], '--max-connections');
   if (typeof values['body-timeout-ms'] === 'string') config.bodyTimeoutMs = positiveInteger(values['body-timeout-ms'], '--body-timeout-ms');
+  const rateLimits: NonNullable<CliConfig['rateLimits']> = {};
+  if (typeof values['rate-limit-ip'] === 'string') rateLimits.perIp = parseRateLimit(values['rate-limit-ip'], '--rate-limit-ip');
+  if (typeof values['rate-limit-push'] === 'string') rateLimits.perSubscription = parseRateLimit(values['rate-limit-push'], '--rate-limit-push');
+  if (Object.keys(rateLimits).length > 0) config.rateLimits = rateLimits;
   return { kind: 'run', config };
 }

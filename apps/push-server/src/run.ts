@@ -23,6 +23,7 @@ function openServer(config: CliConfig, io: CliIo): PushServer {
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
     ...(config.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: config.bodyTimeoutMs }),
+    ...(config.rateLimits === undefined ? {} : { rateLimits: config.rateLimits }),
   });
 }
 
