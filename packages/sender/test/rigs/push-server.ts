@@ -12,14 +12,9 @@ export interface PushServerProcess {
 
 const CLI = new URL('../../../../apps/push-server/src/cli.ts', import.meta.url);
 
-/**
- * Starts `fosspush-server --listen 127.0.0.1:0 --memory`, or another entry point that prints
- * the same `listening on <url>` line.
- */
-export async function startPushServer(
-  options: { entry?: URL; args?: string[] } = {},
-): Promise<PushServerProcess> {
-  const child = spawnSource(options.entry ?? CLI, options.entry ? (options.args ?? []) : ['--listen', '127.0.0.1:0', ...(options.args ?? ['--memory'])]);
+/** Starts `fosspush-server --listen 127.0.0.1:0` with `args` (default `--memory`). */
+export async function startPushServer(options: { args?: string[] } = {}): Promise<PushServerProcess> {
+  const child = spawnSource(CLI, ['--listen', '127.0.0.1:0', ...(options.args ?? ['--memory'])]);
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`push server did not start in 20 s:\n${output}`)), 20_000);
