@@ -53,6 +53,9 @@ function resolveOptions(options: ImapChannelOptions): ResolvedImapChannelOptions
       throw new FosspushError('INVALID_REQUEST', `${field} must be a positive number`, { details: { field } });
     }
   }
+  if (!Number.isFinite(resolved.unknownSenderGraceMs) || resolved.unknownSenderGraceMs < 0) {
+    throw new FosspushError('INVALID_REQUEST', 'unknownSenderGraceMs must be zero or more', { details: { field: 'unknownSenderGraceMs' } });
+  }
   return resolved;
 }
 
@@ -107,7 +110,16 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
       }
       const registrations = await state.registrations();
       await ledger.load();
-      const receiver = createReceiver({ identity, registrations, state, ledger, emitter, runtime, ackTimeoutMs: config.ackTimeoutMs });
+      const receiver = createReceiver({
+        identity,
+        registrations,
+        state,
+        ledger,
+        emitter,
+        runtime,
+        ackTimeoutMs: config.ackTimeoutMs,
+        unknownSenderGraceMs: config.unknownSenderGraceMs,
+      });
       return { identity, registrations, receiver };
     })().catch((error: unknown) => {
       loaded = undefined;

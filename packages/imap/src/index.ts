@@ -9,3 +9,19 @@
  */
 export { createImapChannel, type ImapChannel } from './channel.js';
 export { IMAP_CHANNEL_DEFAULTS, type ImapAccountOptions, type ImapChannelOptions, type InboxWatchMode } from './options.js';
+export {
+  createSmtpTransport,
+  type OutgoingMail,
+  SMTP_TRANSPORT_DEFAULTS,
+  type SmtpSendResult,
+  type SmtpTransport,
+  type SmtpTransportOptions,
+  toSmtpError,
+} from './smtp-transport.js';
+export { type InstallSieveRuleOptions, installSieveRule, type SieveSetupResult, sieveRule } from './sieve-setup.js';
+export {
+  type ManageSieveConnectOptions,
+  ManageSieveClient,
+  type SieveCapabilities,
+  type SieveScriptInfo,
+} from './managesieve/client.js';

@@ -76,6 +76,12 @@ export interface ImapChannelOptions extends ChannelOptions {
    * @default 300_000 (5 minutes)
    */
   ackTimeoutMs?: number;
+  /**
+   * How long a compact notification for a registration with no pinned sender key waits for
+   * its hello (mail systems deliver out of order) before it is rejected as UNKNOWN_SENDER.
+   * @default 600_000 (10 minutes)
+   */
+  unknownSenderGraceMs?: number;
   /** @default 1_209_600_000 (14 days) */
   quarantineRetentionMs?: number;
   /** Notifications fetched per FETCH command when draining the folder. @default 100 */
@@ -100,6 +106,7 @@ export const IMAP_CHANNEL_DEFAULTS = {
   watchdogIntervalMs: 4 * 60_000,
   commandTimeoutMs: 30_000,
   ackTimeoutMs: 5 * 60_000,
+  unknownSenderGraceMs: 10 * 60_000,
   quarantineRetentionMs: 14 * 24 * 3_600_000,
   fetchBatchSize: 100,
   reconnect: RECONNECT_DEFAULTS,
@@ -115,6 +122,7 @@ export type ResolvedImapChannelOptions = Omit<ImapChannelOptions, keyof typeof I
   watchdogIntervalMs: number;
   commandTimeoutMs: number;
   ackTimeoutMs: number;
+  unknownSenderGraceMs: number;
   quarantineRetentionMs: number;
   fetchBatchSize: number;
   reconnect: ReconnectOptions;

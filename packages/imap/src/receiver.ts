@@ -21,9 +21,10 @@ export interface MailLocation {
 /**
  * What to do with a mail after reading it: `delivered` (handed on, expunged after the ack),
  * `quarantine` (rejected, kept for the user), `delete` (authentic but for a registration that
- * no longer exists), `skip` (not for this device: leave it as it is).
+ * no longer exists), `skip` (not for this device: leave it as it is), `defer` (try again once a
+ * sender key is pinned: the hello it needs may still be on its way).
  */
-export type Verdict = 'delivered' | 'quarantine' | 'delete' | 'skip';
+export type Verdict = 'delivered' | 'quarantine' | 'delete' | 'skip' | 'defer';
 
 interface InFlight extends MailLocation {
   expiresAt: number;
@@ -38,6 +39,7 @@ export interface ReceiverContext {
   emitter: EmitterController<ChannelEvents>;
   runtime: Runtime;
   ackTimeoutMs: number;
+  unknownSenderGraceMs: number;
 }
 
 /** Rejections that mean "meant for another device reading this mailbox" (spec section 7.3). */
@@ -50,11 +52,30 @@ const FOR_ANOTHER_RECEIVER = new Set(['other-recipient', 'unsupported-version'])
 export function createReceiver(context: ReceiverContext) {
   const { emitter, ledger, state, runtime } = context;
   const inFlight = new Map<string, InFlight>();
+  // Mail delivery does not keep order: a compact notification can overtake its hello.
+  const waitingSince = new Map<string, number>();
+  let pins = 0;
 
   const located = (error: FosspushError, at: MailLocation): FosspushError =>
     new FosspushError(error.code, error.message, { cause: error, details: { ...error.details, uidValidity: at.uidValidity, uid: at.uid } });
 
+  const mayWait = (error: unknown, at: MailLocation): boolean => {
+    if (!isFosspushError(error, 'UNKNOWN_SENDER') || !context.registrations.has(String(error.details['registrationId']))) return false;
+    const key = `${at.uidValidity}:${at.uid}`;
+    const now = runtime.clock.now();
+    const since = waitingSince.get(key) ?? now;
+    waitingSince.set(key, since);
+    if (now - since < context.unknownSenderGraceMs) return true;
+    waitingSince.delete(key);
+    return false;
+  };
+
   return {
+    /** Counts sender keys pinned so far: deferred mail is worth another try when it changes. */
+    get pins() {
+      return pins;
+    },
+
     /** UIDs handed on and not yet acked: a drain must not hand them on twice. */
     inFlightUids(uidValidity: string): Set<number> {
       const uids = new Set<number>();
@@ -83,7 +104,9 @@ export function createReceiver(context: ReceiverContext) {
           pinnedSenderKey: (registrationId) => state.pinnedSenderKey(registrationId),
           // A hello for a registration this device does not have must not pin anything.
           pinSenderKey: async (registrationId, key) => {
-            if (context.registrations.has(registrationId)) await state.pinSenderKey(registrationId, key);
+            if (!context.registrations.has(registrationId)) return;
+            await state.pinSenderKey(registrationId, key);
+            pins++;
           },
           // Only checked here; the ledger records it when the host acks (see ledger.ts).
           markSeen: async (key, expiresAt) => {
@@ -107,6 +130,7 @@ export function createReceiver(context: ReceiverContext) {
       } catch (error) {
         if (isFosspushError(error, 'NOT_A_NOTIFICATION')) return 'skip';
         if (isFosspushError(error) && FOR_ANOTHER_RECEIVER.has(String(error.details['reason']))) return 'skip';
+        if (mayWait(error, at)) return 'defer';
         emitter.emit('error', located(toFosspushError(error), at));
         return 'quarantine';
       }

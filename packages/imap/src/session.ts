@@ -68,6 +68,8 @@ export function createImapSession(context: SessionContext): ImapSession {
   let folderPath: string | undefined;
   let lastPurgeAt = Number.NEGATIVE_INFINITY;
   const skipped = new Set<string>();
+  /** Mail waiting for its hello: location -> the receiver's pin count when it was deferred. */
+  const deferred = new Map<string, number>();
 
   let fail: (error: FosspushError) => void = () => undefined;
   const ended = new Promise<never>((_, reject) => {
@@ -152,7 +154,8 @@ export function createImapSession(context: SessionContext): ImapSession {
     if (client.mailbox === false || client.mailbox.exists === 0) return;
     const busy = receiver.inFlightUids(uidValidity);
     const uids = await step(searchUids(client, { all: true }, options.folder), 'SEARCH');
-    const todo = uids.filter((uid) => !busy.has(uid) && !skipped.has(`${uidValidity}:${uid}`));
+    const waiting = (uid: number) => deferred.get(`${uidValidity}:${uid}`) === receiver.pins;
+    const todo = uids.filter((uid) => !busy.has(uid) && !skipped.has(`${uidValidity}:${uid}`) && !waiting(uid));
     for (let i = 0; i < todo.length && !stopped; i += options.fetchBatchSize) {
       const batch = todo.slice(i, i + options.fetchBatchSize);
       // One byte past the spec's limit is enough for the receiver to refuse an oversized mail.
@@ -162,14 +165,19 @@ export function createImapSession(context: SessionContext): ImapSession {
       const remove: number[] = [];
       for (const message of messages) {
         if (message.source === undefined) continue;
+        const location = `${uidValidity}:${message.uid}`;
         const verdict = await receiver.receive(message.source, { uidValidity, uid: message.uid });
+        deferred.delete(location);
         if (verdict === 'quarantine') quarantine.push(message.uid);
         else if (verdict === 'delete') remove.push(message.uid);
-        else if (verdict === 'skip') skipped.add(`${uidValidity}:${message.uid}`);
+        else if (verdict === 'skip') skipped.add(location);
+        else if (verdict === 'defer') deferred.set(location, receiver.pins);
       }
       await step(moveOwn(client, quarantine, options.folder, options.quarantineFolder), 'MOVE to quarantine');
       await step(expungeOwn(client, remove, options.folder), 'EXPUNGE');
     }
+    // A hello in this drain may be what deferred mail was waiting for.
+    if ([...deferred.values()].some((pinsThen) => pinsThen !== receiver.pins)) folderDirty = true;
   }
 
   async function cycle(): Promise<void> {
@@ -202,7 +210,8 @@ export function createImapSession(context: SessionContext): ImapSession {
           () => tick.cancel(),
         );
         if (outcome !== 'tick') return;
-        if (receiver.releaseUnacked()) {
+        if (receiver.releaseUnacked() || deferred.size > 0) {
+          // Unacked messages are handed on again; deferred mail may have waited long enough.
           folderDirty = true;
           return;
         }

@@ -21,3 +21,4 @@ export {
   type DeviceHandlerTestOptions,
   describeDeviceChannelConformance,
 } from './device-channel-conformance.js';
+export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, mailRigControl, type StartMailRigOptions, startMailRig } from './mail-rig.js';
