@@ -1,11 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { connectIpc, type StatusResult } from '@fosspush/ipc';
 import { spawnSource } from '@fosspush/testing';
 import { buildPushRequest } from '@fosspush/webpush';
 
 const PUSH_SERVER = new URL('../../push-server/src/cli.ts', import.meta.url);
 const DAEMON = new URL('../src/cli.ts', import.meta.url);
+const BUILT_DAEMON = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** A real child process, stopped politely (SIGTERM) or killed (SIGKILL) by its PID. */
 export interface Running {
@@ -14,8 +17,10 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-function run(entry: URL, args: string[]): Running {
-  const child = spawnSource(entry, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a TypeScript entry from source, or a built JavaScript file with plain node (no tsx in memory). */
+function run(entry: URL | string, args: string[]): Running {
+  const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+  const child = typeof entry === 'string' ? spawn(process.execPath, [entry, ...args], { stdio }) : spawnSource(entry, args, { stdio });
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
@@ -71,9 +76,13 @@ export interface DaemonProcess extends Running {
   readonly socketPath: string;
 }
 
-/** `fosspushd --server URL --data DIR --socket PATH`, ready once its socket answers. */
-export async function startDaemon(options: { serverUrl: string; dataDir: string; socketPath: string }): Promise<DaemonProcess> {
-  const running = run(DAEMON, ['--server', options.serverUrl, '--data', options.dataDir, '--socket', options.socketPath, '--log-level', 'warn']);
+/**
+ * `fosspushd --server URL --data DIR --socket PATH`, ready once its socket answers. `built`
+ * runs `dist/cli.js` when it exists, as users run it (benchmarks measure its memory).
+ */
+export async function startDaemon(options: { serverUrl: string; dataDir: string; socketPath: string; built?: boolean }): Promise<DaemonProcess> {
+  const entry = options.built && existsSync(BUILT_DAEMON) ? BUILT_DAEMON : DAEMON;
+  const running = run(entry, ['--server', options.serverUrl, '--data', options.dataDir, '--socket', options.socketPath, '--log-level', 'warn']);
   await waitFor('fosspushd answering on its socket', running, async () => {
     const ipc = await connectIpc({ socketPath: options.socketPath, requestTimeoutMs: 1000 });
     ipc.close();
