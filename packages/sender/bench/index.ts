@@ -23,7 +23,7 @@ import { startPushServer } from '../test/rigs/push-server.js';
 
 const SUBSCRIPTIONS = 5000;
 const CONCURRENCY = 50;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const STREAMED_TOKENS = 100_000;
 const SUBJECT = 'mailto:bench@example.org';
 const DATA = { kind: 'bench', text: 'a short notification, as most are' };
