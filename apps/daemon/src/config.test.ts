@@ -1,0 +1,60 @@
+import { isFosspushError } from '@fosspush/core';
+import { describe, expect, it } from 'vitest';
+import { parseConfigFile, resolveConfig } from './config.js';
+
+const env = { XDG_DATA_HOME: '/data', XDG_RUNTIME_DIR: '/run/user/1000' };
+
+function fieldOf(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    if (isFosspushError(error, 'INVALID_REQUEST')) return error.details['field'];
+    throw error;
+  }
+  return 'no error';
+}
+
+describe('daemon configuration', () => {
+  it('builds the simple case from flags alone, with XDG defaults', () => {
+    expect(resolveConfig({}, { server: 'http://127.0.0.1:8080/' }, env)).toEqual({
+      dataDir: '/data/fosspush',
+      socketPath: '/run/user/1000/fosspush/daemon.sock',
+      accounts: [{ id: 'default', type: 'push-server', url: 'http://127.0.0.1:8080', transport: 'auto' }],
+      defaultAccount: 'default',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads a config file, resolving paths against its folder, and lets flags override it', () => {
+    const file = parseConfigFile(
+      JSON.stringify({
+        dataDir: 'state',
+        defaultAccount: 'mail',
+        accounts: [
+          { id: 'home', type: 'push-server', url: 'https://push.example.org', transport: 'sse' },
+          { id: 'mail', type: 'email', options: { address: 'me@example.org' } },
+        ],
+        maxQueuedPerApp: 50,
+      }),
+      '/etc/fosspush/fosspushd.json',
+    );
+    expect(file.dataDir).toBe('/etc/fosspush/state');
+    const config = resolveConfig(file, { socket: '/tmp/x.sock', logLevel: 'debug' }, env);
+    expect(config).toMatchObject({ dataDir: '/etc/fosspush/state', socketPath: '/tmp/x.sock', defaultAccount: 'mail', logLevel: 'debug', maxQueuedPerApp: 50 });
+    expect(config.accounts.map((a) => a.id)).toEqual(['home', 'mail']);
+  });
+
+  it('refuses bad settings with the field named', () => {
+    expect(fieldOf(() => resolveConfig({}, {}, env))).toBe('accounts');
+    expect(fieldOf(() => resolveConfig({}, { server: 'ftp://x' }, env))).toBe('server');
+    expect(fieldOf(() => resolveConfig({}, { server: 'http://x', transport: 'pigeon' }, env))).toBe('transport');
+    expect(fieldOf(() => parseConfigFile('{"acounts":[]}', 'f.json'))).toBe('acounts');
+    expect(fieldOf(() => parseConfigFile('{"accounts":[{"id":"a b","type":"email","options":{}}]}', 'f.json'))).toBe('accounts[0].id');
+    expect(fieldOf(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp"}]}', 'f.json'))).toBe('accounts[0].type');
+    expect(fieldOf(() => parseConfigFile('{"logLevel":"loud"}', 'f.json'))).toBe('logLevel');
+    const twice = parseConfigFile('{"accounts":[{"id":"a","type":"push-server","url":"http://x"},{"id":"a","type":"push-server","url":"http://y"}]}', 'f.json');
+    expect(fieldOf(() => resolveConfig(twice, {}, env))).toBe('accounts');
+    expect(fieldOf(() => resolveConfig({ ...twice, accounts: twice.accounts?.slice(0, 1), defaultAccount: 'zz' }, {}, env))).toBe('defaultAccount');
+    expect(() => parseConfigFile('{not json', 'f.json')).toThrow(/f.json is not valid JSON/);
+  });
+});
