@@ -4,7 +4,7 @@ import type { AccountConfig } from './config.js';
 import type { Logger } from './log.js';
 
 /** Builds the one channel of an account. The daemon injects it so tests can pass their own. */
-export type ChannelFactory = (account: AccountConfig, context: ChannelContext) => Channel;
+export type ChannelFactory = (account: AccountConfig, context: ChannelContext) => Channel | Promise<Channel>;
 
 export interface ChannelContext {
   /** Durable state private to this account: the channel keeps its negotiated subscriptions here. */
@@ -41,7 +41,7 @@ function targetOf(config: AccountConfig): string {
   return address ?? ([user, host].filter(Boolean).join('@') || 'email');
 }
 
-export function createAccount(config: AccountConfig, factory: ChannelFactory, context: ChannelContext): Account {
-  const channel = factory(config, context);
+export async function createAccount(config: AccountConfig, factory: ChannelFactory, context: ChannelContext): Promise<Account> {
+  const channel = await factory(config, context);
   return { config, channel, capabilities: capabilitiesOf(channel), target: targetOf(config) };
 }

@@ -1,4 +1,5 @@
 import { type Channel, FosspushError } from '@fosspush/core';
+import type { ImapChannelOptions } from '@fosspush/imap';
 import { createSseTransport } from '@fosspush/sse';
 import { createDeviceStreamChannel, type PushServerChannelOptions } from '@fosspush/webpush';
 import { createWebSocketTransport } from '@fosspush/websocket';
@@ -20,8 +21,20 @@ function pushServerChannel(account: PushServerAccount, context: ChannelContext):
   }
 }
 
-function emailChannel(account: EmailAccount, _context: ChannelContext): Channel {
-  throw new FosspushError('UNAVAILABLE', `account ${account.id}: the email channel (@fosspush/imap) is not part of this build yet`);
+/**
+ * The account's `options` are `createImapChannel` options (imap host and login, folders...),
+ * taken as they are. The email stack (IMAP, MIME, OpenPGP) loads only when an email account
+ * is configured: a daemon with push servers alone stays small.
+ */
+async function emailChannel(account: EmailAccount, context: ChannelContext): Promise<Channel> {
+  const options = account.options as Partial<ImapChannelOptions>;
+  if (typeof options.imap !== 'object' || options.imap === null) {
+    throw new FosspushError('INVALID_REQUEST', `account ${account.id}: an email account needs options.imap { host, auth: { user, pass } }`, {
+      details: { field: `accounts.${account.id}.options.imap` },
+    });
+  }
+  const { createImapChannel } = await import('@fosspush/imap');
+  return createImapChannel({ ...(options as ImapChannelOptions), state: context.state, runtime: context.runtime });
 }
 
 /** The channels fosspushd ships with: push servers (WebSocket, SSE fallback) and email (IMAP IDLE). */

@@ -148,9 +148,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
       store = opened;
       const observers = new Observers();
       const accounts = new Map<string, Account>();
-      for (const config of options.accounts) {
-        const state = createRecords(opened, `state/${config.id}`, runtime.clock);
-        accounts.set(config.id, createAccount(config, factory, { state, runtime, logger }));
+      try {
+        for (const config of options.accounts) {
+          const state = createRecords(opened, `state/${config.id}`, runtime.clock);
+          accounts.set(config.id, await createAccount(config, factory, { state, runtime, logger }));
+        }
+      } catch (error) {
+        await opened.close();
+        throw error;
       }
       const defaultAccount = options.defaultAccount ?? (options.accounts[0] as AccountConfig).id;
       if (!accounts.has(defaultAccount)) throw new FosspushError('INVALID_REQUEST', `defaultAccount ${defaultAccount} is not configured`);

@@ -77,12 +77,13 @@ export interface DaemonProcess extends Running {
 }
 
 /**
- * `fosspushd --server URL --data DIR --socket PATH`, ready once its socket answers. `built`
+ * `fosspushd [--config FILE] [--server URL] --data DIR --socket PATH`, ready once its socket answers. `built`
  * runs `dist/cli.js` when it exists, as users run it (benchmarks measure its memory).
  */
-export async function startDaemon(options: { serverUrl: string; dataDir: string; socketPath: string; built?: boolean }): Promise<DaemonProcess> {
+export async function startDaemon(options: { serverUrl?: string; config?: string; dataDir: string; socketPath: string; built?: boolean }): Promise<DaemonProcess> {
   const entry = options.built && existsSync(BUILT_DAEMON) ? BUILT_DAEMON : DAEMON;
-  const running = run(entry, ['--server', options.serverUrl, '--data', options.dataDir, '--socket', options.socketPath, '--log-level', 'warn']);
+  const accounts = [...(options.config === undefined ? [] : ['--config', options.config]), ...(options.serverUrl === undefined ? [] : ['--server', options.serverUrl])];
+  const running = run(entry, [...accounts, '--data', options.dataDir, '--socket', options.socketPath, '--log-level', 'warn']);
   await waitFor('fosspushd answering on its socket', running, async () => {
     const ipc = await connectIpc({ socketPath: options.socketPath, requestTimeoutMs: 1000 });
     ipc.close();
