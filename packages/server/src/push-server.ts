@@ -171,8 +171,10 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
         return handleDeleteSet(ctx, req, res, route.setId);
       case 'events': {
         if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
+        // Last-Event-ID wins over ?after=: EventSource reconnects to its first URL (stale
+        // `after`) but sends the newest event id (docs/device-wire.md section 3).
         const lastEventId = req.headers['last-event-id'];
-        const afterSeq = parseAfterSeq(query.get('after') ?? (Array.isArray(lastEventId) ? lastEventId[0] : lastEventId));
+        const afterSeq = parseAfterSeq((Array.isArray(lastEventId) ? lastEventId[0] : lastEventId) || query.get('after'));
         transports?.sse.handle(req, res, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
         return;
       }

@@ -295,6 +295,28 @@ describe('device streams', () => {
     expect(text).toMatch(/"type":"msg"/);
   });
 
+  it('resumes an SSE stream after Last-Event-ID, which wins over a stale ?after=', async () => {
+    const base = await serve();
+    const sub = await subscribe(base);
+    const first = await device(sub.set);
+    for (let i = 0; i < 3; i++) await push(sub, `m${i}`);
+    await vi.waitFor(() => expect(first.messages).toHaveLength(3));
+    const [one, two, three] = first.messages.map((m) => m.seq);
+    await first.close();
+    const controller = new AbortController();
+    const response = await fetch(`${sub.set}/events?after=0`, { headers: { 'last-event-id': String(two) }, signal: controller.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes(`id: ${three}`) && !text.includes(`id:${three}`)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(text).toMatch(new RegExp(`"seq":${three}`));
+    expect(text).not.toMatch(new RegExp(`"seq":(${one}|${two})\\b`));
+  });
+
   it('deleting the set unsubscribes everything in it', async () => {
     const base = await serve();
     const a = await subscribe(base);
