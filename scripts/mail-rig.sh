@@ -158,8 +158,6 @@ hostname = rig.$MAIL_DOMAIN
 postmaster_address = postmaster@$MAIL_DOMAIN
 # Tests and benchmarks open several sessions per user (channel, floor client, inspector).
 mail_max_userip_connections = 100
-# Process titles name the user and state ("imap [alice 127.0.0.1 IDLE]"): tests find a session.
-verbose_proctitle = yes
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n $RIG/users
@@ -297,6 +295,19 @@ pid_alive() {
 }
 
 dovecot_pid() { cat "$RIG/run/dovecot/master.pid" 2>/dev/null || true; }
+
+# The processes of this rig's Dovecot, by their title (dovecot-INSTANCE/imap ...). The master
+# does not take its client processes down with it here, while a real restart (systemd stops
+# the whole unit) does: the rig's stop does the same.
+dovecot_children() {
+  local dir first
+  [ -n "${DOVECOT_INSTANCE:-}" ] || return 0
+  for dir in /proc/[0-9]*; do
+    first=""
+    IFS= read -r -d '' first <"$dir/cmdline" 2>/dev/null || true
+    case $first in "dovecot-$DOVECOT_INSTANCE/"*) echo "${dir#/proc/}" ;; esac
+  done
+}
 postfix_pid() { tr -d ' ' <"$RIG/spool/postfix/pid/master.pid" 2>/dev/null || true; }
 
 wait_stopped() {
@@ -321,12 +332,12 @@ start_dovecot() {
 }
 
 stop_dovecot() {
-  local pid
-  pid=$(dovecot_pid)
-  if pid_alive "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait_stopped "$pid"
-  fi
+  local pids
+  pids="$(dovecot_pid) $(dovecot_children)"
+  # shellcheck disable=SC2086
+  for pid in $pids; do pid_alive "$pid" && kill -TERM "$pid" 2>/dev/null || true; done
+  # shellcheck disable=SC2086
+  wait_stopped $pids
 }
 
 write_env() {
@@ -417,17 +428,18 @@ cmd_start() {
 }
 
 stop_masters() {
-  local dpid ppid
-  dpid=$(dovecot_pid)
-  ppid=$(postfix_pid)
-  # Both masters at once: each takes about a second to wind down.
-  if pid_alive "$dpid"; then kill -TERM "$dpid" 2>/dev/null || true; fi
-  if pid_alive "$ppid"; then kill -TERM "$ppid" 2>/dev/null || true; fi
-  wait_stopped "$dpid" "$ppid"
+  local pids
+  # Everything at once: each master takes about a second to wind down.
+  pids="$(dovecot_pid) $(dovecot_children) $(postfix_pid)"
+  # shellcheck disable=SC2086
+  for pid in $pids; do if pid_alive "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi; done
+  # shellcheck disable=SC2086
+  wait_stopped $pids
 }
 
 cmd_stop() {
   need_rig stop
+  [ ! -f "$RIG/rig.env" ] || load_env
   stop_masters
   say "stopped the rig in $RIG"
 }

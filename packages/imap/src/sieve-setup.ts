@@ -34,7 +34,8 @@ export interface InstallSieveRuleOptions extends ManageSieveConnectOptions {
    */
   wrapperName?: string;
   /**
-   * Send the password over a connection without TLS. Always allowed to a loopback address.
+   * Send the password over a connection without TLS. Always allowed to a server on a loopback
+   * address; otherwise installSieveRule rejects with PERMISSION_DENIED before logging in.
    * @default false
    */
   allowPlaintext?: boolean;
@@ -63,8 +64,6 @@ function manual(reason: string, folder: string, where: string): SieveSetupResult
   return { status: 'manual', reason, instructions, sieve };
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
-
 /**
  * Installs the filing rule over ManageSieve (RFC 5804) where the server offers it. It never
  * replaces or edits a script the user has: with no active script, the rule becomes the active
@@ -90,7 +89,7 @@ export async function installSieveRule(options: InstallSieveRuleOptions): Promis
     throw error;
   }
   try {
-    if (!client.secure && !options.allowPlaintext && !LOOPBACK.test(options.host)) {
+    if (!client.secure && !options.allowPlaintext && !client.loopback) {
       throw new FosspushError('PERMISSION_DENIED', `ManageSieve at ${options.host} offers no TLS; pass allowPlaintext: true to send the password anyway`);
     }
     const missing = ['fileinto', 'mailbox'].filter((extension) => !client.capabilities.sieveExtensions.has(extension));

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,8 +28,6 @@ export interface MailRigInfo {
   readonly folder: string;
   readonly ports: { readonly imap: number; readonly smtp: number; readonly lmtp: number; readonly sieve: number };
   readonly users: Readonly<Record<string, MailRigUser>>;
-  /** Dovecot's instance name: its processes are titled `dovecot-<instance>/imap [user ...]`. */
-  readonly dovecotInstance: string;
 }
 
 export interface MailRigControl {
@@ -41,8 +39,6 @@ export interface MailRigControl {
   /** Stops Dovecot alone (IMAP, LMTP, ManageSieve), as an outage; Postfix queues mail meanwhile. */
   stopDovecot(): Promise<void>;
   startDovecot(): Promise<void>;
-  /** PIDs of the IMAP processes serving a user's sessions (to freeze one, say). */
-  imapSessionPids(user: string): number[];
 }
 
 export interface MailRig extends MailRigControl, MailRigInfo {
@@ -110,19 +106,6 @@ export function mailRigControl(info: MailRigInfo): MailRigControl {
     async startDovecot() {
       await script(info.dir, ['dovecot-start']);
     },
-    imapSessionPids(user) {
-      const title = `dovecot-${info.dovecotInstance}/imap [${user} `;
-      const pids: number[] = [];
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-          if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').startsWith(title)) pids.push(Number(entry));
-        } catch {
-          // The process ended while the list was read.
-        }
-      }
-      return pids;
-    },
   };
   return control;
 }
@@ -165,7 +148,6 @@ export async function startMailRig(options: StartMailRigOptions): Promise<MailRi
     folder,
     ports: { imap: port(env, 'IMAP_PORT'), smtp: port(env, 'SMTP_PORT'), lmtp: port(env, 'LMTP_PORT'), sieve: port(env, 'SIEVE_PORT') },
     users,
-    dovecotInstance: env['DOVECOT_INSTANCE'] ?? '',
   };
   const control = mailRigControl(info);
   let stopped: Promise<void> | undefined;
@@ -186,7 +168,6 @@ export async function startMailRig(options: StartMailRigOptions): Promise<MailRi
     addUser: control.addUser,
     stopDovecot: control.stopDovecot,
     startDovecot: control.startDovecot,
-    imapSessionPids: control.imapSessionPids,
     stop,
     [Symbol.asyncDispose]: stop,
   };

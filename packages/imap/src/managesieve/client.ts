@@ -132,6 +132,12 @@ export class ManageSieveClient {
     return 'encrypted' in this.socket && this.socket.encrypted === true;
   }
 
+  /** Whether the server is this machine (a loopback address), where plaintext cannot be overheard. */
+  get loopback(): boolean {
+    const address = this.socket.remoteAddress ?? '';
+    return address === '::1' || /^(::ffff:)?127\./.test(address);
+  }
+
   /** SASL PLAIN (RFC 4616) with the initial response. */
   async authenticate(user: string, password: string): Promise<void> {
     if (!this.capabilities.saslMechanisms.has('PLAIN')) {
@@ -162,13 +168,16 @@ export class ManageSieveClient {
     await this.command(`SETACTIVE ${quoted(name)}`, 'SETACTIVE');
   }
 
+  /** Says goodbye (waiting at most a second for the answer) and closes the connection. */
   async logout(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       this.socket.write('LOGOUT\r\n');
-      await this.reader.response();
+      await Promise.race([this.reader.response(), new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
     } catch {
       // The server may close before answering; either way the session is over.
     } finally {
+      clearTimeout(timer);
       this.close();
     }
   }
