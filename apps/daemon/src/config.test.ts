@@ -1,18 +1,11 @@
-import { isFosspushError } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
 import { parseConfigFile, resolveConfig } from './config.js';
 
 const env = { XDG_DATA_HOME: '/data', XDG_RUNTIME_DIR: '/run/user/1000' };
 
-function fieldOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    if (isFosspushError(error, 'INVALID_REQUEST')) return error.details['field'];
-    throw error;
-  }
-  return 'no error';
-}
+/** Passes when `run` throws INVALID_REQUEST naming `field`. */
+const refuses = (run: () => unknown, field: string) =>
+  expect(run).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST', details: { field } }));
 
 describe('daemon configuration', () => {
   it('builds the simple case from flags alone, with XDG defaults', () => {
@@ -45,16 +38,16 @@ describe('daemon configuration', () => {
   });
 
   it('refuses bad settings with the field named', () => {
-    expect(fieldOf(() => resolveConfig({}, {}, env))).toBe('accounts');
-    expect(fieldOf(() => resolveConfig({}, { server: 'ftp://x' }, env))).toBe('server');
-    expect(fieldOf(() => resolveConfig({}, { server: 'http://x', transport: 'pigeon' }, env))).toBe('transport');
-    expect(fieldOf(() => parseConfigFile('{"acounts":[]}', 'f.json'))).toBe('acounts');
-    expect(fieldOf(() => parseConfigFile('{"accounts":[{"id":"a b","type":"email","options":{}}]}', 'f.json'))).toBe('accounts[0].id');
-    expect(fieldOf(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp"}]}', 'f.json'))).toBe('accounts[0].type');
-    expect(fieldOf(() => parseConfigFile('{"logLevel":"loud"}', 'f.json'))).toBe('logLevel');
+    refuses(() => resolveConfig({}, {}, env), 'accounts');
+    refuses(() => resolveConfig({}, { server: 'ftp://x' }, env), 'server');
+    refuses(() => resolveConfig({}, { server: 'http://x', transport: 'pigeon' }, env), 'transport');
+    refuses(() => parseConfigFile('{"acounts":[]}', 'f.json'), 'acounts');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a b","type":"email","options":{}}]}', 'f.json'), 'accounts[0].id');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp"}]}', 'f.json'), 'accounts[0].type');
+    refuses(() => parseConfigFile('{"logLevel":"loud"}', 'f.json'), 'logLevel');
     const twice = parseConfigFile('{"accounts":[{"id":"a","type":"push-server","url":"http://x"},{"id":"a","type":"push-server","url":"http://y"}]}', 'f.json');
-    expect(fieldOf(() => resolveConfig(twice, {}, env))).toBe('accounts');
-    expect(fieldOf(() => resolveConfig({ ...twice, accounts: twice.accounts?.slice(0, 1), defaultAccount: 'zz' }, {}, env))).toBe('defaultAccount');
+    refuses(() => resolveConfig(twice, {}, env), 'accounts');
+    refuses(() => resolveConfig({ ...twice, accounts: twice.accounts?.slice(0, 1), defaultAccount: 'zz' }, {}, env), 'defaultAccount');
     expect(() => parseConfigFile('{not json', 'f.json')).toThrow(/f.json is not valid JSON/);
   });
 });
