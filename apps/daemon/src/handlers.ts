@@ -1,5 +1,5 @@
 import { FosspushError, type Registration, toBase64Url } from '@fosspush/core';
-import { IPC_PAGE_LIMIT, type IpcHandlers, type RegisterParams } from '@fosspush/ipc';
+import { IPC_PAGE_BYTES, IPC_PAGE_LIMIT, type IpcHandlers, type RegisterParams } from '@fosspush/ipc';
 import type { Account } from './account.js';
 import { type DaemonContext, registrationInfo, toIpcMessage } from './context.js';
 import { markSeen } from './delivery.js';
@@ -112,13 +112,23 @@ export function createHandlers(context: DaemonContext, source: StatusSource): Ip
         }
       }
       const afterSeq = params.afterSeq ?? 0;
-      const messages = await store.listMessages({
+      const limit = params.limit ?? IPC_PAGE_LIMIT;
+      const stored = await store.listMessages({
         owner: params.appId,
         afterSeq,
-        limit: params.limit ?? IPC_PAGE_LIMIT,
+        limit,
         ...(params.registrationId === undefined ? {} : { registrationId: params.registrationId }),
       });
-      return { messages: messages.map(toIpcMessage), cursor: messages.at(-1)?.seq ?? afterSeq };
+      const messages = [];
+      let bytes = 0;
+      for (const message of stored) {
+        const wire = toIpcMessage(message);
+        bytes += wire.payload.length;
+        if (messages.length > 0 && bytes > IPC_PAGE_BYTES) break;
+        messages.push(wire);
+      }
+      const more = messages.length < stored.length || stored.length === limit;
+      return { messages, cursor: messages.at(-1)?.seq ?? afterSeq, more };
     },
 
     async ack(params) {

@@ -1,8 +1,9 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeToken, isFosspushError } from '@fosspush/core';
-import { connectIpc, type IpcClient, type IpcNotifications } from '@fosspush/ipc';
+import { decodeToken, encryptWebPush, isFosspushError, utf8Encode } from '@fosspush/core';
+import { getMessaging } from '@fosspush/client';
+import { connectIpc, IPC_PAGE_BYTES, type IpcClient, type IpcNotifications } from '@fosspush/ipc';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDaemon, type Daemon, type DaemonOptions } from '../src/index.js';
 import { createFakeChannel, type FakeChannel } from './fake-channel.js';
@@ -13,6 +14,7 @@ describe('fosspushd with an in-memory channel', () => {
   let daemon: Daemon | undefined;
   let channels: FakeChannel[];
   const clients: IpcClient[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
 
   async function start(overrides: Partial<DaemonOptions> = {}): Promise<Daemon> {
     channels = [];
@@ -44,6 +46,7 @@ describe('fosspushd with an in-memory channel', () => {
   });
   afterEach(async () => {
     for (const ipc of clients.splice(0)) ipc.close();
+    for (const close of closers.splice(0)) await close();
     await daemon?.stop();
     daemon = undefined;
     await rm(dir, { recursive: true, force: true });
@@ -208,6 +211,47 @@ describe('fosspushd with an in-memory channel', () => {
     const reg = await ipc.call('register', { appId: 'app.a', instance: 'gcm', keys: await publicKeys() });
     expect(reg.credential).toBeDefined();
   });
+
+  it('pages stored messages by size, so no reply grows past a few hundred KiB', async () => {
+    await start();
+    const ipc = await client();
+    const reg = await ipc.call('register', { appId: 'app.a', instance: 'gcm', keys: await publicKeys() });
+    const auth = { appId: 'app.a', credential: reg.credential as string };
+    const payload = new Uint8Array(4000).fill(7);
+    for (let i = 0; i < 100; i++) channel().push('sub1', { payload });
+    await vi.waitFor(() => expect(channel().acks).toHaveLength(100));
+    const pages: number[] = [];
+    let afterSeq = 0;
+    for (;;) {
+      const page = await ipc.call('messages', { ...auth, afterSeq });
+      pages.push(page.messages.length);
+      expect(page.messages.reduce((sum, m) => sum + m.payload.length, 0)).toBeLessThanOrEqual(IPC_PAGE_BYTES);
+      if (!page.more) break;
+      afterSeq = page.cursor;
+    }
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.reduce((a, b) => a + b, 0)).toBe(100);
+  });
+
+  it('an app too slow for a burst is dropped as a slow reader, and its SDK catches up with nothing lost', async () => {
+    await start({ ipc: { maxWriteBufferBytes: 16 * 1024 } });
+    const messaging = getMessaging({ appId: 'app.slow', socketPath: join(dir, 'daemon.sock'), keyFile: join(dir, 'slow.json') });
+    closers.push(() => messaging.close());
+    const token = decodeToken(await messaging.getToken());
+    const seen = new Set<string>();
+    let deliveries = 0;
+    messaging.onMessage(async (payload) => {
+      deliveries++;
+      seen.add(payload.messageId);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    });
+    const payload = await encryptWebPush(utf8Encode(JSON.stringify({ data: { pad: 'x'.repeat(2500) } })), token);
+    const ids: string[] = [];
+    for (let i = 0; i < 150; i++) ids.push(channel().push('sub1', { payload }).id);
+    await vi.waitFor(() => expect(seen.size).toBe(150), { timeout: 30_000, interval: 100 });
+    expect([...seen].sort()).toEqual([...ids].sort());
+    expect(deliveries).toBe(150);
+  }, 60_000);
 
   it('rejects keys that are not a P-256 point and a 16-byte secret', async () => {
     await start();

@@ -13,7 +13,6 @@ import {
 import {
   connectIpc,
   defaultSocketPath,
-  IPC_PAGE_LIMIT,
   type IpcClient,
   type IpcMessage,
   type RegistrationInfo,
@@ -305,7 +304,7 @@ export class AppSession {
     for (;;) {
       const page = await ipc.call('messages', { ...auth, afterSeq });
       for (const message of page.messages) this.enqueue(message);
-      if (page.messages.length < IPC_PAGE_LIMIT) break;
+      if (!page.more) break;
       afterSeq = page.cursor;
     }
   }

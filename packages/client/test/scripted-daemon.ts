@@ -85,7 +85,7 @@ export async function startScriptedDaemon(socketPath: string): Promise<ScriptedD
       messages(params) {
         check(params.appId, params.credential);
         const mine = queued.filter((m) => registrations.get(m.registrationId)?.appId === params.appId && m.seq > (params.afterSeq ?? 0));
-        return { messages: mine, cursor: mine.at(-1)?.seq ?? params.afterSeq ?? 0 };
+        return { messages: mine, cursor: mine.at(-1)?.seq ?? params.afterSeq ?? 0, more: false };
       },
       ack(params) {
         check(params.appId, params.credential);

@@ -39,6 +39,12 @@ const SENDER_ID: StringRule = { maxLength: 256 };
 
 /** Most messages one `messages` call returns, and most ids one `ack` takes. */
 export const IPC_PAGE_LIMIT = 500;
+/**
+ * Most payload bytes (base64url) one `messages` page carries; at least one message always
+ * fits. 500 full-size messages would make a 2.7 MB frame: pages stay small instead, so a reply
+ * never trips the daemon's slow-reader limit or the SDK's frame limit.
+ */
+export const IPC_PAGE_BYTES = 262_144;
 
 /** Proves which app is calling: the secret the daemon issued on the app's first registration. */
 export interface AppAuth {
@@ -123,6 +129,8 @@ export interface MessagesResult {
   messages: IpcMessage[];
   /** The seq of the last message returned (or `afterSeq`): pass it back for the next page. */
   cursor: number;
+  /** True when the page was cut short (by `limit` or by size): ask again from `cursor`. */
+  more: boolean;
 }
 
 export interface AckParams extends AppAuth {

@@ -155,15 +155,20 @@ export class ServerConnection implements IpcConnection {
     this.write(encodeFrame(response));
   }
 
+  /**
+   * A client that left more than the limit unread is dropped before anything more is queued.
+   * One frame may go past the limit (a page of messages it asked for), so memory stays bounded
+   * by the limit plus one frame, and a large reply alone never counts as slow reading.
+   */
   private write(frame: string): boolean {
     if (this.ended || this.socket.destroyed) return false;
-    this.socket.write(frame);
     const buffered = this.socket.writableLength;
     if (buffered > this.limits.maxWriteBufferBytes) {
       this.report({ type: 'slow-reader', connection: this.id, bufferedBytes: buffered });
       this.socket.destroy();
       return false;
     }
+    this.socket.write(frame);
     return true;
   }
 }

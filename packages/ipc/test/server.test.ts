@@ -24,7 +24,7 @@ function handlers(overrides: Partial<IpcHandlers> = {}): IpcHandlers {
     register: notImplemented,
     unregister: notImplemented,
     registrations: () => ({ registrations: [] }),
-    messages: (params) => ({ messages: [], cursor: params.afterSeq ?? 0 }),
+    messages: (params) => ({ messages: [], cursor: params.afterSeq ?? 0, more: false }),
     ack: (params) => ({ acked: params.messageIds.length }),
     observe: () => ({ observing: true }),
     status: notImplemented,
@@ -93,7 +93,7 @@ describe('IPC server and client over a real Unix socket', () => {
   it('answers typed calls and creates a private folder and socket', async () => {
     await start();
     const ipc = await client();
-    expect(await ipc.call('messages', { ...auth, afterSeq: 5 })).toEqual({ messages: [], cursor: 5 });
+    expect(await ipc.call('messages', { ...auth, afterSeq: 5 })).toEqual({ messages: [], cursor: 5, more: false });
     expect((await stat(join(dir, 'run'))).mode & 0o777).toBe(0o700);
     expect((await stat(socketPath)).mode & 0o777).toBe(0o600);
   });
@@ -141,7 +141,7 @@ describe('IPC server and client over a real Unix socket', () => {
     socket.write(`{"jsonrpc":"2.0","id":2,"method":"messages","params":{"pad":"${'x'.repeat(5000)}"}}\n`);
     expect(JSON.parse(await lines())).toMatchObject({ id: null, error: { data: { code: 'FRAME_TOO_LARGE' } } });
     socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'messages', params: auth })}\n`);
-    expect(JSON.parse(await lines())).toEqual({ jsonrpc: '2.0', id: 3, result: { messages: [], cursor: 0 } });
+    expect(JSON.parse(await lines())).toEqual({ jsonrpc: '2.0', id: 3, result: { messages: [], cursor: 0, more: false } });
     socket.destroy();
   });
 
