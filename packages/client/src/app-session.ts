@@ -13,6 +13,7 @@ import {
 import {
   connectIpc,
   defaultSocketPath,
+  IPC_PAGE_LIMIT,
   type IpcClient,
   type IpcMessage,
   type RegistrationInfo,
@@ -94,6 +95,8 @@ export class AppSession {
   private closed = false;
   /** Messages handed to listeners and not yet acked: a backlog page and a live notification may both carry one. */
   private readonly inFlight = new Set<string>();
+  /** Handed to the app but the ack did not reach the daemon (it went away): acked again, never redelivered. */
+  private readonly unackedDelivered = new Set<string>();
   private delivery: Promise<void> = Promise.resolve();
 
   constructor(readonly options: ClientOptions) {
@@ -299,6 +302,7 @@ export class AppSession {
     await this.observe();
     const auth = await this.auth();
     if (!auth || !this.observing) return;
+    while (this.unackedDelivered.size > 0) await this.flushAcks();
     const ipc = await this.connection();
     let afterSeq = 0;
     for (;;) {
@@ -349,7 +353,7 @@ export class AppSession {
   }
 
   private enqueue(message: IpcMessage): void {
-    if (this.inFlight.has(message.id)) return;
+    if (this.inFlight.has(message.id) || this.unackedDelivered.has(message.id)) return;
     this.inFlight.add(message.id);
     this.delivery = this.delivery.then(() => this.handle(message)).catch((error: unknown) => this.report(error));
   }
@@ -370,11 +374,20 @@ export class AppSession {
           }
         }
       }
-      const auth = await this.requireAuth();
-      await (await this.connection()).call('ack', { ...auth, messageIds: [message.id] });
+      this.unackedDelivered.add(message.id);
+      await this.flushAcks();
     } finally {
       this.inFlight.delete(message.id);
     }
+  }
+
+  /** Acks what the app has handled; ids stay pending while the daemon is unreachable. */
+  private async flushAcks(): Promise<void> {
+    const ids = [...this.unackedDelivered].slice(0, IPC_PAGE_LIMIT);
+    if (ids.length === 0) return;
+    const auth = await this.requireAuth();
+    await (await this.connection()).call('ack', { ...auth, messageIds: ids });
+    for (const id of ids) this.unackedDelivered.delete(id);
   }
 
   private async instanceOf(registrationId: string): Promise<string | undefined> {
