@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAddressList } from '../src/autocrypt/address.js';
 import { dearmor } from '../src/autocrypt/armor.js';
@@ -18,6 +16,7 @@ import { formatCryptographicPayload, parseCryptographicPayload } from '../src/em
 import { emailTokenExtras, readEmailTokenFields } from '../src/email-notify/token-fields.js';
 import { toBase64Url } from '../src/encoding/base64url.js';
 import { isFosspushError } from '../src/errors.js';
+import { heapAfterGc, seededRandom } from './fuzz-support.js';
 import { createPushMessage } from '../src/message.js';
 import { decodeToken, encodeToken } from '../src/token.js';
 
@@ -32,28 +31,10 @@ const SEED = Number(FUZZ_SEED ?? 0x5eed1e55);
 const SYNC_LIMIT_MS = 250;
 const MAX_HEAP_GROWTH_BYTES = 64 * 1024 * 1024;
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-function heapAfterGc(): number {
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 let heapAtStart = 0;
 const ASYNC_LIMIT_MS = 5000;
 
-function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(items: readonly T[]): T => items[int(items.length)] as T };
-}
-const random = prng(SEED);
+const random = seededRandom(SEED);
 
 const SPICE = ['\r\n', '\n', '\r', ':', ';', '=', '-', '--', '"', '\\', '<', '>', ' ', '\t', '\0', '\u00e9', '\ud83d\ude00', '\uffff', 'A', '/', '+', '(', ')'];
 

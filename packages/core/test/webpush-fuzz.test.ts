@@ -2,8 +2,6 @@
 // decryptContent (bodies from the network) and verifyVapid (Authorization headers). Whatever
 // the input, they must throw only FosspushErrors of the documented codes, finish promptly, and
 // keep nothing: heap use after a forced GC stays near where it started.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   createVapidSigner,
@@ -19,26 +17,9 @@ import {
   utf8Encode,
   verifyVapid,
 } from '../src/index.js';
+import { heapAfterGc, seededRandom } from './fuzz-support.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** mulberry32: a seeded generator, so that a failure replays with the same inputs. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (max: number) => Math.floor(next() * max);
-  const bytes = (length: number) => Uint8Array.from({ length }, () => int(256));
-  return { int, bytes, pick: <T>(items: readonly T[]) => items[int(items.length)] as T };
-}
-
-type Random = ReturnType<typeof seeded>;
+type Random = ReturnType<typeof seededRandom>;
 
 const BODY_MUTATIONS = ['bit flips', 'truncation', 'extension', 'random bytes', 'record size', 'key id length', 'key id byte', 'salt byte', 'splice'] as const;
 
@@ -150,7 +131,7 @@ function tally(outcomes: Outcome[]): Partial<Record<Outcome, number>> {
 
 describe('fuzzing untrusted Web Push input', () => {
   it('5,000 mutated bodies and 2,000 mutated VAPID headers: typed errors only, prompt answers, bounded heap', { timeout: 120_000 }, async () => {
-    const random = seeded(8291);
+    const random = seededRandom(8291);
     const keys = await generateSubscriptionKeys();
     const webPushBodies = [
       await encryptWebPush(utf8Encode('a push message of moderate length, {"title":"hello"}'), keys),
@@ -167,8 +148,7 @@ describe('fuzzing untrusted Web Push input', () => {
     const authorization = await signer.authorization('https://push.example.net/push/1');
     const verifyOptions = { audience: 'https://push.example.net', expectedPublicKey: vapidKeys.publicKey, runtime: { clock } };
 
-    gc();
-    const heapBefore = process.memoryUsage().heapUsed;
+    const heapBefore = heapAfterGc();
     const started = performance.now();
     const outcomes = { webPush: [] as Outcome[], content: [] as Outcome[], vapid: [] as Outcome[] };
     const mutationsSeen = new Set<string>();
@@ -190,8 +170,7 @@ describe('fuzzing untrusted Web Push input', () => {
       outcomes.vapid.push(await outcomeOf(() => verifyVapid(header, verifyOptions), ['UNAUTHENTICATED', 'PERMISSION_DENIED'], header));
     }
     const elapsedMs = performance.now() - started;
-    gc();
-    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    const heapGrowth = heapAfterGc() - heapBefore;
 
     const counts = { webPush: tally(outcomes.webPush), content: tally(outcomes.content), vapid: tally(outcomes.vapid) };
     console.log(`fuzz: ${JSON.stringify(counts)}, ${Math.round(elapsedMs)} ms, heap growth ${(heapGrowth / 1024).toFixed(0)} KiB`);
