@@ -1,7 +1,7 @@
 import type { Channel, ChannelStateStore, Runtime } from '@fosspush/core';
 import type { ChannelCapabilities } from '@fosspush/ipc';
 import type { AccountConfig } from './config.js';
-import type { Logger } from './log.js';
+import type { Logger } from '@fosspush/core';
 
 /** Builds the one channel of an account. The daemon injects it so tests can pass their own. */
 export type ChannelFactory = (account: AccountConfig, context: ChannelContext) => Channel | Promise<Channel>;

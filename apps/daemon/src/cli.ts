@@ -5,7 +5,7 @@ import { FosspushError, isFosspushError } from '@fosspush/core';
 import { connectIpc, defaultSocketPath } from '@fosspush/ipc';
 import { type ConfigFlags, parseConfigFile, resolveConfig } from './config.js';
 import { createDaemon } from './daemon.js';
-import { createJsonLogger } from './log.js';
+import { createJsonLogger } from '@fosspush/core';
 import { formatStatus } from './status-format.js';
 import { DAEMON_VERSION } from './version.js';
 
@@ -60,7 +60,7 @@ async function status(socketPath: string, json: boolean): Promise<void> {
 async function run(flags: ConfigFlags): Promise<void> {
   const file = flags.config === undefined ? {} : parseConfigFile(await readFile(flags.config, 'utf8'), flags.config);
   const config = resolveConfig(file, flags);
-  const logger = createJsonLogger({ level: config.logLevel });
+  const logger = createJsonLogger({ level: config.logLevel, write: (line) => process.stderr.write(`${line}\n`) });
   const daemon = createDaemon({
     dataDir: config.dataDir,
     socketPath: config.socketPath,

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { FosspushError } from '@fosspush/core';
 import { defaultSocketPath } from '@fosspush/ipc';
-import { LOG_LEVELS, type LogLevel } from './log.js';
+import { LOG_LEVELS, type LogLevel } from '@fosspush/core';
 
 export type TransportPreference = 'auto' | 'websocket' | 'sse';
 

@@ -4,7 +4,7 @@ import type { IpcMessage, RegistrationInfo } from '@fosspush/ipc';
 import type { Account } from './account.js';
 import type { AppCredentials } from './app-credentials.js';
 import type { AppQueues } from './app-queues.js';
-import type { Logger } from './log.js';
+import type { Logger } from '@fosspush/core';
 import type { Observers } from './observers.js';
 import { toInfo } from './registration-record.js';
 import type { RegistrationIndex } from './registration-index.js';

@@ -14,7 +14,7 @@ import { deliver } from './delivery.js';
 import { createHandlers } from './handlers.js';
 import { daemonStatus } from './status.js';
 import { createKeyedQueue } from './keyed-queue.js';
-import { type Logger, silentLogger } from './log.js';
+import { type Logger, silentLogger } from '@fosspush/core';
 import { Observers } from './observers.js';
 import { createRecords } from './records.js';
 import { RegistrationIndex } from './registration-index.js';

@@ -19,5 +19,4 @@ export {
   resolveConfig,
   type TransportPreference,
 } from './config.js';
-export { createJsonLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from './log.js';
 export { DAEMON_VERSION } from './version.js';

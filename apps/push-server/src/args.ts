@@ -1,7 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LogLevel, RateLimit, StorageOptions } from '@fosspush/server';
+import type { LogLevel } from '@fosspush/core';
+import type { RateLimit, StorageOptions } from '@fosspush/server';
 
 /** sysexits(3) codes, so service managers and scripts can tell failures apart. */
 export const EXIT = {

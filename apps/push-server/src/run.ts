@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createJsonLogger, createPushServer, type PushServer } from '@fosspush/server';
+import { createJsonLogger } from '@fosspush/core';
+import { createPushServer, type PushServer } from '@fosspush/server';
 import { type CliConfig, EXIT, parseCommandLine, USAGE, UsageError } from './args.js';
 
 export interface CliIo {
@@ -19,7 +20,7 @@ function openServer(config: CliConfig, io: CliIo): PushServer {
   return createPushServer({
     storage: config.storage,
     trustProxy: config.trustProxy,
-    logger: createJsonLogger({ level: config.logLevel, write: io.stderr }),
+    logger: createJsonLogger({ level: config.logLevel, write: (line) => io.stderr(`${line}\n`) }),
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
     ...(config.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: config.bodyTimeoutMs }),

@@ -7,6 +7,7 @@
  * Native alike.
  */
 export * from './errors.js';
+export * from './log.js';
 export * from './runtime.js';
 export * from './emitter.js';
 export * from './encoding/base64url.js';

@@ -3,7 +3,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPushServer, type PushServer, silentLogger, type StorageOptions } from '@fosspush/server';
+import { silentLogger } from '@fosspush/core';
+import { createPushServer, type PushServer, type StorageOptions } from '@fosspush/server';
 import { serveParent, settledMemory } from './ipc.js';
 
 let server: PushServer | undefined;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Broker, Runtime, Store } from '@fosspush/core';
 import type { PushDeviceHub } from './hub/device-hub.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '@fosspush/core';
 import type { PushMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Subscriptions } from './subscriptions.js';

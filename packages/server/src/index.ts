@@ -8,6 +8,5 @@ export { createPushServer, type PushServer } from './push-server.js';
 export { PUSH_SERVER_DEFAULTS, type PushServerOptions, type StorageOptions } from './options.js';
 export { createDeviceHub, type DeviceHubOptions, type PushDeviceHub } from './hub/device-hub.js';
 export { defaultDeviceTransports, type DeviceStreamTarget, type DeviceTransports, type DeviceTransportsFactory } from './device-transports.js';
-export { createJsonLogger, type JsonLoggerOptions, type LogFields, type Logger, type LogLevel, silentLogger } from './logger.js';
 export { createRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
 export type { PushMetrics } from './metrics.js';

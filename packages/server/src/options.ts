@@ -1,5 +1,5 @@
 import type { Broker, Runtime, Store } from '@fosspush/core';
-import type { Logger } from './logger.js';
+import type { Logger } from '@fosspush/core';
 import type { RateLimit } from './rate-limit.js';
 import type { DeviceTransportsFactory } from './device-transports.js';
 

@@ -12,7 +12,7 @@ import { clientIp, parseAfterSeq, publicBase } from './http/request-info.js';
 import { rejectUpgrade, sendError, sendJson } from './http/respond.js';
 import { matchRoute, type Route } from './http/routes.js';
 import { createDeviceHub, type PushDeviceHub } from './hub/device-hub.js';
-import { createJsonLogger } from './logger.js';
+import { createJsonLogger } from '@fosspush/core';
 import { createMetrics, type PushMetrics } from './metrics.js';
 import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';

@@ -1,7 +1,7 @@
 import { type Broker, createMemoryBroker, createMemoryStore, type Runtime, type Store } from '@fosspush/core';
 import { createRedisBroker, createRedisStore } from '@fosspush/store-redis';
 import { createSqliteStore } from '@fosspush/store-sqlite';
-import type { Logger } from './logger.js';
+import type { Logger } from '@fosspush/core';
 import type { StorageOptions } from './options.js';
 
 export interface Storage {

@@ -1,7 +1,7 @@
-import { encryptWebPush, generateSubscriptionKeys, type SubscriptionKeys, utf8Encode } from '@fosspush/core';
+import { encryptWebPush, generateSubscriptionKeys, type SubscriptionKeys, silentLogger, utf8Encode } from '@fosspush/core';
 import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush';
 import { WebSocket } from 'ws';
-import { createPushServer, type PushServer, type PushServerOptions, silentLogger } from '../src/index.js';
+import { createPushServer, type PushServer, type PushServerOptions } from '../src/index.js';
 
 export interface StartedServer {
   server: PushServer;

@@ -1,6 +1,7 @@
 /**
- * Structured logs: one JSON object per line on stderr, so journald and `jq` read them alike.
- * Fields never hold payloads, keys or credentials.
+ * Structured logs: one event name plus fields, written as one JSON object per line, so journald,
+ * log shippers and `jq` read them alike. Messages are for people, fields for tools; fields never
+ * hold payloads, keys or credentials.
  */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -17,26 +18,33 @@ export interface Logger {
 export interface JsonLoggerOptions {
   /** @default 'info' */
   level?: LogLevel;
-  /** @default a line on process.stderr */
+  /** Receives each line, without its newline. @default console.error */
   write?: (line: string) => void;
+  /** @default Date.now */
   now?: () => number;
 }
 
+/** Errors become `{name, code?, message}`: no stack or secret lands in a log by accident. */
 function describeError(value: unknown): unknown {
   if (!(value instanceof Error)) return value;
   const code = (value as { code?: unknown }).code;
   return code === undefined ? { name: value.name, message: value.message } : { name: value.name, code, message: value.message };
 }
 
+/**
+ * @example
+ * const logger = createJsonLogger({ level: 'debug', write: (line) => process.stderr.write(`${line}\n`) });
+ * logger.info('listening', { url }); // {"time":"…","level":"info","event":"listening","url":"…"}
+ */
 export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level ?? 'info');
-  const write = options.write ?? ((line: string) => process.stderr.write(line));
+  const write = options.write ?? ((line: string) => console.error(line));
   const now = options.now ?? Date.now;
   const log = (level: LogLevel) => (event: string, fields: LogFields = {}) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const entry: Record<string, unknown> = { time: new Date(now()).toISOString(), level, event };
     for (const [key, value] of Object.entries(fields)) entry[key] = describeError(value);
-    write(`${JSON.stringify(entry)}\n`);
+    write(JSON.stringify(entry));
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
