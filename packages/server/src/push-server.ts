@@ -1,18 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
+import { createJsonLogger, FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
+import { resumeCursorFromRequest } from '@fosspush/webpush';
 import type { ServerContext } from './context.js';
 import { defaultDeviceTransports, type DeviceTransports } from './device-transports.js';
 import { handleMessage } from './handlers/message.js';
 import { handlePush } from './handlers/push.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleDeleteSet, handleUnsubscribe } from './handlers/unsubscribe.js';
-import { clientIp, parseAfterSeq, publicBase } from './http/request-info.js';
+import { clientIp, publicBase } from './http/request-info.js';
 import { rejectUpgrade, sendError, sendJson } from './http/respond.js';
 import { matchRoute, type Route } from './http/routes.js';
 import { createDeviceHub, type PushDeviceHub } from './hub/device-hub.js';
-import { createJsonLogger } from '@fosspush/core';
 import { createMetrics, type PushMetrics } from './metrics.js';
 import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -127,13 +127,12 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   let idle: (() => void) | undefined;
 
   // Split by hand: a URL object per request costs more than the rest of the routing.
-  const locate = (req: IncomingMessage): { route: Route; query: URLSearchParams } => {
+  const locate = (req: IncomingMessage): Route => {
     const target = req.url ?? '/';
     const queryStart = target.indexOf('?');
     let pathname = queryStart < 0 ? target : target.slice(0, queryStart);
     if (basePath !== '' && pathname.startsWith(`${basePath}/`)) pathname = pathname.slice(basePath.length);
-    const query = new URLSearchParams(queryStart < 0 ? '' : target.slice(queryStart + 1));
-    return { route: matchRoute(req.method ?? 'GET', pathname), query };
+    return matchRoute(req.method ?? 'GET', pathname);
   };
 
   const limitClient = (req: IncomingMessage) => {
@@ -146,7 +145,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     }
   };
 
-  const dispatch = async (req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams): Promise<void> => {
+  const dispatch = async (req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> => {
     switch (route.name) {
       case 'healthz':
         await store.getRegistration('healthz');
@@ -171,10 +170,8 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
         return handleDeleteSet(ctx, req, res, route.setId);
       case 'events': {
         if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
-        // Last-Event-ID wins over ?after=: EventSource reconnects to its first URL (stale
-        // `after`) but sends the newest event id (docs/device-wire.md section 3).
         const lastEventId = req.headers['last-event-id'];
-        const afterSeq = parseAfterSeq((Array.isArray(lastEventId) ? lastEventId[0] : lastEventId) || query.get('after'));
+        const afterSeq = resumeCursorFromRequest(req.url ?? '/', Array.isArray(lastEventId) ? lastEventId[0] : lastEventId);
         transports?.sse.handle(req, res, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
         return;
       }
@@ -197,9 +194,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     }
     (async () => {
       limitClient(req);
-      const { route, query } = locate(req);
+      const route = locate(req);
       routeName = route.name;
-      await dispatch(req, res, route, query);
+      await dispatch(req, res, route);
     })().catch((error: unknown) => {
       const status = sendError(req, res, error);
       if (status >= 500 && status !== 503) logger.error('request_failed', { route: routeName, error });
@@ -212,10 +209,10 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     (async () => {
       if (closing) throw new FosspushError('UNAVAILABLE', 'the server is shutting down');
       limitClient(req);
-      const { route, query } = locate(req);
+      const route = locate(req);
       if (route.name !== 'websocket') throw new FosspushError('NOT_FOUND', 'only /set/<id>/ws accepts a WebSocket');
       if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
-      const afterSeq = parseAfterSeq(query.get('after'));
+      const afterSeq = resumeCursorFromRequest(req.url ?? '/');
       transports?.websocket.handleUpgrade(req, socket, head, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
     })().catch((error: unknown) => {
       metrics.countRequest('websocket', rejectUpgrade(socket, error));

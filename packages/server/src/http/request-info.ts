@@ -27,13 +27,3 @@ export function publicBase(req: IncomingMessage, options: { publicUrl: string | 
   return `${proto}://${host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? host : options.fallbackHost}`;
 }
 
-/** The device's resume cursor from `?after=N` or SSE's `Last-Event-ID`. */
-export function parseAfterSeq(value: string | null | undefined): number | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
-  if (!/^\d{1,15}$/.test(value)) {
-    throw new FosspushError('INVALID_REQUEST', 'the resume cursor (after / Last-Event-ID) must be a non-negative integer', {
-      details: { field: 'after' },
-    });
-  }
-  return Number(value);
-}
