@@ -8,3 +8,4 @@
 export * from './service/index.js';
 export * from './app-server/index.js';
 export * from './user-agent/index.js';
+export { nodeWebPushCrypto } from './node-crypto.js';

@@ -1,6 +1,6 @@
 import { concatBytes, utf8Encode } from '../encoding/bytes.js';
 import { FosspushError, toFosspushError } from '../errors.js';
-import { bufferSource, subtle } from './webcrypto.js';
+import { type WebPushCrypto, webCryptoWebPush } from './primitives.js';
 
 /**
  * RFC 8188 "aes128gcm" content coding: a header (salt, record size, key id) and records, each
@@ -21,8 +21,10 @@ const MIN_IKM_BYTES = 16;
 /** RFC 8188 section 2: the delimiter ending the data of every record but the last, and of the last. */
 const DELIMITER = { record: 1, last: 2 } as const;
 
-const CEK_INFO = bufferSource(utf8Encode('Content-Encoding: aes128gcm\0'));
-const NONCE_INFO = bufferSource(utf8Encode('Content-Encoding: nonce\0'));
+const CEK_INFO = utf8Encode('Content-Encoding: aes128gcm\0');
+const NONCE_INFO = utf8Encode('Content-Encoding: nonce\0');
+const CEK_BYTES = 16;
+const NONCE_BYTES = 12;
 
 /** The record size RFC 8291 senders write, and `encryptWebPush`'s default. */
 export const DEFAULT_RECORD_SIZE = 4096;
@@ -36,11 +38,20 @@ interface ContentHeader {
 }
 
 export interface ContentKeys {
-  key: CryptoKey;
+  key: Uint8Array;
   nonce: Uint8Array;
 }
 
-export interface ContentEncryptOptions {
+/** The backend that supplies the primitives; options of every encrypt and decrypt function. */
+export interface CryptoBackendOption {
+  /**
+   * The primitives (ECDH, HKDF, AES-GCM) to run on, e.g. `nodeWebPushCrypto` from
+   * `@fosspush/webpush`, which is faster on Node. @default webCryptoWebPush
+   */
+  crypto?: WebPushCrypto;
+}
+
+export interface ContentEncryptOptions extends CryptoBackendOption {
   /** 16 random bytes, fresh for every message encrypted with the same key. */
   salt: Uint8Array;
   /** Bytes per record, tag included: 18 to 2^32 - 1. */
@@ -117,22 +128,23 @@ export function writeHeader(salt: Uint8Array, recordSize: number, keyId: Uint8Ar
   return header;
 }
 
+/** The backend an options object names, or the WebCrypto one. */
+export function cryptoBackend(options: CryptoBackendOption | undefined): WebPushCrypto {
+  return options?.crypto ?? webCryptoWebPush;
+}
+
 /** RFC 8188 section 2.2: CEK and NONCE from HKDF(salt, IKM). */
-export async function deriveContentKeys(ikm: Uint8Array, salt: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<ContentKeys> {
-  const base = await subtle().importKey('raw', bufferSource(ikm), 'HKDF', false, ['deriveKey', 'deriveBits']);
-  const params = (info: Uint8Array<ArrayBuffer>): HkdfParams => ({ name: 'HKDF', hash: 'SHA-256', salt: bufferSource(salt), info });
-  const [key, nonce] = await Promise.all([
-    subtle().deriveKey(params(CEK_INFO), base, { name: 'AES-GCM', length: 128 }, false, [usage]),
-    subtle().deriveBits(params(NONCE_INFO), base, 96),
-  ]);
-  return { key, nonce: new Uint8Array(nonce) };
+export async function deriveContentKeys(crypto: WebPushCrypto, ikm: Uint8Array, salt: Uint8Array): Promise<ContentKeys> {
+  const [key, nonce] = await Promise.all([crypto.hkdf(ikm, salt, CEK_INFO, CEK_BYTES), crypto.hkdf(ikm, salt, NONCE_INFO, NONCE_BYTES)]);
+  return { key, nonce };
 }
 
 /**
  * RFC 8188 section 2.3: NONCE XOR SEQ, SEQ the record's 96-bit big-endian index. A body never
  * has 2^32 records (each is at least 18 bytes), so only the low 32 bits can change.
  */
-function recordNonce(nonce: Uint8Array, sequence: number): Uint8Array<ArrayBuffer> {
+function recordNonce(nonce: Uint8Array, sequence: number): Uint8Array {
+  if (sequence === 0) return nonce;
   const iv = new Uint8Array(nonce);
   const view = new DataView(iv.buffer);
   view.setUint32(8, view.getUint32(8) ^ sequence);
@@ -168,13 +180,12 @@ function planRecords(length: number, capacity: number, padding: number): RecordP
 }
 
 /** Seals content into records (no header): data || delimiter || zero padding, each. */
-export async function sealRecords(keys: ContentKeys, content: Uint8Array, recordSize: number, padding: number): Promise<Uint8Array> {
+export async function sealRecords(crypto: WebPushCrypto, keys: ContentKeys, content: Uint8Array, recordSize: number, padding: number): Promise<Uint8Array> {
   const records = planRecords(content.length, recordCapacity(recordSize), padding).map(async (plan, sequence) => {
     const plain = new Uint8Array(plan.end - plan.start + 1 + plan.padding);
     plain.set(content.subarray(plan.start, plan.end));
     plain[plan.end - plan.start] = plan.last ? DELIMITER.last : DELIMITER.record;
-    const sealed = await subtle().encrypt({ name: 'AES-GCM', iv: recordNonce(keys.nonce, sequence) }, keys.key, plain);
-    return new Uint8Array(sealed);
+    return crypto.aesGcmEncrypt(keys.key, recordNonce(keys.nonce, sequence), plain);
   });
   return concatBytes(...(await Promise.all(records)));
 }
@@ -208,14 +219,13 @@ function unpad(plain: Uint8Array, final: boolean, sequence: number): Uint8Array 
  * Opens the records `readBody` split off and returns the content. Records are opened one after
  * the other so that a forged body fails on its first record, whatever its length.
  */
-export async function openRecords(keys: ContentKeys, records: Uint8Array, recordSize: number): Promise<Uint8Array> {
+export async function openRecords(crypto: WebPushCrypto, keys: ContentKeys, records: Uint8Array, recordSize: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for (let start = 0, sequence = 0; start < records.length; start += recordSize, sequence++) {
     const end = Math.min(start + recordSize, records.length);
     let plain: Uint8Array;
     try {
-      const iv = recordNonce(keys.nonce, sequence);
-      plain = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv }, keys.key, bufferSource(records.subarray(start, end))));
+      plain = await crypto.aesGcmDecrypt(keys.key, recordNonce(keys.nonce, sequence), records.subarray(start, end));
     } catch (cause) {
       throw decryptFailed(`record ${sequence} does not authenticate (wrong key, or altered data)`, cause);
     }
@@ -246,8 +256,9 @@ export async function encryptContent(plaintext: Uint8Array, key: Uint8Array, opt
     throw invalidOption(`keyId must be at most ${MAX_KEY_ID_BYTES} bytes`, 'keyId');
   }
   const padding = paddingFor(plaintext.length, options.padTo);
-  const keys = await deriveContentKeys(ikm, salt, 'encrypt');
-  return concatBytes(writeHeader(salt, recordSize, keyId), await sealRecords(keys, plaintext, recordSize, padding));
+  const crypto = cryptoBackend(options);
+  const keys = await deriveContentKeys(crypto, ikm, salt);
+  return concatBytes(writeHeader(salt, recordSize, keyId), await sealRecords(crypto, keys, plaintext, recordSize, padding));
 }
 
 /**
@@ -262,7 +273,7 @@ export async function encryptContent(plaintext: Uint8Array, key: Uint8Array, opt
  * @example
  * const plaintext = await decryptContent(body, async (keyId) => keysById.get(utf8Decode(keyId)));
  */
-export async function decryptContent(body: Uint8Array, key: Uint8Array | ContentKeyLookup): Promise<Uint8Array> {
+export async function decryptContent(body: Uint8Array, key: Uint8Array | ContentKeyLookup, options: CryptoBackendOption = {}): Promise<Uint8Array> {
   const { header, records } = readBody(body);
   let ikm: Uint8Array;
   try {
@@ -270,6 +281,7 @@ export async function decryptContent(body: Uint8Array, key: Uint8Array | Content
   } catch (cause) {
     throw toFosspushError(cause, 'DECRYPT_FAILED');
   }
-  const keys = await deriveContentKeys(checkIkm(ikm), header.salt, 'decrypt');
-  return openRecords(keys, records, header.recordSize);
+  const crypto = cryptoBackend(options);
+  const keys = await deriveContentKeys(crypto, checkIkm(ikm), header.salt);
+  return openRecords(crypto, keys, records, header.recordSize);
 }

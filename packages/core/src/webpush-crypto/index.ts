@@ -1,9 +1,11 @@
 /**
  * Web Push crypto: message encryption (RFC 8291 on the RFC 8188 aes128gcm content coding) and
  * sender authentication (RFC 8292 VAPID), on WebCrypto alone so that it runs in Node, browsers
- * and React Native. Usage and error codes: docs/crypto.md.
+ * and React Native; message encryption takes other primitives (`WebPushCrypto`) as an option.
+ * Usage and error codes: docs/crypto.md.
  */
-export { type ContentEncryptOptions, type ContentKeyLookup, decryptContent, encryptContent } from './ece.js';
+export { type ContentEncryptOptions, type ContentKeyLookup, type CryptoBackendOption, decryptContent, encryptContent } from './ece.js';
+export { type WebPushCrypto, webCryptoWebPush } from './primitives.js';
 export {
   createVapidSigner,
   generateVapidKeys,

@@ -86,15 +86,6 @@ function pointFromJwk(jwk: JsonWebKey): Uint8Array {
   return concatBytes(Uint8Array.of(0x04), fromBase64Url(jwkField(jwk, 'x')), fromBase64Url(jwkField(jwk, 'y')));
 }
 
-/**
- * A single-use ECDH key pair whose private half never leaves WebCrypto. The public point comes
- * as a promise so that exporting it can overlap the ECDH agreement.
- */
-export async function generateEphemeralKey(): Promise<{ publicKey: Promise<Uint8Array>; privateKey: CryptoKey }> {
-  const pair = await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, PRIVATE_USAGES.ECDH);
-  return { publicKey: subtle().exportKey('raw', pair.publicKey).then((raw) => new Uint8Array(raw)), privateKey: pair.privateKey };
-}
-
 /** A new key pair to keep: base64url public point and private scalar. */
 export async function generateEncodedKeyPair(algorithm: P256Algorithm): Promise<{ publicKey: string; privateKey: string }> {
   const pair = await subtle().generateKey({ name: algorithm, namedCurve: 'P-256' }, true, PRIVATE_USAGES[algorithm]);

@@ -1,12 +1,14 @@
 import { toBase64Url } from '../encoding/base64url.js';
 import { concatBytes, utf8Encode } from '../encoding/bytes.js';
-import { FosspushError } from '../errors.js';
+import { FosspushError, type FosspushErrorCode } from '../errors.js';
 import { PUSH_LIMITS } from '../message.js';
 import { type Runtime, resolveRuntime } from '../runtime.js';
 import { BoundedMap } from './bounded-map.js';
 import {
+  type CryptoBackendOption,
   checkRecordSize,
   checkSalt,
+  cryptoBackend,
   DEFAULT_RECORD_SIZE,
   deriveContentKeys,
   openRecords,
@@ -22,13 +24,10 @@ import {
   decodeKeyBytes,
   decodePublicKey,
   generateEncodedKeyPair,
-  generateEphemeralKey,
-  importPrivateKey,
-  importPublicKey,
   P256_PRIVATE_KEY_BYTES,
   P256_PUBLIC_KEY_BYTES,
 } from './keys.js';
-import { hkdf, subtle } from './webcrypto.js';
+import type { WebPushCrypto } from './primitives.js';
 
 /**
  * RFC 8291 Message Encryption for Web Push: the RFC 8188 aes128gcm coding with an IKM agreed by
@@ -57,7 +56,7 @@ export interface SubscriptionKeys {
   privateKey: string;
 }
 
-export interface EncryptOptions {
+export interface EncryptOptions extends CryptoBackendOption {
   /** Record size written in the header; the message must fit in one record. @default 4096 */
   recordSize?: number;
   /**
@@ -75,19 +74,46 @@ export interface EncryptOptions {
 
 interface Recipient {
   point: Uint8Array;
-  key: Promise<CryptoKey>;
+  key: Promise<unknown>;
 }
 
-/** Recipient keys a sender has imported, by p256dh: it pushes to the same subscriptions again and again. */
-const recipients = new BoundedMap<string, Recipient>(MAX_CACHED_RECIPIENTS);
+/**
+ * Recipient keys a sender has imported, by backend and p256dh: it pushes to the same
+ * subscriptions again and again.
+ */
+const recipientsByBackend = new WeakMap<WebPushCrypto, BoundedMap<string, Recipient>>();
 
-function recipientFor(p256dh: string): Recipient {
+/** Runs a backend call, turning its failure into a FosspushError that says what was wrong. */
+async function backendCall<T>(work: () => Promise<T>, code: FosspushErrorCode, message: string): Promise<T> {
+  try {
+    return await work();
+  } catch (cause) {
+    throw new FosspushError(code, message, { cause });
+  }
+}
+
+/** Imports a 65-byte public point; a point that is not on the curve fails with `code`. */
+function importPublicKey(crypto: WebPushCrypto, point: Uint8Array, what: string, code: FosspushErrorCode): Promise<unknown> {
+  return backendCall(() => crypto.importPublicKey(point), code, `${what} is not a point on P-256`);
+}
+
+function importPrivateKey(crypto: WebPushCrypto, publicKey: Uint8Array, privateKey: Uint8Array, what: string): Promise<unknown> {
+  return backendCall(() => crypto.importPrivateKey(publicKey, privateKey), 'INVALID_KEY', `${what} is not a valid P-256 key pair`);
+}
+
+function recipientFor(crypto: WebPushCrypto, p256dh: string): Recipient {
+  let recipients = recipientsByBackend.get(crypto);
+  if (!recipients) {
+    recipients = new BoundedMap<string, Recipient>(MAX_CACHED_RECIPIENTS);
+    recipientsByBackend.set(crypto, recipients);
+  }
   let recipient = recipients.get(p256dh);
   if (!recipient) {
     const point = decodePublicKey(p256dh, 'the subscription p256dh key');
-    const entry: Recipient = { point, key: importPublicKey(point, 'ECDH', 'the subscription p256dh key') };
+    const entry: Recipient = { point, key: importPublicKey(crypto, point, 'the subscription p256dh key', 'INVALID_KEY') };
+    const cache = recipients;
     entry.key.catch(() => {
-      if (recipients.get(p256dh) === entry) recipients.delete(p256dh);
+      if (cache.get(p256dh) === entry) cache.delete(p256dh);
     });
     recipients.set(p256dh, entry);
     recipient = entry;
@@ -95,22 +121,29 @@ function recipientFor(p256dh: string): Recipient {
   return recipient;
 }
 
-async function senderKeyPair(fixed: EncryptOptions['senderKeys']): Promise<{ publicKey: Promise<Uint8Array>; privateKey: CryptoKey }> {
-  if (fixed === undefined) return generateEphemeralKey();
+async function senderKeyPair(crypto: WebPushCrypto, fixed: EncryptOptions['senderKeys']): Promise<{ publicKey: Uint8Array; privateKey: unknown }> {
+  if (fixed === undefined) return crypto.generateKeyPair();
   const publicKey = checkPublicPoint(fixed.publicKey, 'senderKeys.publicKey');
   if (!(fixed.privateKey instanceof Uint8Array) || fixed.privateKey.length !== P256_PRIVATE_KEY_BYTES) {
     throw new FosspushError('INVALID_KEY', `senderKeys.privateKey must be ${P256_PRIVATE_KEY_BYTES} bytes`);
   }
-  return { publicKey: Promise.resolve(publicKey), privateKey: await importPrivateKey(publicKey, fixed.privateKey, 'ECDH', 'senderKeys') };
+  return { publicKey, privateKey: await importPrivateKey(crypto, publicKey, fixed.privateKey, 'senderKeys') };
 }
 
-async function ecdhSecret(peerKey: CryptoKey, ownKey: CryptoKey): Promise<Uint8Array> {
-  return new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: peerKey }, ownKey, 256));
-}
-
-/** RFC 8291 section 3.3: IKM = HKDF(auth_secret, ecdh_secret, "WebPush: info" || 0x00 || ua_public || as_public, 32). */
-function webPushIkm(secret: Uint8Array, authSecret: Uint8Array, userAgentPublic: Uint8Array, senderPublic: Uint8Array): Promise<Uint8Array> {
-  return hkdf(secret, authSecret, concatBytes(KEY_INFO_PREFIX, userAgentPublic, senderPublic), 32);
+/**
+ * RFC 8291 section 3.3: IKM = HKDF(auth_secret, ecdh_secret, "WebPush: info" || 0x00 || ua_public || as_public, 32),
+ * ecdh_secret agreed between `privateKey` and `peerKey`.
+ */
+async function webPushIkm(
+  crypto: WebPushCrypto,
+  privateKey: unknown,
+  peerKey: unknown,
+  authSecret: Uint8Array,
+  userAgentPublic: Uint8Array,
+  senderPublic: Uint8Array,
+): Promise<Uint8Array> {
+  const secret = await crypto.ecdh(privateKey, peerKey);
+  return crypto.hkdf(secret, authSecret, concatBytes(KEY_INFO_PREFIX, userAgentPublic, senderPublic), 32);
 }
 
 /**
@@ -155,11 +188,16 @@ export async function encryptWebPush(
   }
   const salt = options.salt === undefined ? resolveRuntime(options.runtime).random.bytes(SALT_BYTES) : checkSalt(options.salt);
   const authSecret = decodeKeyBytes(target.auth, 'the subscription auth secret', AUTH_SECRET_BYTES);
-  const recipient = recipientFor(target.p256dh);
-  const [sender, recipientKey] = await Promise.all([senderKeyPair(options.senderKeys), recipient.key]);
-  const [senderPublic, secret] = await Promise.all([sender.publicKey, ecdhSecret(recipientKey, sender.privateKey)]);
-  const keys = await deriveContentKeys(await webPushIkm(secret, authSecret, recipient.point, senderPublic), salt, 'encrypt');
-  return concatBytes(writeHeader(salt, recordSize, senderPublic), await sealRecords(keys, plaintext, recordSize, padding));
+  const crypto = cryptoBackend(options);
+  const recipient = recipientFor(crypto, target.p256dh);
+  const [sender, recipientKey] = await Promise.all([senderKeyPair(crypto, options.senderKeys), recipient.key]);
+  const ikm = await backendCall(
+    () => webPushIkm(crypto, sender.privateKey, recipientKey, authSecret, recipient.point, sender.publicKey),
+    'INVALID_KEY',
+    'cannot agree a key with the subscription',
+  );
+  const keys = await deriveContentKeys(crypto, ikm, salt);
+  return concatBytes(writeHeader(salt, recordSize, sender.publicKey), await sealRecords(crypto, keys, plaintext, recordSize, padding));
 }
 
 /**
@@ -172,19 +210,24 @@ export async function encryptWebPush(
  * const plaintext = await decryptWebPush(message.payload, registration.keys);
  * const notification = JSON.parse(utf8Decode(plaintext));
  */
-export async function decryptWebPush(body: Uint8Array, keys: SubscriptionKeys): Promise<Uint8Array> {
+export async function decryptWebPush(body: Uint8Array, keys: SubscriptionKeys, options: CryptoBackendOption = {}): Promise<Uint8Array> {
+  const crypto = cryptoBackend(options);
   const userAgentPublic = decodePublicKey(keys.p256dh, 'p256dh');
   const authSecret = decodeKeyBytes(keys.auth, 'auth', AUTH_SECRET_BYTES);
   const privateKey = await importPrivateKey(
+    crypto,
     userAgentPublic,
     decodeKeyBytes(keys.privateKey, 'privateKey', P256_PRIVATE_KEY_BYTES),
-    'ECDH',
     'the subscription keys',
   );
   const { header, records } = readBody(body);
-  const senderPublic = checkPublicPoint(header.keyId, "the key id (the sender's public key)", 'DECRYPT_FAILED');
-  const senderKey = await importPublicKey(senderPublic, 'ECDH', "the key id (the sender's public key)", 'DECRYPT_FAILED');
-  const ikm = await webPushIkm(await ecdhSecret(senderKey, privateKey), authSecret, userAgentPublic, senderPublic);
-  const contentKeys = await deriveContentKeys(ikm, header.salt, 'decrypt');
-  return openRecords(contentKeys, records, header.recordSize);
+  const keyIdWhat = "the key id (the sender's public key)";
+  const senderPublic = checkPublicPoint(header.keyId, keyIdWhat, 'DECRYPT_FAILED');
+  const senderKey = await importPublicKey(crypto, senderPublic, keyIdWhat, 'DECRYPT_FAILED');
+  const ikm = await backendCall(
+    () => webPushIkm(crypto, privateKey, senderKey, authSecret, userAgentPublic, senderPublic),
+    'DECRYPT_FAILED',
+    'cannot agree a key with the sender',
+  );
+  return openRecords(crypto, await deriveContentKeys(crypto, ikm, header.salt), records, header.recordSize);
 }

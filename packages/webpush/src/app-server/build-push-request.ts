@@ -13,6 +13,7 @@ import {
   validateTtl,
   validateUrgency,
 } from '@fosspush/core';
+import { nodeWebPushCrypto } from '../node-crypto.js';
 
 /** Anything that signs for an endpoint: `createVapidSigner` from `@fosspush/core` fits. */
 export interface VapidAuthorizer {
@@ -100,7 +101,7 @@ export async function buildPushRequest(
         details: { size: plaintext.length, limit: MAX_PLAINTEXT_BYTES },
       });
     }
-    body = new Uint8Array(await encryptWebPush(plaintext, { p256dh: token.p256dh, auth: token.auth }));
+    body = new Uint8Array(await encryptWebPush(plaintext, { p256dh: token.p256dh, auth: token.auth }, { crypto: nodeWebPushCrypto }));
     headers['content-encoding'] = 'aes128gcm';
     headers['content-type'] = 'application/octet-stream';
   }

@@ -1,0 +1,52 @@
+import { importPrivateKey, importPublicKey } from './keys.js';
+import { bufferSource, hkdf, subtle } from './webcrypto.js';
+
+/**
+ * The cryptographic primitives RFC 8188/8291 need, and nothing of the RFCs themselves: record
+ * layout, info strings, padding, validation and error codes stay in ece.ts and webpush.ts. A
+ * platform with a faster library than WebCrypto (node:crypto: `nodeWebPushCrypto` in
+ * `@fosspush/webpush`) passes its own as the `crypto` option.
+ *
+ * Keys are opaque handles of the backend's choosing, so that WebCrypto can keep a recipient's
+ * imported public key across messages and a private key need not leave its library. Any
+ * method may throw or reject with any error: the callers turn failures into FosspushErrors.
+ */
+export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown> {
+  /** A 65-byte uncompressed P-256 point as a key for `ecdh`; rejects a point off the curve. */
+  importPublicKey(point: Uint8Array): Promise<PublicKey>;
+  /** A private scalar (32 bytes) with its 65-byte public point; rejects a pair that is unusable. */
+  importPrivateKey(publicKey: Uint8Array, privateKey: Uint8Array): Promise<PrivateKey>;
+  /** A fresh single-use P-256 key pair: the public point raw, the private half a handle. */
+  generateKeyPair(): Promise<{ publicKey: Uint8Array; privateKey: PrivateKey }>;
+  /** The 32-byte P-256 ECDH shared secret (the x coordinate). */
+  ecdh(privateKey: PrivateKey, peerPublicKey: PublicKey): Promise<Uint8Array>;
+  /** HKDF-SHA-256 (RFC 5869): `length` bytes of output keying material. */
+  hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array>;
+  /** AES-128-GCM: the ciphertext with the 16-byte tag appended. */
+  aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  /** AES-128-GCM: the plaintext of a ciphertext ending in its tag; rejects one that does not authenticate. */
+  aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
+}
+
+const ECDH_P256 = { name: 'ECDH', namedCurve: 'P-256' } as const;
+
+async function aesKey(key: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
+  return subtle().importKey('raw', bufferSource(key), 'AES-GCM', false, [usage]);
+}
+
+/** The default backend, on `globalThis.crypto.subtle` alone: it runs in Node, browsers and React Native. */
+export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey> = {
+  importPublicKey: (point) => importPublicKey(point, 'ECDH', 'the public key'),
+  importPrivateKey: (publicKey, privateKey) => importPrivateKey(publicKey, privateKey, 'ECDH', 'the key pair'),
+  async generateKeyPair() {
+    // Not extractable: only the public half is exported.
+    const pair = await subtle().generateKey(ECDH_P256, false, ['deriveBits']);
+    return { publicKey: new Uint8Array(await subtle().exportKey('raw', pair.publicKey)), privateKey: pair.privateKey };
+  },
+  ecdh: async (privateKey, peerPublicKey) => new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: peerPublicKey }, privateKey, 256)),
+  hkdf,
+  aesGcmEncrypt: async (key, iv, plaintext) =>
+    new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, await aesKey(key, 'encrypt'), bufferSource(plaintext))),
+  aesGcmDecrypt: async (key, iv, ciphertext) =>
+    new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, await aesKey(key, 'decrypt'), bufferSource(ciphertext))),
+};
