@@ -18,6 +18,7 @@ const AES = 'aes-128-gcm';
 const TAG_BYTES = 16;
 const HASH = 'sha256';
 const HASH_BYTES = 32;
+const FIRST_BLOCK = Uint8Array.of(1);
 
 /**
  * HKDF-SHA-256 (RFC 5869) on HMAC. Node's hkdfSync costs twice as much for the 12- to 32-byte
@@ -25,12 +26,13 @@ const HASH_BYTES = 32;
  */
 function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   const prk = createHmac(HASH, salt).update(ikm).digest();
-  const blocks = Math.ceil(length / HASH_BYTES);
-  const okm = new Uint8Array(blocks * HASH_BYTES);
+  // Web Push's outputs (12, 16 and 32 bytes) take one block: T(1) = HMAC(PRK, info || 0x01).
+  if (length <= HASH_BYTES) return createHmac(HASH, prk).update(info).update(FIRST_BLOCK).digest().subarray(0, length);
+  const okm = new Uint8Array(Math.ceil(length / HASH_BYTES) * HASH_BYTES);
   let previous = new Uint8Array(0);
-  for (let block = 1; block <= blocks; block++) {
+  for (let block = 1, at = 0; at < length; block++, at += HASH_BYTES) {
     previous = createHmac(HASH, prk).update(previous).update(info).update(Uint8Array.of(block)).digest();
-    okm.set(previous, (block - 1) * HASH_BYTES);
+    okm.set(previous, at);
   }
   return okm.subarray(0, length);
 }
