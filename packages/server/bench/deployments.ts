@@ -22,6 +22,8 @@ export interface Deployment {
 
 const OUR_SERVER = new URL('./our-server.ts', import.meta.url);
 const BARE_SERVER = new URL('./bare-ws-server.ts', import.meta.url);
+/** FOSSPUSH_BENCH_CPU_PROF=<dir>: our server processes write V8 CPU profiles there. */
+const CPU_PROFILE_DIR = process.env['FOSSPUSH_BENCH_CPU_PROF'];
 
 async function inParallel<T>(count: number, concurrency: number, work: (index: number) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array(count);
@@ -57,7 +59,7 @@ export async function ourDeployment(options: {
   redisUrl?: string;
 }): Promise<Deployment> {
   const nodes = options.nodes ?? 1;
-  const servers = await Promise.all(Array.from({ length: nodes }, () => startChild(OUR_SERVER, { built: true })));
+  const servers = await Promise.all(Array.from({ length: nodes }, () => startChild(OUR_SERVER, { built: true, ...(CPU_PROFILE_DIR === undefined ? {} : { cpuProfileDir: CPU_PROFILE_DIR }) })));
   for (const server of servers) pin(server, 'server');
   const bases = await Promise.all(servers.map((server) => server.call<string>('listen', { storage: options.storage, redisUrl: options.redisUrl })));
   const devices = await inParallel(options.devices, 32, async (i) => {

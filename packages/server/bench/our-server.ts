@@ -9,6 +9,9 @@ import { serveParent, settledMemory } from './ipc.js';
 
 let server: PushServer | undefined;
 
+// Exit normally on the parent's SIGTERM, so a --cpu-prof profile gets written.
+process.on('SIGTERM', () => process.exit(0));
+
 serveParent({
   async listen(args: { storage: 'memory' | 'sqlite' | 'redis'; redisUrl?: string }) {
     const storage: StorageOptions =
