@@ -24,7 +24,8 @@ function countingBackend(): { crypto: WebPushCrypto; calls: Map<Primitive, numbe
     importPrivateKey: (publicKey, privateKey) => (count('importPrivateKey'), webCryptoWebPush.importPrivateKey(publicKey, privateKey)),
     generateKeyPair: () => (count('generateKeyPair'), webCryptoWebPush.generateKeyPair()),
     ecdh: (privateKey, peer) => (count('ecdh'), webCryptoWebPush.ecdh(privateKey as CryptoKey, peer as CryptoKey)),
-    hkdf: (ikm, salt, info, length) => (count('hkdf'), webCryptoWebPush.hkdf(ikm, salt, info, length)),
+    hkdfExtract: (salt, ikm) => (count('hkdfExtract'), webCryptoWebPush.hkdfExtract(salt, ikm)),
+    hkdfExpand: (prk, info, length) => (count('hkdfExpand'), webCryptoWebPush.hkdfExpand(prk as Parameters<typeof webCryptoWebPush.hkdfExpand>[0], info, length)),
     aesGcmEncrypt: (key, iv, plaintext) => (count('aesGcmEncrypt'), webCryptoWebPush.aesGcmEncrypt(key, iv, plaintext)),
     aesGcmDecrypt: (key, iv, ciphertext) => (count('aesGcmDecrypt'), webCryptoWebPush.aesGcmDecrypt(key, iv, ciphertext)),
   };
@@ -37,11 +38,11 @@ describe('injected Web Push crypto primitives', () => {
     const { crypto, calls } = countingBackend();
     const first = await encryptWebPush(utf8Encode('one'), keys, { crypto });
     const second = await encryptWebPush(utf8Encode('two'), keys, { crypto });
-    expect(Object.fromEntries(calls)).toEqual({ importPublicKey: 1, generateKeyPair: 2, ecdh: 2, hkdf: 6, aesGcmEncrypt: 2 });
+    expect(Object.fromEntries(calls)).toEqual({ importPublicKey: 1, generateKeyPair: 2, ecdh: 2, hkdfExtract: 4, hkdfExpand: 6, aesGcmEncrypt: 2 });
     calls.clear();
     expect(utf8Decode(await decryptWebPush(first, keys, { crypto }))).toBe('one');
     expect(utf8Decode(await decryptWebPush(second, keys))).toBe('two');
-    expect(Object.fromEntries(calls)).toEqual({ importPrivateKey: 1, importPublicKey: 1, ecdh: 1, hkdf: 3, aesGcmDecrypt: 1 });
+    expect(Object.fromEntries(calls)).toEqual({ importPrivateKey: 1, importPublicKey: 1, ecdh: 1, hkdfExtract: 2, hkdfExpand: 3, aesGcmDecrypt: 1 });
   });
 
   it('encryptContent and decryptContent seal and open each record with the backend given', async () => {
@@ -49,7 +50,7 @@ describe('injected Web Push crypto primitives', () => {
     const { crypto, calls } = countingBackend();
     const body = await encryptContent(utf8Encode('I am the walrus'), ikm, { crypto, salt: new Uint8Array(16), recordSize: 25, padTo: 16 });
     expect(utf8Decode(await decryptContent(body, ikm, { crypto }))).toBe('I am the walrus');
-    expect(Object.fromEntries(calls)).toEqual({ hkdf: 4, aesGcmEncrypt: 2, aesGcmDecrypt: 2 });
+    expect(Object.fromEntries(calls)).toEqual({ hkdfExtract: 2, hkdfExpand: 4, aesGcmEncrypt: 2, aesGcmDecrypt: 2 });
   });
 
   it('turns any failure of a backend into the documented error codes', async () => {

@@ -98,7 +98,10 @@ describe('node:crypto and WebCrypto backends together', () => {
   it('derive the same HKDF output, over one SHA-256 block and beyond', async () => {
     const [ikm, salt, info] = [randomBytes(32), randomBytes(16), randomBytes(40)];
     for (const length of [1, 12, 16, 32, 33, 64, 100]) {
-      expect(toBase64Url(await nodeWebPushCrypto.hkdf(ikm, salt, info, length))).toBe(toBase64Url(await webCryptoWebPush.hkdf(ikm, salt, info, length)));
+      const [ours, theirs] = await Promise.all(
+        [nodeWebPushCrypto, webCryptoWebPush].map(async (crypto: WebPushCrypto) => crypto.hkdfExpand(await crypto.hkdfExtract(salt, ikm), info, length)),
+      );
+      expect(toBase64Url(ours as Uint8Array)).toBe(toBase64Url(theirs as Uint8Array));
     }
   });
 

@@ -19,13 +19,14 @@ const TAG_BYTES = 16;
 const HASH = 'sha256';
 const HASH_BYTES = 32;
 const FIRST_BLOCK = Uint8Array.of(1);
+const MAX_HKDF_BYTES = 255 * HASH_BYTES;
 
 /**
- * HKDF-SHA-256 (RFC 5869) on HMAC. Node's hkdfSync costs twice as much for the 12- to 32-byte
- * outputs Web Push derives (it runs as a job and copies into an ArrayBuffer).
+ * HKDF-SHA-256 expand (RFC 5869 section 2.3) on HMAC. Node's hkdfSync costs twice as much for
+ * the 12- to 32-byte outputs Web Push derives, and cannot share one extract between two outputs.
  */
-function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  const prk = createHmac(HASH, salt).update(ikm).digest();
+function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > MAX_HKDF_BYTES) throw new RangeError(`HKDF cannot output ${length} bytes`);
   // Web Push's outputs (12, 16 and 32 bytes) take one block: T(1) = HMAC(PRK, info || 0x01).
   if (length <= HASH_BYTES) return createHmac(HASH, prk).update(info).update(FIRST_BLOCK).digest().subarray(0, length);
   const okm = new Uint8Array(Math.ceil(length / HASH_BYTES) * HASH_BYTES);
@@ -37,7 +38,7 @@ function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: numbe
   return okm.subarray(0, length);
 }
 
-export const nodeWebPushCrypto: WebPushCrypto<Uint8Array, ECDH> = {
+export const nodeWebPushCrypto: WebPushCrypto<Uint8Array, ECDH, Uint8Array> = {
   async importPublicKey(point) {
     // Decoding the point rejects one that is not on the curve.
     ECDH.convertKey(point, CURVE);
@@ -56,9 +57,11 @@ export const nodeWebPushCrypto: WebPushCrypto<Uint8Array, ECDH> = {
   async ecdh(privateKey, peerPublicKey) {
     return privateKey.computeSecret(peerPublicKey);
   },
-  async hkdf(ikm, salt, info, length) {
-    if (!Number.isInteger(length) || length < 0 || length > 255 * HASH_BYTES) throw new RangeError(`HKDF cannot output ${length} bytes`);
-    return hkdf(ikm, salt, info, length);
+  async hkdfExtract(salt, ikm) {
+    return createHmac(HASH, salt).update(ikm).digest();
+  },
+  async hkdfExpand(prk, info, length) {
+    return hkdfExpand(prk, info, length);
   },
   async aesGcmEncrypt(key, iv, plaintext) {
     const cipher = createCipheriv(AES, key, iv);

@@ -135,7 +135,8 @@ export function cryptoBackend(options: CryptoBackendOption | undefined): WebPush
 
 /** RFC 8188 section 2.2: CEK and NONCE from HKDF(salt, IKM). */
 export async function deriveContentKeys(crypto: WebPushCrypto, ikm: Uint8Array, salt: Uint8Array): Promise<ContentKeys> {
-  const [key, nonce] = await Promise.all([crypto.hkdf(ikm, salt, CEK_INFO, CEK_BYTES), crypto.hkdf(ikm, salt, NONCE_INFO, NONCE_BYTES)]);
+  const prk = await crypto.hkdfExtract(salt, ikm);
+  const [key, nonce] = await Promise.all([crypto.hkdfExpand(prk, CEK_INFO, CEK_BYTES), crypto.hkdfExpand(prk, NONCE_INFO, NONCE_BYTES)]);
   return { key, nonce };
 }
 

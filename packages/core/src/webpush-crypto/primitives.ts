@@ -1,5 +1,5 @@
 import { importPrivateKey, importPublicKey } from './keys.js';
-import { bufferSource, hkdf, subtle } from './webcrypto.js';
+import { bufferSource, hkdfExpand, hkdfExtract, subtle, type WebCryptoPrk } from './webcrypto.js';
 
 /**
  * The cryptographic primitives RFC 8188/8291 need, and nothing of the RFCs themselves: record
@@ -11,7 +11,7 @@ import { bufferSource, hkdf, subtle } from './webcrypto.js';
  * imported public key across messages and a private key need not leave its library. Any
  * method may throw or reject with any error: the callers turn failures into FosspushErrors.
  */
-export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown> {
+export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown, Prk = unknown> {
   /** A 65-byte uncompressed P-256 point as a key for `ecdh`; rejects a point off the curve. */
   importPublicKey(point: Uint8Array): Promise<PublicKey>;
   /** A private scalar (32 bytes) with its 65-byte public point; rejects a pair that is unusable. */
@@ -20,8 +20,13 @@ export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown> {
   generateKeyPair(): Promise<{ publicKey: Uint8Array; privateKey: PrivateKey }>;
   /** The 32-byte P-256 ECDH shared secret (the x coordinate). */
   ecdh(privateKey: PrivateKey, peerPublicKey: PublicKey): Promise<Uint8Array>;
-  /** HKDF-SHA-256 (RFC 5869): `length` bytes of output keying material. */
-  hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array>;
+  /**
+   * HKDF-SHA-256 extract (RFC 5869 section 2.2): the pseudorandom key, as a handle for
+   * `hkdfExpand`. Apart so that RFC 8188's two outputs (CEK and nonce) share one extract.
+   */
+  hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Promise<Prk>;
+  /** HKDF-SHA-256 expand (RFC 5869 section 2.3): `length` bytes (at most 8160) of output keying material. */
+  hkdfExpand(prk: Prk, info: Uint8Array, length: number): Promise<Uint8Array>;
   /** AES-128-GCM: the ciphertext with the 16-byte tag appended. */
   aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
   /** AES-128-GCM: the plaintext of a ciphertext ending in its tag; rejects one that does not authenticate. */
@@ -35,7 +40,7 @@ async function aesKey(key: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<Cr
 }
 
 /** The default backend, on `globalThis.crypto.subtle` alone: it runs in Node, browsers and React Native. */
-export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey> = {
+export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey, WebCryptoPrk> = {
   importPublicKey: (point) => importPublicKey(point, 'ECDH', 'the public key'),
   importPrivateKey: (publicKey, privateKey) => importPrivateKey(publicKey, privateKey, 'ECDH', 'the key pair'),
   async generateKeyPair() {
@@ -44,7 +49,8 @@ export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey> = {
     return { publicKey: new Uint8Array(await subtle().exportKey('raw', pair.publicKey)), privateKey: pair.privateKey };
   },
   ecdh: async (privateKey, peerPublicKey) => new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: peerPublicKey }, privateKey, 256)),
-  hkdf,
+  hkdfExtract,
+  hkdfExpand,
   aesGcmEncrypt: async (key, iv, plaintext) =>
     new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, await aesKey(key, 'encrypt'), bufferSource(plaintext))),
   aesGcmDecrypt: async (key, iv, ciphertext) =>

@@ -15,13 +15,28 @@ export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }
 
+/** An HKDF pseudorandom key as WebCrypto holds it: the IKM imported, and the salt for the expand step. */
+export interface WebCryptoPrk {
+  key: CryptoKey;
+  salt: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * HKDF-SHA-256 extract (RFC 5869 section 2.2). WebCrypto runs extract and expand as one
+ * operation, so this only imports the IKM: each expand then costs one call, not two.
+ */
+export async function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Promise<WebCryptoPrk> {
+  const key = await subtle().importKey('raw', bufferSource(ikm), 'HKDF', false, ['deriveBits']);
+  return { key, salt: new Uint8Array(salt) };
+}
+
+/** HKDF-SHA-256 expand (RFC 5869 section 2.3): `length` bytes of output keying material. */
+export async function hkdfExpand(prk: WebCryptoPrk, info: Uint8Array, length: number): Promise<Uint8Array<ArrayBuffer>> {
+  const bits = await subtle().deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: prk.salt, info: bufferSource(info) }, prk.key, length * 8);
+  return new Uint8Array(bits);
+}
+
 /** HKDF-SHA-256 (RFC 5869): `length` bytes of output keying material. */
 export async function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array<ArrayBuffer>> {
-  const key = await subtle().importKey('raw', bufferSource(ikm), 'HKDF', false, ['deriveBits']);
-  const bits = await subtle().deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: bufferSource(salt), info: bufferSource(info) },
-    key,
-    length * 8,
-  );
-  return new Uint8Array(bits);
+  return hkdfExpand(await hkdfExtract(salt, ikm), info, length);
 }

@@ -143,7 +143,7 @@ async function webPushIkm(
   senderPublic: Uint8Array,
 ): Promise<Uint8Array> {
   const secret = await crypto.ecdh(privateKey, peerKey);
-  return crypto.hkdf(secret, authSecret, concatBytes(KEY_INFO_PREFIX, userAgentPublic, senderPublic), 32);
+  return crypto.hkdfExpand(await crypto.hkdfExtract(authSecret, secret), concatBytes(KEY_INFO_PREFIX, userAgentPublic, senderPublic), 32);
 }
 
 /**
