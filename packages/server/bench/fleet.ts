@@ -1,5 +1,7 @@
 // A benchmark child holding many device connections: counts messages, measures latency from
-// the wall-clock time inside each payload, and acks when the protocol has acks.
+// the wall-clock time inside each payload, and acks when the protocol has acks: as our client
+// channel does (packages/websocket/src/ack-batcher.ts), the acks of messages that arrive in one
+// read go out in one frame when the server's ready frame allows it.
 import { WebSocket } from 'ws';
 import { serveParent } from './ipc.js';
 import { sentAtOf, wallClockMs } from './payload.js';
@@ -15,13 +17,25 @@ function open(url: string, options: { ack: boolean; readyFrame: boolean }): Prom
     sockets.push(ws);
     ws.once('error', reject);
     if (!options.readyFrame) ws.once('open', () => resolve());
+    let maxAckIds = 1;
+    let pending: string[] = [];
+    const flushAcks = () => {
+      for (let start = 0; start < pending.length; start += maxAckIds) {
+        const ids = pending.slice(start, start + maxAckIds);
+        ws.send(ids.length === 1 ? `{"type":"ack","id":"${ids[0]}"}` : JSON.stringify({ type: 'ack', ids }));
+      }
+      pending = [];
+    };
     ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; id?: string; payload?: string };
-      if (frame.type === 'ready') return resolve();
+      const frame = JSON.parse(data.toString()) as { type: string; id?: string; payload?: string; maxAckIds?: number };
+      if (frame.type === 'ready') {
+        maxAckIds = frame.maxAckIds ?? 1;
+        return resolve();
+      }
       if (frame.type !== 'msg') return;
       received++;
       if (latencies.length < MAX_SAMPLES) latencies.push(wallClockMs() - sentAtOf(Buffer.from(frame.payload ?? '', 'base64url')));
-      if (options.ack) ws.send(`{"type":"ack","id":"${frame.id}"}`);
+      if (options.ack && pending.push(frame.id ?? '') === 1) queueMicrotask(flushAcks);
     });
   });
 }

@@ -3,13 +3,13 @@ import {
   createDeviceStreamChannel,
   type DeviceStreamTransport,
   deviceStreamUrl,
-  encodeAckFrame,
   errorFromStreamRefusal,
   parseRetryAfterMs,
   type PushServerChannelOptions,
   refusalDetails,
 } from '@fosspush/webpush';
 import { WebSocket } from 'ws';
+import { createAckBatcher } from './ack-batcher.js';
 import { errorFromCloseCode } from './close-codes.js';
 
 export interface WebSocketChannelOptions extends PushServerChannelOptions {
@@ -67,10 +67,17 @@ export function createWebSocketTransport(options: WebSocketChannelOptions): Devi
         }
       });
 
+      const acks = createAckBatcher((frame, done) => {
+        if (socket.readyState !== WebSocket.OPEN) return done(false);
+        socket.send(frame, (error) => done(error === undefined || error === null));
+      });
       return {
         ack(messageId) {
           if (socket.readyState !== WebSocket.OPEN) return Promise.resolve(false);
-          return new Promise((resolve) => socket.send(encodeAckFrame(messageId), (error) => resolve(error === undefined || error === null)));
+          return acks.ack(messageId);
+        },
+        allowAckBatches(maxIds) {
+          acks.allow(maxIds);
         },
         close() {
           finished = true;

@@ -1,17 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { FosspushError, isFosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
+import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
 import {
   createFrameOutbox,
   DEVICE_STREAM_SERVER_DEFAULTS,
   type DeviceStreamServerOptions,
   type DeviceStreamSession,
+  type DeviceStreamSessionOptions,
   decodeDeviceFrame,
+  type FrameOutbox,
+  type FrameOutboxOptions,
   encodeErrorFrame,
+  MAX_ACK_IDS_PER_FRAME,
   openDeviceStreamSession,
   resumeCursorFromRequest,
 } from '@fosspush/webpush';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { closeReason, DEVICE_CLOSE_CODES } from './close-codes.js';
 
 export interface WebSocketDeviceServerOptions extends DeviceStreamServerOptions {
@@ -46,10 +50,167 @@ export interface WebSocketDeviceServer {
 /** Ticks per heartbeat interval; each pings 1/HEARTBEAT_SLICES of the devices. */
 const HEARTBEAT_SLICES = 20;
 
-interface DeviceConnection {
-  readonly ws: WebSocket;
+/** What every connection of one server shares: one object per server, not per connection. */
+interface ServerShared {
+  readonly config: typeof WEBSOCKET_DEVICE_SERVER_DEFAULTS & WebSocketDeviceServerOptions;
+  readonly clock: Clock;
+  readonly connections: Set<DeviceConnection>;
+}
+
+/** Where the `ws` and socket listeners (plain functions, `this` the emitter) find their connection. */
+const CONNECTION = Symbol('fosspush.connection');
+type WithConnection<T> = T & { [CONNECTION]?: DeviceConnection };
+
+function onMessage(this: WithConnection<WebSocket>, data: RawData, isBinary: boolean): void {
+  this[CONNECTION]?.received(data, isBinary);
+}
+
+function onPong(this: WithConnection<WebSocket>): void {
+  const connection = this[CONNECTION];
+  if (connection) connection.lastHeardAt = connection.shared.clock.now();
+}
+
+// ws closes the connection itself on a protocol violation (oversized or invalid frame); without
+// a listener the error would be thrown and take the process down.
+function ignoreError(): void {}
+
+function onClose(this: WithConnection<WebSocket>): void {
+  this[CONNECTION]?.closed();
+}
+
+function onDrain(this: WithConnection<Duplex>): void {
+  this[CONNECTION]?.outbox.drain();
+}
+
+/** The outbox writes to the socket; a separate small object because the session also has a `write`. */
+class SocketWriter implements FrameOutboxOptions {
+  constructor(private readonly connection: DeviceConnection) {}
+
+  get highWaterMarkBytes(): number {
+    return this.connection.shared.config.highWaterMarkBytes;
+  }
+
+  get maxQueuedBytes(): number {
+    return this.connection.shared.config.maxQueuedBytes;
+  }
+
+  write(frame: string): void {
+    this.connection.ws.send(frame);
+  }
+
+  bufferedBytes(): number {
+    return this.connection.ws.bufferedAmount;
+  }
+
+  onOverflow(): void {
+    this.connection.end(
+      DEVICE_CLOSE_CODES.tryAgainLater,
+      new FosspushError('UNAVAILABLE', 'the device reads too slowly; resume from your cursor', { details: { reason: 'slow-consumer' } }),
+    );
+  }
+}
+
+/**
+ * One device connection. Idle devices are most of a push server's connections, so this is one
+ * object with its methods on the prototype (it is also the session's options), and the `ws`
+ * listeners are shared functions: no closures per connection.
+ */
+class DeviceConnection implements DeviceStreamSessionOptions {
   lastHeardAt: number;
-  end(code: number, error: FosspushError): void;
+  readonly outbox: FrameOutbox;
+  private readonly session: DeviceStreamSession;
+  private ended = false;
+
+  constructor(
+    readonly shared: ServerShared,
+    readonly ws: WithConnection<WebSocket>,
+    socket: WithConnection<Duplex>,
+    readonly setSecret: string,
+    readonly afterSeq: number | undefined,
+  ) {
+    this.lastHeardAt = shared.clock.now();
+    shared.connections.add(this);
+    ws[CONNECTION] = this;
+    socket[CONNECTION] = this;
+    this.outbox = createFrameOutbox(new SocketWriter(this));
+    socket.on('drain', onDrain);
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', ignoreError);
+    ws.on('close', onClose);
+    this.session = openDeviceStreamSession(this);
+  }
+
+  get hub(): DeviceHub {
+    return this.shared.config.hub;
+  }
+
+  get heartbeatIntervalMs(): number {
+    return this.shared.config.heartbeatIntervalMs;
+  }
+
+  get maxAckIds(): number {
+    return MAX_ACK_IDS_PER_FRAME;
+  }
+
+  write(frame: string): boolean {
+    return !this.ended && this.outbox.push(frame);
+  }
+
+  onOpenFailed(error: FosspushError): void {
+    this.end(isFosspushError(error, 'NOT_FOUND') ? DEVICE_CLOSE_CODES.notFound : DEVICE_CLOSE_CODES.internalError, error);
+  }
+
+  onServiceClose(error: FosspushError): void {
+    this.end(DEVICE_CLOSE_CODES.goingAway, error);
+  }
+
+  onAckFailed(error: FosspushError): void {
+    this.outbox.push(encodeErrorFrame(error));
+  }
+
+  received(data: RawData, isBinary: boolean): void {
+    this.lastHeardAt = this.shared.clock.now();
+    if (this.ended) return;
+    if (isBinary) {
+      this.protocolError(new FosspushError('PROTOCOL_ERROR', 'binary frames are not part of the device wire'));
+      return;
+    }
+    try {
+      const frame = decodeDeviceFrame(data.toString());
+      for (const id of frame.ids) {
+        if (!this.session.ack(id)) {
+          this.protocolError(new FosspushError('PROTOCOL_ERROR', 'too many acks before the stream was ready'));
+          return;
+        }
+      }
+    } catch (error) {
+      this.protocolError(toFosspushError(error, 'PROTOCOL_ERROR'));
+    }
+  }
+
+  end(code: number, error: FosspushError): void {
+    if (this.ended) return;
+    this.ended = true;
+    const ws = this.ws;
+    if (ws.readyState === ws.OPEN) {
+      if (code !== DEVICE_CLOSE_CODES.goingAway) ws.send(encodeErrorFrame(error));
+      ws.close(code, closeReason(error.message));
+    }
+    // A device that does not read (the slow one above all) never answers the close frame; ws
+    // would hold its connection for 30 s.
+    setTimeout(() => ws.terminate(), this.shared.config.closeGraceMs).unref();
+  }
+
+  closed(): void {
+    this.ended = true;
+    this.shared.connections.delete(this);
+    this.session.close();
+  }
+
+  private protocolError(error: FosspushError): void {
+    this.end(DEVICE_CLOSE_CODES.protocolError, error);
+  }
 }
 
 function refuseUpgrade(socket: Duplex, status: number, error: FosspushError): void {
@@ -79,6 +240,7 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
   // Payloads are encrypted, so compression would cost memory and CPU for nothing.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
   const connections = new Set<DeviceConnection>();
+  const shared: ServerShared = { config, clock, connections };
   let closing = false;
 
   // One timer for every connection: a timer each would cost memory per idle device. Pinging
@@ -101,78 +263,6 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
   }, config.heartbeatIntervalMs / HEARTBEAT_SLICES);
   heartbeat.unref();
 
-  function attach(ws: WebSocket, socket: Duplex, setSecret: string, afterSeq: number | undefined) {
-    let ended = false;
-    const connection: DeviceConnection = {
-      ws,
-      lastHeardAt: clock.now(),
-      end(code, error) {
-        if (ended) return;
-        ended = true;
-        if (ws.readyState === ws.OPEN) {
-          if (code !== DEVICE_CLOSE_CODES.goingAway) ws.send(encodeErrorFrame(error));
-          ws.close(code, closeReason(error.message));
-        }
-        // A device that does not read (the slow one above all) never answers the close
-        // frame; ws would hold its connection for 30 s.
-        setTimeout(() => ws.terminate(), config.closeGraceMs).unref();
-      },
-    };
-    connections.add(connection);
-    const protocolError = (error: FosspushError) => connection.end(DEVICE_CLOSE_CODES.protocolError, error);
-
-    const outbox = createFrameOutbox({
-      highWaterMarkBytes: config.highWaterMarkBytes,
-      maxQueuedBytes: config.maxQueuedBytes,
-      write: (frame) => ws.send(frame),
-      bufferedBytes: () => ws.bufferedAmount,
-      onOverflow: () =>
-        connection.end(
-          DEVICE_CLOSE_CODES.tryAgainLater,
-          new FosspushError('UNAVAILABLE', 'the device reads too slowly; resume from your cursor', { details: { reason: 'slow-consumer' } }),
-        ),
-    });
-    socket.on('drain', () => outbox.drain());
-
-    const session: DeviceStreamSession = openDeviceStreamSession({
-      hub: options.hub,
-      setSecret,
-      afterSeq,
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      write: (frame) => !ended && outbox.push(frame),
-      onOpenFailed: (error) =>
-        connection.end(isFosspushError(error, 'NOT_FOUND') ? DEVICE_CLOSE_CODES.notFound : DEVICE_CLOSE_CODES.internalError, error),
-      onServiceClose: (error) => connection.end(DEVICE_CLOSE_CODES.goingAway, error),
-      onAckFailed: (error) => outbox.push(encodeErrorFrame(error)),
-    });
-
-    ws.on('message', (data, isBinary) => {
-      connection.lastHeardAt = clock.now();
-      if (ended) return;
-      if (isBinary) {
-        protocolError(new FosspushError('PROTOCOL_ERROR', 'binary frames are not part of the device wire'));
-        return;
-      }
-      try {
-        const frame = decodeDeviceFrame(data.toString());
-        if (!session.ack(frame.id)) protocolError(new FosspushError('PROTOCOL_ERROR', 'too many acks before the stream was ready'));
-      } catch (error) {
-        protocolError(toFosspushError(error, 'PROTOCOL_ERROR'));
-      }
-    });
-    ws.on('pong', () => {
-      connection.lastHeardAt = clock.now();
-    });
-    // ws closes the connection itself on a protocol violation (oversized or invalid frame);
-    // without a listener the error would be thrown and take the process down.
-    ws.on('error', () => undefined);
-    ws.on('close', () => {
-      ended = true;
-      connections.delete(connection);
-      session.close();
-    });
-  }
-
   return {
     handleUpgrade(req, socket, head, stream) {
       if (closing) {
@@ -186,7 +276,7 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
         refuseUpgrade(socket, 400, toFosspushError(error));
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => attach(ws, socket, stream.setSecret, afterSeq));
+      wss.handleUpgrade(req, socket, head, (ws) => new DeviceConnection(shared, ws, socket, stream.setSecret, afterSeq));
     },
     get connectionCount() {
       return connections.size;

@@ -79,7 +79,7 @@ describe('WebSocket device server', () => {
     await device.ready();
     const live = await rig.push(pushId);
     await vi.waitFor(() => expect(device.frames).toHaveLength(3), WAIT);
-    expect(device.frames[0]).toEqual({ type: 'ready', v: 1, heartbeatMs: 1_000 });
+    expect(device.frames[0]).toEqual({ type: 'ready', v: 1, heartbeatMs: 1_000, maxAckIds: 50 });
     expect(device.frames.slice(1).map((f) => f['seq'])).toEqual([queued[1]?.seq, live.seq]);
     expect(device.frames[1]).toMatchObject({ type: 'msg', id: queued[1]?.id, sub: pushId, ttl: 3600, urgency: 'normal', payload: 'AQID' });
   });
@@ -93,6 +93,19 @@ describe('WebSocket device server', () => {
     device.ws.send(JSON.stringify({ type: 'ack', id: message.id }));
     await vi.waitFor(async () => expect(await rig.store.getMessage(message.id)).toBeUndefined(), WAIT);
   });
+
+  it('removes every message named in one batched ack frame, and only those', async () => {
+    const { rig } = await start();
+    const { pushId, wsUrl } = await subscribe(rig);
+    const messages = [await rig.push(pushId), await rig.push(pushId), await rig.push(pushId)];
+    const device = rawDevice(wsUrl);
+    await vi.waitFor(() => expect(device.frames).toHaveLength(4), WAIT);
+    device.ws.send(JSON.stringify({ type: 'ack', ids: [messages[0]?.id, messages[2]?.id] }));
+    await vi.waitFor(async () => expect(await rig.store.getMessage(messages[2]?.id ?? '')).toBeUndefined(), WAIT);
+    expect(await rig.store.getMessage(messages[0]?.id ?? '')).toBeUndefined();
+    expect(await rig.store.getMessage(messages[1]?.id ?? '')).toMatchObject({ id: messages[1]?.id });
+  });
+
 
   it.each([
     ['text that is not JSON', 'hello', DEVICE_CLOSE_CODES.protocolError],

@@ -8,6 +8,7 @@ import {
   encodeErrorFrame,
   encodeMessageFrame,
   encodeReadyFrame,
+  MAX_ACK_IDS_PER_FRAME,
   parseResumeCursor,
   resumeCursorFromRequest,
 } from './device-frames.js';
@@ -45,12 +46,34 @@ describe('device wire frames', () => {
   });
 
   it('round-trips ready, error and ack frames', () => {
-    expect(decodeServerFrame(encodeReadyFrame(25_000))).toEqual({ type: 'ready', version: 1, heartbeatMs: 25_000 });
+    expect(decodeServerFrame(encodeReadyFrame(25_000, MAX_ACK_IDS_PER_FRAME))).toEqual({
+      type: 'ready',
+      version: 1,
+      heartbeatMs: 25_000,
+      maxAckIds: MAX_ACK_IDS_PER_FRAME,
+    });
+    expect(decodeServerFrame(encodeReadyFrame(25_000))).toEqual({ type: 'ready', version: 1, heartbeatMs: 25_000, maxAckIds: 1 });
     const error = decodeServerFrame(encodeErrorFrame(new FosspushError('NOT_FOUND', 'gone')));
     expect(error.type === 'error' && error.error.code).toBe('NOT_FOUND');
     // Codes outside the wire's list are not leaked as they are.
     expect(JSON.parse(encodeErrorFrame(new FosspushError('BAD_SIGNATURE', 'x')))).toMatchObject({ code: 'INTERNAL' });
-    expect(decodeDeviceFrame(encodeAckFrame('msg-1'))).toEqual({ type: 'ack', id: 'msg-1' });
+    expect(decodeDeviceFrame(encodeAckFrame('msg-1'))).toEqual({ type: 'ack', ids: ['msg-1'] });
+  });
+
+  it('batches acks only where the server announced it, and keeps reading single-id acks', () => {
+    // A server from before batched acks sends no maxAckIds: one id per frame.
+    expect(decodeServerFrame('{"type":"ready","v":1,"heartbeatMs":25000}')).toMatchObject({ maxAckIds: 1 });
+    expect(decodeServerFrame('{"type":"ready","v":1,"heartbeatMs":25000,"maxAckIds":"many"}')).toMatchObject({ maxAckIds: 1 });
+    // A server cannot make the device build frames larger than this version knows to be safe.
+    expect(decodeServerFrame('{"type":"ready","v":1,"heartbeatMs":25000,"maxAckIds":100000}')).toMatchObject({ maxAckIds: MAX_ACK_IDS_PER_FRAME });
+    // The single-id form is what old devices send; it stays valid, and one id is still sent that way.
+    expect(decodeDeviceFrame('{"type":"ack","id":"a1"}')).toEqual({ type: 'ack', ids: ['a1'] });
+    expect(JSON.parse(encodeAckFrame(['a1']))).toEqual({ type: 'ack', id: 'a1' });
+    expect(JSON.parse(encodeAckFrame(['a1', 'a2']))).toEqual({ type: 'ack', ids: ['a1', 'a2'] });
+    const most = Array.from({ length: MAX_ACK_IDS_PER_FRAME }, (_, i) => `m${i}`.padEnd(64, 'x'));
+    expect(decodeDeviceFrame(encodeAckFrame(most)).ids).toEqual(most);
+    // The largest batch fits the WebSocket server's default 4 KiB frame limit.
+    expect(encodeAckFrame(most).length).toBeLessThan(4096);
   });
 
   it.each([
@@ -68,7 +91,19 @@ describe('device wire frames', () => {
     expect(() => decodeServerFrame(text)).toThrow(expect.objectContaining({ code: 'PROTOCOL_ERROR' }));
   });
 
-  it.each([['{"type":"ack"}'], ['{"type":"ack","id":"a/b"}'], ['{"type":"nack","id":"a"}'], ['null'], ['']])(
+  it.each([
+    ['{"type":"ack"}'],
+    ['{"type":"ack","id":"a/b"}'],
+    ['{"type":"nack","id":"a"}'],
+    ['null'],
+    [''],
+    ['{"type":"ack","ids":[]}'],
+    ['{"type":"ack","ids":"a1"}'],
+    ['{"type":"ack","ids":["a1","a/b"]}'],
+    ['{"type":"ack","ids":["a1",7]}'],
+    ['{"type":"ack","id":"a1","ids":["a2"]}'],
+    [JSON.stringify({ type: 'ack', ids: Array.from({ length: MAX_ACK_IDS_PER_FRAME + 1 }, (_, i) => `m${i}`) })],
+  ])(
     'rejects the device frame %s with PROTOCOL_ERROR',
     (text) => {
       let thrown: unknown;

@@ -25,18 +25,34 @@ export const WIRE_ERROR_CODES = [
   'INTERNAL',
 ] as const satisfies readonly FosspushErrorCode[];
 
+/**
+ * The most message ids one `ack` frame may carry, announced in `ready` as `maxAckIds`. At 64
+ * characters an id, 50 of them fit the server's 4 KiB frame limit with room to spare.
+ */
+export const MAX_ACK_IDS_PER_FRAME = 50;
+
 /** The largest registration id a device accepts, so a hostile server cannot grow its state. */
 const MAX_REGISTRATION_ID_LENGTH = 256;
 
 export type ServerFrame =
-  | { readonly type: 'ready'; readonly version: number; readonly heartbeatMs: number }
+  | {
+      readonly type: 'ready';
+      readonly version: number;
+      readonly heartbeatMs: number;
+      /** How many ids one ack frame may carry; 1 from a server that predates batched acks. */
+      readonly maxAckIds: number;
+    }
   | { readonly type: 'msg'; readonly seq: number; readonly registrationId: string; readonly message: PushMessage }
   | { readonly type: 'error'; readonly error: FosspushError };
 
-export type DeviceFrame = { readonly type: 'ack'; readonly id: string };
+/** An ack names one id (`id`) or, to a server that announced `maxAckIds`, several (`ids`). */
+export type DeviceFrame = { readonly type: 'ack'; readonly ids: readonly string[] };
 
-export function encodeReadyFrame(heartbeatMs: number): string {
-  return JSON.stringify({ type: 'ready', v: DEVICE_WIRE_VERSION, heartbeatMs });
+/** `maxAckIds` only where the device acks in frames (WebSocket); SSE devices ack over HTTP. */
+export function encodeReadyFrame(heartbeatMs: number, maxAckIds?: number): string {
+  return JSON.stringify(
+    maxAckIds === undefined ? { type: 'ready', v: DEVICE_WIRE_VERSION, heartbeatMs } : { type: 'ready', v: DEVICE_WIRE_VERSION, heartbeatMs, maxAckIds },
+  );
 }
 
 export function encodeMessageFrame(message: StoredMessage): string {
@@ -58,8 +74,10 @@ export function encodeErrorFrame(error: FosspushError): string {
   return JSON.stringify({ type: 'error', code, message: error.message });
 }
 
-export function encodeAckFrame(messageId: string): string {
-  return JSON.stringify({ type: 'ack', id: messageId });
+/** One id keeps the original single-id form, which every server reads. */
+export function encodeAckFrame(messageIds: string | readonly string[]): string {
+  if (typeof messageIds === 'string') return JSON.stringify({ type: 'ack', id: messageIds });
+  return messageIds.length === 1 ? JSON.stringify({ type: 'ack', id: messageIds[0] }) : JSON.stringify({ type: 'ack', ids: messageIds });
 }
 
 function protocolError(message: string, cause?: unknown): FosspushError {
@@ -68,7 +86,7 @@ function protocolError(message: string, cause?: unknown): FosspushError {
 
 /** The fields any frame may have, each still unchecked. */
 type WireFields = Partial<
-  Record<'type' | 'v' | 'heartbeatMs' | 'seq' | 'id' | 'sub' | 'ttl' | 'urgency' | 'topic' | 'sentAt' | 'payload' | 'code' | 'message', unknown>
+  Record<'type' | 'v' | 'heartbeatMs' | 'maxAckIds' | 'seq' | 'id' | 'ids' | 'sub' | 'ttl' | 'urgency' | 'topic' | 'sentAt' | 'payload' | 'code' | 'message', unknown>
 >;
 
 function parseObject(text: string, from: string): WireFields {
@@ -122,10 +140,12 @@ export function decodeServerFrame(text: string): ServerFrame {
     case 'msg':
       return decodeMessage(frame);
     case 'ready': {
-      const { v, heartbeatMs } = frame;
+      const { v, heartbeatMs, maxAckIds } = frame;
       if (v !== DEVICE_WIRE_VERSION) throw protocolError(`the server speaks device wire version ${String(v)}, this client ${DEVICE_WIRE_VERSION}`);
       if (typeof heartbeatMs !== 'number' || !(heartbeatMs > 0)) throw protocolError('ready frame needs a positive heartbeatMs');
-      return { type: 'ready', version: v, heartbeatMs };
+      // Absent (an older server) or nonsense: one id per ack frame, which every server reads.
+      const batch = typeof maxAckIds === 'number' && Number.isSafeInteger(maxAckIds) && maxAckIds > 1 ? maxAckIds : 1;
+      return { type: 'ready', version: v, heartbeatMs, maxAckIds: Math.min(batch, MAX_ACK_IDS_PER_FRAME) };
     }
     case 'error': {
       const { code, message } = frame;
@@ -146,11 +166,23 @@ export function decodeServerFrame(text: string): ServerFrame {
 export function decodeDeviceFrame(text: string): DeviceFrame {
   const frame = parseObject(text, 'device');
   if (frame.type !== 'ack') throw protocolError(`unknown device frame type ${JSON.stringify(frame.type)}`);
-  try {
-    return { type: 'ack', id: validateMessageId(frame.id) };
-  } catch (cause) {
-    throw protocolError('ack frame needs a message id', cause);
+  const { id, ids } = frame;
+  if (ids === undefined) {
+    try {
+      return { type: 'ack', ids: [validateMessageId(id)] };
+    } catch (cause) {
+      throw protocolError('ack frame needs a message id', cause);
+    }
   }
+  if (id !== undefined || !Array.isArray(ids) || ids.length === 0 || ids.length > MAX_ACK_IDS_PER_FRAME) {
+    throw protocolError(`ack frame needs either id or ids, an array of 1 to ${MAX_ACK_IDS_PER_FRAME} message ids`);
+  }
+  try {
+    for (const each of ids) validateMessageId(each);
+  } catch (cause) {
+    throw protocolError('ack frame ids must all be message ids', cause);
+  }
+  return { type: 'ack', ids: ids as string[] };
 }
 
 /**

@@ -56,6 +56,11 @@ export interface DeviceStreamEvents {
 export interface DeviceStreamConnection {
   /** Sends an ack over the stream; false when it cannot carry one (then the channel uses HTTP). */
   ack(messageId: string): Promise<boolean>;
+  /**
+   * The server's `ready` announced how many ids one ack frame may carry: a transport that acks
+   * in frames may now put acks made together into one frame. Without this call, one id a frame.
+   */
+  allowAckBatches?(maxIds: number): void;
   /** Ends the connection; the transport reports nothing more about it. */
   close(): void;
 }
@@ -233,6 +238,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
       case 'ready':
         current.ready = true;
         current.heartbeatTimeoutMs = Math.max(config.heartbeatTimeoutMs, 2 * frame.heartbeatMs);
+        current.connection.allowAckBatches?.(frame.maxAckIds);
         armWatchdog(current);
         clearTimer(stableTimer);
         stableTimer = timers.setTimeout(() => scheduler.reset(), reconnect.resetAfterMs);

@@ -40,6 +40,8 @@ export interface DeviceStreamSessionOptions {
   setSecret: string;
   afterSeq: number | undefined;
   heartbeatIntervalMs: number;
+  /** Announced in `ready` where the device acks in frames: how many ids one ack frame may carry. */
+  maxAckIds?: number;
   /** Writes one frame (through the connection's outbox); a message frame comes with its seq. */
   write(frame: string, seq?: number): boolean;
   /** The hub opened the set: the `ready` frame follows at once (SSE writes its headers here). */
@@ -59,65 +61,93 @@ export interface DeviceStreamSession {
   close(): void;
 }
 
+/** The hub's view of the stream: a small object rather than two closures per connection. */
+class StreamSink implements DeviceSink {
+  constructor(private readonly stream: HubStream) {}
+
+  send(message: StoredMessage): boolean {
+    return this.stream.deliver(message);
+  }
+
+  close(reason: string): void {
+    this.stream.serviceClosed(reason);
+  }
+}
+
 /**
  * One device connection's life with the hub, the same for both transports: open the set,
  * send `ready` before anything else (messages the hub replays while opening wait for it),
- * then the backlog and live messages, and pass acks on.
+ * then the backlog and live messages, and pass acks on. Methods live on the prototype and the
+ * early buffers go once the set is open: an idle device costs this object and its sink.
  */
-export function openDeviceStreamSession(options: DeviceStreamSessionOptions): DeviceStreamSession {
-  let session: DeviceSession | undefined;
-  let early: StoredMessage[] | undefined = [];
-  const earlyAcks: string[] = [];
-  let closed = false;
+class HubStream implements DeviceStreamSession {
+  private session: DeviceSession | undefined;
+  private early: StoredMessage[] | undefined = [];
+  private earlyAcks: string[] | undefined = [];
+  private closed = false;
 
-  const write = (message: StoredMessage) => options.write(encodeMessageFrame(message), message.seq);
-  const ack = (messageId: string) => {
-    if (session === undefined) return earlyAcks.push(messageId) <= MAX_EARLY_ACKS;
+  constructor(private readonly options: DeviceStreamSessionOptions) {
+    options.hub.open(options.setSecret, new StreamSink(this), options.afterSeq).then(
+      (opened) => this.opened(opened),
+      (error: unknown) => {
+        if (!this.closed) options.onOpenFailed(toFosspushError(error));
+      },
+    );
+  }
+
+  ack(messageId: string): boolean {
+    const session = this.session;
+    if (session === undefined) return (this.earlyAcks ?? []).push(messageId) <= MAX_EARLY_ACKS;
     session.ack(messageId).catch((error: unknown) => {
-      if (!closed) options.onAckFailed?.(toFosspushError(error));
+      if (!this.closed) this.options.onAckFailed?.(toFosspushError(error));
     });
     return true;
-  };
+  }
 
-  const sink: DeviceSink = {
-    send(message) {
-      if (closed) return false;
-      if (early) {
-        early.push(message);
-        return true;
-      }
-      return write(message);
-    },
-    close(reason) {
-      if (!closed) options.onServiceClose(new FosspushError('UNAVAILABLE', reason));
-    },
-  };
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.session?.close();
+  }
 
-  options.hub.open(options.setSecret, sink, options.afterSeq).then(
-    (opened) => {
-      if (closed) {
-        opened.close();
-        return;
-      }
-      session = opened;
-      options.onOpen?.();
-      options.write(encodeReadyFrame(options.heartbeatIntervalMs));
-      const backlog = early ?? [];
-      early = undefined;
-      for (const message of backlog) write(message);
-      for (const messageId of earlyAcks.splice(0)) ack(messageId);
-    },
-    (error: unknown) => {
-      if (!closed) options.onOpenFailed(toFosspushError(error));
-    },
-  );
+  deliver(message: StoredMessage): boolean {
+    if (this.closed) return false;
+    if (this.early) {
+      this.early.push(message);
+      return true;
+    }
+    return this.write(message);
+  }
 
-  return {
-    ack,
-    close() {
-      if (closed) return;
-      closed = true;
-      session?.close();
-    },
-  };
+  serviceClosed(reason: string): void {
+    if (!this.closed) this.options.onServiceClose(new FosspushError('UNAVAILABLE', reason));
+  }
+
+  private write(message: StoredMessage): boolean {
+    return this.options.write(encodeMessageFrame(message), message.seq);
+  }
+
+  private opened(opened: DeviceSession): void {
+    if (this.closed) {
+      opened.close();
+      return;
+    }
+    this.session = opened;
+    this.options.onOpen?.();
+    this.options.write(encodeReadyFrame(this.options.heartbeatIntervalMs, this.options.maxAckIds));
+    const backlog = this.early ?? [];
+    const acks = this.earlyAcks ?? [];
+    this.early = undefined;
+    this.earlyAcks = undefined;
+    for (const message of backlog) this.write(message);
+    for (const messageId of acks) this.ack(messageId);
+  }
+}
+
+/**
+ * Opens a device stream on the hub. `options` may be the connection object itself, with its
+ * callbacks as methods: nothing here keeps a closure per connection.
+ */
+export function openDeviceStreamSession(options: DeviceStreamSessionOptions): DeviceStreamSession {
+  return new HubStream(options);
 }

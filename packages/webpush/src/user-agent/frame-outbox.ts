@@ -29,45 +29,63 @@ export interface FrameOutbox {
   readonly queuedBytes: number;
 }
 
-export function createFrameOutbox(options: FrameOutboxOptions): FrameOutbox {
-  const queue: string[] = [];
-  let head = 0;
-  let queuedBytes = 0;
-  let overflowed = false;
-  const roomy = () => options.bufferedBytes() < options.highWaterMarkBytes;
+/**
+ * One object per connection with its methods on the prototype, and its queue made only when a
+ * frame has to wait: most devices are idle, and closures per connection would cost each of
+ * them memory for nothing. `options` may be the connection itself.
+ */
+class QueueingFrameOutbox implements FrameOutbox {
+  private queue: string[] | undefined;
+  private head = 0;
+  private queued = 0;
+  private overflowed = false;
 
-  return {
-    push(frame) {
-      if (overflowed) return false;
-      if (head === queue.length && roomy()) {
-        options.write(frame);
-        return roomy();
-      }
-      queue.push(frame);
-      queuedBytes += frame.length;
-      if (queuedBytes > options.maxQueuedBytes) {
-        overflowed = true;
-        queue.length = 0;
-        head = 0;
-        queuedBytes = 0;
-        options.onOverflow();
-      }
-      return false;
-    },
-    drain() {
-      while (head < queue.length && roomy()) {
-        const frame = queue[head] as string;
-        queue[head++] = '';
-        queuedBytes -= frame.length;
-        options.write(frame);
-      }
-      if (head === queue.length) {
-        queue.length = 0;
-        head = 0;
-      }
-    },
-    get queuedBytes() {
-      return queuedBytes;
-    },
-  };
+  constructor(private readonly options: FrameOutboxOptions) {}
+
+  push(frame: string): boolean {
+    if (this.overflowed) return false;
+    if (this.queue === undefined && this.roomy()) {
+      this.options.write(frame);
+      return this.roomy();
+    }
+    this.queue ??= [];
+    this.queue.push(frame);
+    this.queued += frame.length;
+    if (this.queued > this.options.maxQueuedBytes) {
+      this.overflowed = true;
+      this.reset();
+      this.options.onOverflow();
+    }
+    return false;
+  }
+
+  drain(): void {
+    const queue = this.queue;
+    if (queue === undefined) return;
+    while (this.head < queue.length && this.roomy()) {
+      const frame = queue[this.head] as string;
+      queue[this.head++] = '';
+      this.queued -= frame.length;
+      this.options.write(frame);
+    }
+    if (this.head === queue.length) this.reset();
+  }
+
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  private roomy(): boolean {
+    return this.options.bufferedBytes() < this.options.highWaterMarkBytes;
+  }
+
+  private reset(): void {
+    this.queue = undefined;
+    this.head = 0;
+    this.queued = 0;
+  }
+}
+
+export function createFrameOutbox(options: FrameOutboxOptions): FrameOutbox {
+  return new QueueingFrameOutbox(options);
 }
