@@ -180,15 +180,18 @@ function planRecords(length: number, capacity: number, padding: number): RecordP
   }
 }
 
-/** Seals content into records (no header): data || delimiter || zero padding, each. */
-export async function sealRecords(crypto: WebPushCrypto, keys: ContentKeys, content: Uint8Array, recordSize: number, padding: number): Promise<Uint8Array> {
+/**
+ * Seals content into records (no header): data || delimiter || zero padding, each. Returns the
+ * records apart, so that the caller copies them once, behind the header.
+ */
+export async function sealRecords(crypto: WebPushCrypto, keys: ContentKeys, content: Uint8Array, recordSize: number, padding: number): Promise<Uint8Array[]> {
   const records = planRecords(content.length, recordCapacity(recordSize), padding).map(async (plan, sequence) => {
     const plain = new Uint8Array(plan.end - plan.start + 1 + plan.padding);
     plain.set(content.subarray(plan.start, plan.end));
     plain[plan.end - plan.start] = plan.last ? DELIMITER.last : DELIMITER.record;
     return crypto.aesGcmEncrypt(keys.key, recordNonce(keys.nonce, sequence), plain);
   });
-  return concatBytes(...(await Promise.all(records)));
+  return Promise.all(records);
 }
 
 /**
@@ -259,7 +262,7 @@ export async function encryptContent(plaintext: Uint8Array, key: Uint8Array, opt
   const padding = paddingFor(plaintext.length, options.padTo);
   const crypto = cryptoBackend(options);
   const keys = await deriveContentKeys(crypto, ikm, salt);
-  return concatBytes(writeHeader(salt, recordSize, keyId), await sealRecords(crypto, keys, plaintext, recordSize, padding));
+  return concatBytes(writeHeader(salt, recordSize, keyId), ...(await sealRecords(crypto, keys, plaintext, recordSize, padding)));
 }
 
 /**

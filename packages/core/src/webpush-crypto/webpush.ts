@@ -197,7 +197,7 @@ export async function encryptWebPush(
     'cannot agree a key with the subscription',
   );
   const keys = await deriveContentKeys(crypto, ikm, salt);
-  return concatBytes(writeHeader(salt, recordSize, sender.publicKey), await sealRecords(crypto, keys, plaintext, recordSize, padding));
+  return concatBytes(writeHeader(salt, recordSize, sender.publicKey), ...(await sealRecords(crypto, keys, plaintext, recordSize, padding)));
 }
 
 /**
