@@ -16,6 +16,7 @@ import { equalBytes, type WebPushCrypto } from '@fosspush/core';
 const CURVE = 'prime256v1';
 const AES = 'aes-128-gcm';
 const TAG_BYTES = 16;
+const AES_KEY_BYTES = 16;
 const HASH = 'sha256';
 const HASH_BYTES = 32;
 const FIRST_BLOCK = Uint8Array.of(1);
@@ -38,7 +39,7 @@ function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Arr
   return okm.subarray(0, length);
 }
 
-export const nodeWebPushCrypto: WebPushCrypto<Uint8Array, ECDH, Uint8Array> = {
+export const nodeWebPushCrypto: WebPushCrypto<Uint8Array, ECDH, Uint8Array, Uint8Array> = {
   async importPublicKey(point) {
     // Decoding the point rejects one that is not on the curve.
     ECDH.convertKey(point, CURVE);
@@ -62,6 +63,9 @@ export const nodeWebPushCrypto: WebPushCrypto<Uint8Array, ECDH, Uint8Array> = {
   },
   async hkdfExpand(prk, info, length) {
     return hkdfExpand(prk, info, length);
+  },
+  async deriveAesKey(prk, info) {
+    return hkdfExpand(prk, info, AES_KEY_BYTES);
   },
   async aesGcmEncrypt(key, iv, plaintext) {
     const cipher = createCipheriv(AES, key, iv);

@@ -23,7 +23,6 @@ const DELIMITER = { record: 1, last: 2 } as const;
 
 const CEK_INFO = utf8Encode('Content-Encoding: aes128gcm\0');
 const NONCE_INFO = utf8Encode('Content-Encoding: nonce\0');
-const CEK_BYTES = 16;
 const NONCE_BYTES = 12;
 
 /** The record size RFC 8291 senders write, and `encryptWebPush`'s default. */
@@ -38,7 +37,8 @@ interface ContentHeader {
 }
 
 export interface ContentKeys {
-  key: Uint8Array;
+  /** The CEK, as the backend's key handle. */
+  key: unknown;
   nonce: Uint8Array;
 }
 
@@ -136,7 +136,7 @@ export function cryptoBackend(options: CryptoBackendOption | undefined): WebPush
 /** RFC 8188 section 2.2: CEK and NONCE from HKDF(salt, IKM). */
 export async function deriveContentKeys(crypto: WebPushCrypto, ikm: Uint8Array, salt: Uint8Array): Promise<ContentKeys> {
   const prk = await crypto.hkdfExtract(salt, ikm);
-  const [key, nonce] = await Promise.all([crypto.hkdfExpand(prk, CEK_INFO, CEK_BYTES), crypto.hkdfExpand(prk, NONCE_INFO, NONCE_BYTES)]);
+  const [key, nonce] = await Promise.all([crypto.deriveAesKey(prk, CEK_INFO), crypto.hkdfExpand(prk, NONCE_INFO, NONCE_BYTES)]);
   return { key, nonce };
 }
 

@@ -11,7 +11,7 @@ import { bufferSource, hkdfExpand, hkdfExtract, subtle, type WebCryptoPrk } from
  * imported public key across messages and a private key need not leave its library. Any
  * method may throw or reject with any error: the callers turn failures into FosspushErrors.
  */
-export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown, Prk = unknown> {
+export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown, Prk = unknown, AesKey = unknown> {
   /** A 65-byte uncompressed P-256 point as a key for `ecdh`; rejects a point off the curve. */
   importPublicKey(point: Uint8Array): Promise<PublicKey>;
   /** A private scalar (32 bytes) with its 65-byte public point; rejects a pair that is unusable. */
@@ -27,20 +27,21 @@ export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown, Prk = 
   hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Promise<Prk>;
   /** HKDF-SHA-256 expand (RFC 5869 section 2.3): `length` bytes (at most 8160) of output keying material. */
   hkdfExpand(prk: Prk, info: Uint8Array, length: number): Promise<Uint8Array>;
+  /**
+   * HKDF-SHA-256 expand into a 16-byte AES-128-GCM key, as a handle: WebCrypto derives the key
+   * object in the same call that expands it.
+   */
+  deriveAesKey(prk: Prk, info: Uint8Array): Promise<AesKey>;
   /** AES-128-GCM: the ciphertext with the 16-byte tag appended. */
-  aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  aesGcmEncrypt(key: AesKey, iv: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
   /** AES-128-GCM: the plaintext of a ciphertext ending in its tag; rejects one that does not authenticate. */
-  aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
+  aesGcmDecrypt(key: AesKey, iv: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
 }
 
 const ECDH_P256 = { name: 'ECDH', namedCurve: 'P-256' } as const;
 
-async function aesKey(key: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
-  return subtle().importKey('raw', bufferSource(key), 'AES-GCM', false, [usage]);
-}
-
 /** The default backend, on `globalThis.crypto.subtle` alone: it runs in Node, browsers and React Native. */
-export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey, WebCryptoPrk> = {
+export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey, WebCryptoPrk, CryptoKey> = {
   importPublicKey: (point) => importPublicKey(point, 'ECDH', 'the public key'),
   importPrivateKey: (publicKey, privateKey) => importPrivateKey(publicKey, privateKey, 'ECDH', 'the key pair'),
   async generateKeyPair() {
@@ -51,8 +52,13 @@ export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey, WebCryptoPrk>
   ecdh: async (privateKey, peerPublicKey) => new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: peerPublicKey }, privateKey, 256)),
   hkdfExtract,
   hkdfExpand,
+  deriveAesKey: (prk, info) =>
+    subtle().deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: prk.salt, info: bufferSource(info) }, prk.key, { name: 'AES-GCM', length: 128 }, false, [
+      'encrypt',
+      'decrypt',
+    ]),
   aesGcmEncrypt: async (key, iv, plaintext) =>
-    new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, await aesKey(key, 'encrypt'), bufferSource(plaintext))),
+    new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, key, bufferSource(plaintext))),
   aesGcmDecrypt: async (key, iv, ciphertext) =>
-    new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, await aesKey(key, 'decrypt'), bufferSource(ciphertext))),
+    new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, key, bufferSource(ciphertext))),
 };

@@ -26,7 +26,7 @@ export interface WebCryptoPrk {
  * operation, so this only imports the IKM: each expand then costs one call, not two.
  */
 export async function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Promise<WebCryptoPrk> {
-  const key = await subtle().importKey('raw', bufferSource(ikm), 'HKDF', false, ['deriveBits']);
+  const key = await subtle().importKey('raw', bufferSource(ikm), 'HKDF', false, ['deriveBits', 'deriveKey']);
   return { key, salt: new Uint8Array(salt) };
 }
 
