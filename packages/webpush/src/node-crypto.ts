@@ -1,18 +1,6 @@
 import { createCipheriv, createDecipheriv, createECDH, createHmac, ECDH } from 'node:crypto';
 import { equalBytes, type WebPushCrypto } from '@fosspush/core';
 
-/**
- * Web Push encryption primitives on node:crypto, for `encryptWebPush`/`decryptWebPush`'s
- * `crypto` option. Node's WebCrypto runs every call as a queued job and wraps every key in a
- * CryptoKey, about nine of each per message; these synchronous calls skip both, which makes
- * encryption several times faster (docs/crypto.md, "Performance"). `buildPushRequest` uses it.
- *
- * Private keys are ECDH objects; public keys stay raw points, checked on the curve at import.
- *
- * @example
- * const body = await encryptWebPush(utf8Encode('hello'), token, { crypto: nodeWebPushCrypto });
- */
-
 const CURVE = 'prime256v1';
 const AES = 'aes-128-gcm';
 const TAG_BYTES = 16;
@@ -39,6 +27,18 @@ function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Arr
   return okm.subarray(0, length);
 }
 
+/**
+ * Web Push encryption primitives on node:crypto, for `encryptWebPush`/`decryptWebPush`'s
+ * `crypto` option. Node's WebCrypto runs every call as a queued job and wraps every key in a
+ * CryptoKey, about nine of each per message; these synchronous calls skip both: encryption runs about
+ * five times as fast as on WebCrypto, a little faster than the web-push library (docs/crypto.md,
+ * "Performance"). `buildPushRequest` uses it.
+ *
+ * Private keys are ECDH objects; public keys stay raw points, checked on the curve at import.
+ *
+ * @example
+ * const body = await encryptWebPush(utf8Encode('hello'), token, { crypto: nodeWebPushCrypto });
+ */
 export const nodeWebPushCrypto: WebPushCrypto<Uint8Array, ECDH, Uint8Array, Uint8Array> = {
   async importPublicKey(point) {
     // Decoding the point rejects one that is not on the curve.
