@@ -289,7 +289,7 @@ load_env() {
 pid_alive() {
   local pid=$1 state
   [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 1
-  state=$(sed -n 's/^State:\s*\(.\).*/\1/p' "/proc/$pid/status")
+  state=$(sed -n 's/^State:\s*\(.\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
   # Daemonised masters are reaped late here; a zombie has stopped serving.
   [ "$state" != "Z" ]
 }
@@ -485,6 +485,15 @@ case ${1:-} in
   add-user) shift; cmd_add_user "$@" ;;
   clear) shift; cmd_clear "$@" ;;
   dovecot-stop) need_rig dovecot-stop; load_env; stop_dovecot ;;
-  dovecot-start) need_rig dovecot-start; check_tools; load_env; start_dovecot; write_env ;;
+  dovecot-start)
+    need_rig dovecot-start
+    check_tools
+    load_env
+    start_dovecot
+    write_env
+    # Deliver what Postfix deferred during the outage now, not at its next retry: a deferral
+    # that raced the outage was seen to wait far longer than maximal_backoff_time.
+    postqueue -c "$RIG/postfix" -f
+    ;;
   *) sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

@@ -24,8 +24,9 @@ function refused(command: string, path: MailboxPath): FosspushError {
   return new FosspushError('UNAVAILABLE', `the IMAP server refused ${command} in ${JSON.stringify(path)}`, { details: { command } });
 }
 
-export async function ensureFolder(client: ImapFlow, path: MailboxPath): Promise<void> {
-  await client.mailboxCreate(toImapPath(path));
+/** Creates the folder unless it exists; resolves to its full path as the server names it. */
+export async function ensureFolder(client: ImapFlow, path: MailboxPath): Promise<string> {
+  return (await client.mailboxCreate(toImapPath(path))).path;
 }
 
 export async function searchUids(client: ImapFlow, query: Parameters<ImapFlow['search']>[0], path: MailboxPath): Promise<number[]> {

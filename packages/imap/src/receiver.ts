@@ -76,9 +76,9 @@ export function createReceiver(context: ReceiverContext) {
       return pins;
     },
 
-    /** UIDs handed on and not yet acked: a drain must not hand them on twice. */
-    inFlightUids(uidValidity: string): Set<number> {
-      const uids = new Set<number>();
+    /** UIDs handed on and not yet expunged (in flight, or acked and due for expunging): a drain must not read them again. */
+    handledUids(uidValidity: string): Set<number> {
+      const uids = new Set<number>(ledger.pendingDeletes(uidValidity));
       for (const entry of inFlight.values()) if (entry.uidValidity === uidValidity) uids.add(entry.uid);
       return uids;
     },
@@ -141,13 +141,11 @@ export function createReceiver(context: ReceiverContext) {
       const key = notificationSeenKey(registrationId, messageId);
       const entry = inFlight.get(key);
       if (entry === undefined) return false;
+      // The ledger takes the mail over before it leaves the in-flight set, so a drain running
+      // meanwhile finds it in one or the other and never reads it again as a replay of itself.
+      const stored = ledger.recordAck({ seenKey: key, expiresAt: entry.expiresAt, uidValidity: entry.uidValidity, uid: entry.uid });
       inFlight.delete(key);
-      try {
-        await ledger.recordAck({ seenKey: key, expiresAt: entry.expiresAt, uidValidity: entry.uidValidity, uid: entry.uid });
-      } catch (error) {
-        inFlight.set(key, entry);
-        throw error;
-      }
+      await stored;
       return true;
     },
   };

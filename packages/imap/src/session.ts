@@ -2,7 +2,7 @@ import { EMAIL_NOTIFY_LIMITS, EMAIL_NOTIFY_MARKER_HEADER, FosspushError, type Cl
 import type { Timers } from '@fosspush/webpush';
 import { ImapFlow } from 'imapflow';
 import type { ImapStateView } from './channel-state.js';
-import { type InboxWatch, startConnectionWatch, startNotifyWatch } from './inbox-watch.js';
+import { type MailboxWatch, startConnectionWatch, startNotifyWatch } from './mailbox-watch.js';
 import type { DeliveryLedger } from './ledger.js';
 import { ensureFolder, expungeOwn, moveOutOfInbox, moveOwn, searchUids, toImapPath, uidSet } from './mailbox-ops.js';
 import type { ResolvedImapChannelOptions } from './options.js';
@@ -18,7 +18,7 @@ export interface SessionContext {
   timers: Timers;
   clock: Clock;
   /** The session is connected, its folders exist and it watches for mail. */
-  onReady(info: { inboxWatch: InboxWatch['mode'] | 'off' }): void;
+  onReady(info: { inboxWatch: MailboxWatch['mode'] | 'off' }): void;
 }
 
 export interface ImapSession {
@@ -53,19 +53,22 @@ export function createImapClient(options: ResolvedImapChannelOptions): ImapFlow 
 /**
  * One IMAP connection to the account, from login to failure: it files notifications that
  * landed in INBOX into the notification folder, drains that folder through the receiver,
- * expunges what the host acked, and otherwise IDLEs on the folder. A failed session is not
- * repaired; the channel starts a new one (imapflow clients cannot reconnect).
+ * expunges what the host acked, and otherwise IDLEs: with NOTIFY, on the quarantine folder
+ * while both INBOX and the folder report new mail (see mailbox-watch.ts), without it on the
+ * folder. A failed session is not repaired; the channel starts a new one (imapflow clients
+ * cannot reconnect).
  */
 export function createImapSession(context: SessionContext): ImapSession {
   const { options, receiver, ledger, state, timers, clock } = context;
   const client = createImapClient(options);
-  let watch: InboxWatch | undefined;
+  let watch: MailboxWatch | undefined;
   let stopped = false;
   // The first cycle catches up on everything that arrived while no session ran.
   let inboxDirty = options.watchInbox;
   let folderDirty = true;
   let wakeIdle: (() => void) | undefined;
   let folderPath: string | undefined;
+  let quarantinePath: string | undefined;
   let lastPurgeAt = Number.NEGATIVE_INFINITY;
   const skipped = new Set<string>();
   /** Mail waiting for its hello: location -> the receiver's pin count when it was deferred. */
@@ -92,15 +95,13 @@ export function createImapSession(context: SessionContext): ImapSession {
 
   const folderSelected = () => client.mailbox !== false && client.mailbox.path === folderPath && client.mailbox.readOnly !== true;
 
-  async function startWatch(): Promise<InboxWatch | undefined> {
-    if (!options.watchInbox) return undefined;
+  async function startWatch(folder: string): Promise<MailboxWatch | undefined> {
     if (options.inboxWatch !== 'connection') {
-      const notify = await step(startNotifyWatch(client, () => wake('inbox')), 'NOTIFY');
-      if (notify !== undefined || options.inboxWatch === 'notify') {
-        if (notify === undefined) throw new FosspushError('UNAVAILABLE', 'the IMAP server does not support NOTIFY (inboxWatch: "notify")');
-        return notify;
-      }
+      const notify = await step(startNotifyWatch(client, { inbox: options.watchInbox, folder }, wake), 'NOTIFY');
+      if (notify !== undefined) return notify;
+      if (options.inboxWatch === 'notify') throw new FosspushError('UNAVAILABLE', 'the IMAP server does not support NOTIFY (inboxWatch: "notify")');
     }
+    if (!options.watchInbox) return undefined;
     return step(
       startConnectionWatch(
         () => createImapClient(options),
@@ -152,8 +153,9 @@ export function createImapSession(context: SessionContext): ImapSession {
     }
     receiver.releaseUnacked();
     if (client.mailbox === false || client.mailbox.exists === 0) return;
-    const busy = receiver.inFlightUids(uidValidity);
     const uids = await step(searchUids(client, { all: true }, options.folder), 'SEARCH');
+    // Taken after the search: an ack may have moved a mail from in flight to the ledger meanwhile.
+    const busy = receiver.handledUids(uidValidity);
     const waiting = (uid: number) => deferred.get(`${uidValidity}:${uid}`) === receiver.pins;
     const todo = uids.filter((uid) => !busy.has(uid) && !skipped.has(`${uidValidity}:${uid}`) && !waiting(uid));
     for (let i = 0; i < todo.length && !stopped; i += options.fetchBatchSize) {
@@ -186,9 +188,9 @@ export function createImapSession(context: SessionContext): ImapSession {
       await sweepInbox();
     }
     await purgeQuarantine();
-    // Mail filed into the folder while another mailbox was selected raised no EXISTS: drain
-    // whenever the folder is selected anew.
-    if (folderDirty || !folderSelected()) {
+    // Without NOTIFY, mail filed into the folder while another mailbox was selected raised no
+    // EXISTS: drain whenever the folder is selected anew.
+    if (folderDirty || (watch?.idleOn !== 'quarantine' && !folderSelected())) {
       folderDirty = false;
       await drainFolder();
     }
@@ -200,6 +202,9 @@ export function createImapSession(context: SessionContext): ImapSession {
     });
     try {
       if (inboxDirty || folderDirty || stopped) return;
+      if (watch?.idleOn === 'quarantine' && (client.mailbox === false || client.mailbox.path !== quarantinePath)) {
+        await step(client.mailboxOpen(toImapPath(options.quarantineFolder), { readOnly: true }), 'EXAMINE quarantine');
+      }
       if (client.idling) await step(client.noop(), 'NOOP');
       const idling = client.idle();
       idling.catch(() => undefined);
@@ -235,10 +240,10 @@ export function createImapSession(context: SessionContext): ImapSession {
     async run() {
       try {
         await step(client.connect(), 'connect');
-        await step(ensureFolder(client, options.folder), 'CREATE');
-        await step(ensureFolder(client, options.quarantineFolder), 'CREATE quarantine');
-        watch = await startWatch();
-        context.onReady({ inboxWatch: watch?.mode ?? 'off' });
+        folderPath = await step(ensureFolder(client, options.folder), 'CREATE');
+        quarantinePath = await step(ensureFolder(client, options.quarantineFolder), 'CREATE quarantine');
+        watch = await startWatch(folderPath);
+        context.onReady({ inboxWatch: options.watchInbox ? (watch?.mode ?? 'off') : 'off' });
         while (!stopped) {
           await cycle();
           if (!stopped) await idle();

@@ -1,0 +1,42 @@
+import type { MailRigInfo } from '@fosspush/testing';
+import { ImapFlow } from 'imapflow';
+import { rigUser } from '../test/fixtures.js';
+
+/**
+ * The raw floor: a bare imapflow client that IDLEs on a folder (read-only) and only notes when
+ * the server reports EXISTS. Nothing can hear of a new mail sooner over IMAP IDLE.
+ */
+export async function startFloor(info: MailRigInfo, user: string, path: string) {
+  const { name, password } = rigUser(info, user);
+  const client = new ImapFlow({ host: info.host, port: info.ports.imap, secure: false, auth: { user: name, pass: password }, logger: false, disableAutoIdle: true });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.mailboxCreate(path);
+  await client.mailboxOpen(path, { readOnly: true });
+  /** When each announcement came, and how many new messages it announced in all so far. */
+  const arrivals: Array<{ at: number; total: number }> = [];
+  let total = 0;
+  client.on('exists', (event: { count: number; prevCount: number }) => {
+    if (event.count <= event.prevCount) return;
+    total += event.count - event.prevCount;
+    arrivals.push({ at: performance.now(), total });
+  });
+  let stopped = false;
+  const idle = () => {
+    if (!stopped) client.idle().then(idle, () => undefined);
+  };
+  idle();
+  return {
+    arrivals,
+    get total() {
+      return total;
+    },
+    get idling() {
+      return client.idling;
+    },
+    async stop() {
+      stopped = true;
+      await client.logout();
+    },
+  };
+}
