@@ -4,6 +4,7 @@ import {
   type EmitterController,
   FosspushError,
   isFosspushError,
+  isNotificationEmail,
   notificationSeenKey,
   parseNotificationEmail,
   type Runtime,
@@ -97,6 +98,8 @@ export function createReceiver(context: ReceiverContext) {
     },
 
     async receive(raw: Uint8Array, at: MailLocation): Promise<Verdict> {
+      // Mail without the marker (a user put it into the folder) is not ours, whatever its size.
+      if (!isNotificationEmail(raw)) return 'skip';
       let seen: { key: string; expiresAt: number } | undefined;
       try {
         const received = await parseNotificationEmail(raw, {
@@ -123,6 +126,7 @@ export function createReceiver(context: ReceiverContext) {
           );
           return 'delete';
         }
+        waitingSince.delete(`${at.uidValidity}:${at.uid}`);
         if (seen === undefined) throw new FosspushError('INTERNAL', 'the notification parser accepted a mail without checking its id');
         inFlight.set(seen.key, { ...at, expiresAt: seen.expiresAt, handedOnAt: runtime.clock.now() });
         emitter.emit('message', { registrationId: received.registrationId, message: received.message });

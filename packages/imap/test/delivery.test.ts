@@ -32,6 +32,9 @@ async function fillInbox(client: ImapFlow, address: string) {
   await client.append('INBOX', raw('answered'), ['\\Answered']);
   // A plain EXPUNGE anywhere in INBOX would take this one with it.
   await client.append('INBOX', raw('marked deleted, not expunged'), ['\\Deleted']);
+  // Mail the user filed into the notification folder themselves, larger than any notification.
+  await client.mailboxCreate(rigInfo().folder);
+  await client.append(rigInfo().folder, raw(`filed here by hand ${'x'.repeat(100_000)}`), ['\\Flagged']);
 }
 
 const withoutRecent = (state: Map<number, MailState> | undefined) =>
@@ -50,6 +53,9 @@ describe.each([
   let open: OpenChannel | undefined;
   let registration: AppRegistration;
   let registrationId: string;
+  let filedByHand: Map<number, MailState>;
+  /** The notification folder holds nothing but the user's own mail again: every notification was expunged. */
+  const folderDrained = async () => expect(withoutRecent(await snapshot(client, info.folder))).toEqual(filedByHand);
 
   beforeAll(async () => {
     await rigControl(info).clear(user);
@@ -67,6 +73,8 @@ describe.each([
   it('delivers notifications, and leaves regular mail in INBOX exactly as it was', async () => {
     const before = withoutRecent(await snapshot(client, 'INBOX'));
     expect(before.size).toBe(6);
+    filedByHand = withoutRecent(await snapshot(client, info.folder));
+    expect(filedByHand.size).toBe(1);
     open = await openChannel(channelOptions(info, user, { state, inboxWatch: mode === 'connection' ? 'connection' : 'auto' }));
     expect(open.channel.inboxWatch).toBe(mode);
     const subscription = await open.channel.subscribe({});
@@ -94,7 +102,7 @@ describe.each([
     }
 
     // Acked notifications are expunged; nothing was rejected.
-    await vi.waitFor(async () => expect(await count(client, info.folder)).toBe(0), WAIT);
+    await vi.waitFor(folderDrained, WAIT);
     expect(await count(client, `${info.folder}/Quarantine`)).toBe(0);
     expect(channel.errors).toEqual([]);
 
@@ -120,7 +128,7 @@ describe.each([
     expect(again.extras).toEqual(registration.token.extras);
     const channel = open;
     await vi.waitFor(() => expect(channel.messages.map((event) => event.message.id).sort()).toEqual(sent.map((message) => message.id).sort()), WAIT);
-    await vi.waitFor(async () => expect(await count(client, info.folder)).toBe(0), WAIT);
+    await vi.waitFor(folderDrained, WAIT);
     expect(await count(client, 'INBOX')).toBe(12);
     expect(channel.errors).toEqual([]);
   });
@@ -137,7 +145,7 @@ describe.each([
       () => expect(channel.messages.filter((event) => !known.has(event.message.id)).map((event) => event.message.id).sort()).toEqual([hello.id, overtaking.id].sort()),
       WAIT,
     );
-    await vi.waitFor(async () => expect(await count(client, info.folder)).toBe(0), WAIT);
+    await vi.waitFor(folderDrained, WAIT);
     expect(channel.errors).toEqual([]);
   });
 });
