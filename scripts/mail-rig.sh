@@ -54,14 +54,16 @@ cmd_install() {
   [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run '$0 install' as root to apt-install them"
   say "installing ${missing[*]} from Debian's packages"
   # The rig runs its own instances; the system-wide services must not start during install.
-  local policy=/usr/sbin/policy-rc.d placed=0
-  if [ ! -e "$policy" ]; then
-    say "placing a temporary $policy so apt starts no services"
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    placed=1
+  POLICY=/usr/sbin/policy-rc.d
+  POLICY_PLACED=0
+  if [ ! -e "$POLICY" ]; then
+    say "placing a temporary $POLICY so apt starts no services"
+    printf '#!/bin/sh\nexit 101\n' >"$POLICY"
+    chmod 755 "$POLICY"
+    POLICY_PLACED=1
   fi
-  trap '[ "$placed" -eq 1 ] && rm -f "$policy"' EXIT
+  # Also when apt fails: the machine must not keep refusing to start services.
+  trap 'if [ "$POLICY_PLACED" -eq 1 ]; then rm -f "$POLICY"; fi' EXIT
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   if ! apt-cache policy postfix 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     say "apt-get update"
@@ -69,9 +71,9 @@ cmd_install() {
   fi
   say "apt-get install ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-  if [ "$placed" -eq 1 ]; then
-    rm -f "$policy"
-    say "removed the temporary $policy"
+  if [ "$POLICY_PLACED" -eq 1 ]; then
+    rm -f "$POLICY"
+    say "removed the temporary $POLICY"
   fi
   trap - EXIT
 }
