@@ -59,6 +59,11 @@ function readCapabilities(response: SieveResponse): SieveCapabilities {
  * console.log(await sieve.listScripts());
  * await sieve.logout();
  */
+/** A loopback address (IPv4 127/8, IPv6 ::1, or IPv4-mapped 127/8): traffic never leaves the machine. */
+export function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || /^(::ffff:)?127\./i.test(address);
+}
+
 export class ManageSieveClient {
   capabilities: SieveCapabilities;
   private socket: Socket;
@@ -134,8 +139,7 @@ export class ManageSieveClient {
 
   /** Whether the server is this machine (a loopback address), where plaintext cannot be overheard. */
   get loopback(): boolean {
-    const address = this.socket.remoteAddress ?? '';
-    return address === '::1' || /^(::ffff:)?127\./.test(address);
+    return isLoopbackAddress(this.socket.remoteAddress ?? '');
   }
 
   /** SASL PLAIN (RFC 4616) with the initial response. */
