@@ -17,6 +17,7 @@ export * from './token.js';
 export * from './store.js';
 export * from './broker.js';
 export * from './channel.js';
+export * from './channel-support.js';
 export { createMemoryStore } from './memory/memory-store.js';
 export { createMemoryBroker } from './memory/memory-broker.js';
 export * from './device-stream.js';

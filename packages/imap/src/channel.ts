@@ -4,8 +4,10 @@ import {
   type ChannelEvents,
   type ChannelState,
   type ChannelSubscription,
+  createConnectWaiters,
   createEmitter,
   createMemoryChannelState,
+  createSerialQueue,
   type EmailIdentity,
   emailTokenExtras,
   FosspushError,
@@ -97,8 +99,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
   let retrying = false;
   let stableTimer: unknown;
   let inboxWatch: ImapChannel['inboxWatch'];
-  let waiters: Array<{ resolve(): void; reject(error: FosspushError): void }> = [];
-  let exclusive: Promise<unknown> = Promise.resolve();
+  const waiters = createConnectWaiters();
   let loaded: Promise<{ identity: EmailIdentity; registrations: Set<string>; receiver: Receiver }> | undefined;
 
   const load = () =>
@@ -127,25 +128,12 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
     }));
 
   // Subscribe and unsubscribe run one at a time: both rewrite the registration list.
-  const serially = <T>(task: () => Promise<T>): Promise<T> => {
-    const run = exclusive.then(task, task);
-    exclusive = run.catch(() => undefined);
-    return run;
-  };
+  const serially = createSerialQueue();
 
   const setState = (next: ChannelState) => {
     if (channelState === next) return;
     channelState = next;
     emitter.emit('state', next);
-  };
-
-  const settleWaiters = (error?: FosspushError) => {
-    const settled = waiters;
-    waiters = [];
-    for (const waiter of settled) {
-      if (error) waiter.reject(error);
-      else waiter.resolve();
-    }
   };
 
   const clearStableTimer = () => {
@@ -176,7 +164,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
         clearStableTimer();
         stableTimer = timers.setTimeout(() => scheduler.reset(), config.reconnect.resetAfterMs);
         setState('connected');
-        settleWaiters();
+        waiters.settle();
       },
     });
     session = current;
@@ -200,7 +188,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
       wanted = false;
       scheduler.cancel();
       setState('closed');
-      settleWaiters(error);
+      waiters.settle(error);
       return;
     }
     setState('reconnecting');
@@ -228,7 +216,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
       await load();
       if (wanted && channelState === 'connected') return;
       wanted = true;
-      const ready = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+      const ready = waiters.wait();
       if (session === undefined && !retrying) {
         setState('connecting');
         void startSession();
@@ -246,7 +234,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
       await current?.stop();
       await ledger.flush().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
       setState('closed');
-      settleWaiters(new FosspushError('CLOSED', 'the channel was closed'));
+      waiters.settle(new FosspushError('CLOSED', 'the channel was closed'));
     },
 
     subscribe(request) {

@@ -4,8 +4,10 @@ import {
   type ChannelOptions,
   type ChannelState,
   type ChannelSubscription,
+  createConnectWaiters,
   createEmitter,
   createMemoryChannelState,
+  createSerialQueue,
   FosspushError,
   isFosspushError,
   resolveRuntime,
@@ -109,8 +111,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   let retrying = false;
   let watchdog: unknown;
   let stableTimer: unknown;
-  let waiters: Array<{ resolve(): void; reject(error: FosspushError): void }> = [];
-  let exclusive: Promise<unknown> = Promise.resolve();
+  const waiters = createConnectWaiters();
 
   const load = () =>
     (loaded ??= (async () => {
@@ -121,25 +122,12 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
     })());
 
   // Subscribe and unsubscribe run one at a time: two first subscribes must not create two sets.
-  const serially = <T>(task: () => Promise<T>): Promise<T> => {
-    const run = exclusive.then(task, task);
-    exclusive = run.catch(() => undefined);
-    return run;
-  };
+  const serially = createSerialQueue();
 
   const setState = (next: ChannelState) => {
     if (state === next) return;
     state = next;
     emitter.emit('state', next);
-  };
-
-  const settleWaiters = (error?: FosspushError) => {
-    const settled = waiters;
-    waiters = [];
-    for (const waiter of settled) {
-      if (error) waiter.reject(error);
-      else waiter.resolve();
-    }
   };
 
   const clearTimer = (handle: unknown) => {
@@ -183,7 +171,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
         .catch((cause: unknown) => emitter.emit('error', toFosspushError(cause)))
         .finally(() => {
           setState('closed');
-          settleWaiters(error);
+          waiters.settle(error);
         });
       return;
     }
@@ -243,7 +231,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
         clearTimer(stableTimer);
         stableTimer = timers.setTimeout(() => scheduler.reset(), reconnect.resetAfterMs);
         setState('connected');
-        settleWaiters();
+        waiters.settle();
         return;
       case 'error':
         emitter.emit('error', frame.error);
@@ -289,7 +277,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
         setState('connected');
         return;
       }
-      const ready = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+      const ready = waiters.wait();
       if (stream === undefined && !retrying) {
         setState('connecting');
         openStream();
@@ -304,7 +292,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
       stopStream();
       await persisted.flush();
       setState('closed');
-      settleWaiters(new FosspushError('CLOSED', 'the channel was closed'));
+      waiters.settle(new FosspushError('CLOSED', 'the channel was closed'));
     },
 
     subscribe(request) {
