@@ -1,4 +1,4 @@
-import type { PushMessage } from './message.js';
+import { expiresAt, type PushMessage } from './message.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -23,6 +23,26 @@ export interface StoredMessage extends PushMessage {
   readonly registrationId: string;
   readonly owner: string;
   readonly expiresAt: number;
+}
+
+/**
+ * A message with its place in a store. Every driver builds its StoredMessage here, field by
+ * field: on V8 an object spread of a message costs ~30 times more, once per accepted message.
+ */
+export function storedMessage(message: PushMessage, place: { seq: number; registrationId: string; owner: string }): StoredMessage {
+  const stored: { -readonly [K in keyof StoredMessage]: StoredMessage[K] } = {
+    id: message.id,
+    payload: message.payload,
+    ttlSeconds: message.ttlSeconds,
+    urgency: message.urgency,
+    sentAt: message.sentAt,
+    seq: place.seq,
+    registrationId: place.registrationId,
+    owner: place.owner,
+    expiresAt: expiresAt(message),
+  };
+  if (message.topic !== undefined) stored.topic = message.topic;
+  return stored;
 }
 
 export interface MessageQuery {

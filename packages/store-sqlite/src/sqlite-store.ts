@@ -9,6 +9,7 @@ import {
   type Store,
   type StoredMessage,
   type StoreOptions,
+  storedMessage,
   type Urgency,
 } from '@fosspush/core';
 import Database from 'better-sqlite3';
@@ -111,6 +112,16 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     liveMessageById: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE id = ? AND expires_at > ?'),
     sameTopic: db.prepare<[string, string], { id: string }>('SELECT id FROM messages WHERE registration_id = ? AND topic = ?'),
     deleteMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
+    insertFromRegistration: db.prepare<
+      [{ registration: string; now: number; id: string; payload: Uint8Array; ttl: number; urgency: string; sentAt: number; expiresAt: number }],
+      { seq: number; owner: string }
+    >(
+      `INSERT INTO messages (id, registration_id, owner, payload, ttl_seconds, urgency, topic, sent_at, expires_at)
+       SELECT @id, id, owner, @payload, @ttl, @urgency, NULL, @sentAt, @expiresAt FROM registrations
+       WHERE id = @registration AND (expires_at IS NULL OR expires_at > @now)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING seq, owner`,
+    ),
     insertMessage: db.prepare(
       `INSERT INTO messages (id, registration_id, owner, payload, ttl_seconds, urgency, topic, sent_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -128,19 +139,43 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     purgeSeen: db.prepare<[number]>('DELETE FROM seen WHERE expires_at <= ?'),
   };
 
-  const enqueue = db.transaction((registrationId: string, message: PushMessage): EnqueueResult => {
+  // The common case, a message without a topic, is one statement: the registration lookup, the
+  // duplicate-id check and the insert together. Only when it inserts nothing (unknown
+  // registration, or an id already queued) is there anything more to read.
+  const enqueueWithoutTopic = (registrationId: string, message: PushMessage): EnqueueResult => {
+    const inserted = sql.insertFromRegistration.get({
+      registration: registrationId,
+      now: clock.now(),
+      id: message.id,
+      payload: message.payload,
+      ttl: message.ttlSeconds,
+      urgency: message.urgency,
+      sentAt: message.sentAt,
+      expiresAt: expiresAt(message),
+    });
+    if (inserted) return { message: storedMessage(message, { seq: inserted.seq, registrationId, owner: inserted.owner }), created: true };
+    return notInserted(registrationId, message);
+  };
+
+  const notInserted = (registrationId: string, message: PushMessage): EnqueueResult => {
+    if (!sql.getRegistration.get(registrationId, clock.now())) throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
+    const existing = sql.messageById.get(message.id);
+    if (!existing) throw new FosspushError('INTERNAL', `message ${message.id} was neither stored nor found`);
+    return { message: toMessage(existing), created: false };
+  };
+
+  // With a topic the queued message of that topic goes first: several statements, so a
+  // transaction (a savepoint inside the group commit's).
+  const enqueueWithTopic = db.transaction((registrationId: string, message: PushMessage & { topic: string }): EnqueueResult => {
     const registration = sql.getRegistration.get(registrationId, clock.now());
     if (!registration) throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
     const existing = sql.messageById.get(message.id);
     if (existing) return { message: toMessage(existing), created: false };
     let replacedId: string | undefined;
-    if (message.topic !== undefined) {
-      for (const { id } of sql.sameTopic.all(registrationId, message.topic)) {
-        sql.deleteMessage.run(id);
-        replacedId = id;
-      }
+    for (const { id } of sql.sameTopic.all(registrationId, message.topic)) {
+      sql.deleteMessage.run(id);
+      replacedId = id;
     }
-    const expiry = expiresAt(message);
     const { lastInsertRowid } = sql.insertMessage.run(
       message.id,
       registrationId,
@@ -148,11 +183,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       message.payload,
       message.ttlSeconds,
       message.urgency,
-      message.topic ?? null,
+      message.topic,
       message.sentAt,
-      expiry,
+      expiresAt(message),
     );
-    const stored: StoredMessage = { ...message, seq: Number(lastInsertRowid), registrationId, owner: registration.owner, expiresAt: expiry };
+    const stored = storedMessage(message, { seq: Number(lastInsertRowid), registrationId, owner: registration.owner });
     return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
   });
 
@@ -171,51 +206,53 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
   });
 
   // Group commit: calls made in the same turn of the event loop run in order inside one
-  // transaction, each in its own savepoint so one failure touches only its caller. A commit
-  // (a WAL append) per call capped throughput at ~16k writes/s; concurrent writers such as a
-  // push server's acks now share one. Every promise still resolves only after its commit.
+  // transaction. A commit (a WAL append) per call capped throughput at ~16k writes/s;
+  // concurrent writers such as a push server's acks now share one. A failure touches only its
+  // caller: SQLite backs out a failed statement and keeps the transaction, and work of several
+  // statements is a db.transaction, which nests as a savepoint. Every promise still resolves
+  // only after its commit.
   interface PendingCall {
     work: () => unknown;
     resolve: (value: unknown) => void;
     reject: (reason: unknown) => void;
+    failed: boolean;
+    outcome: unknown;
   }
   let queue: PendingCall[] = [];
   let flushScheduled = false;
   let closed = false;
-  const isolated = db.transaction((work: () => unknown) => work());
-  const runBatch = db.transaction((batch: readonly PendingCall[]) =>
-    batch.map((call) => {
+  const runBatch = db.transaction((batch: readonly PendingCall[]) => {
+    for (const call of batch) {
       try {
-        return { ok: true as const, value: isolated(call.work) };
+        call.outcome = call.work();
       } catch (error) {
-        return { ok: false as const, error };
+        call.failed = true;
+        call.outcome = error;
       }
-    }),
-  );
+    }
+  });
 
   function flush(): void {
     flushScheduled = false;
     const batch = queue;
     queue = [];
     if (batch.length === 0) return;
-    let outcomes: ReturnType<typeof runBatch>;
     try {
-      outcomes = runBatch(batch);
+      runBatch(batch);
     } catch (error) {
       for (const call of batch) call.reject(error);
       return;
     }
-    batch.forEach((call, i) => {
-      const outcome = outcomes[i];
-      if (outcome?.ok) call.resolve(outcome.value);
-      else call.reject(outcome?.error);
-    });
+    for (const call of batch) {
+      if (call.failed) call.reject(call.outcome);
+      else call.resolve(call.outcome);
+    }
   }
 
   const guarded = <T>(work: () => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (closed) throw new FosspushError('CLOSED', 'the store is closed');
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject, failed: false, outcome: undefined });
       if (!flushScheduled) {
         flushScheduled = true;
         setImmediate(flush);
@@ -234,7 +271,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       }),
     listRegistrations: (owner) => guarded(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
     deleteRegistration: (id) => guarded(() => sql.deleteRegistration.run(id).changes > 0),
-    enqueue: (registrationId, message) => guarded(() => enqueue(registrationId, message)),
+    enqueue: (registrationId, message) =>
+      message.topic === undefined
+        ? guarded(() => enqueueWithoutTopic(registrationId, message))
+        : guarded(() => enqueueWithTopic(registrationId, message as PushMessage & { topic: string })),
     listMessages: (query: MessageQuery) =>
       guarded(() =>
         sql.listMessages

@@ -1,7 +1,7 @@
 import { FosspushError } from '../errors.js';
-import { expiresAt, type PushMessage } from '../message.js';
+import type { PushMessage } from '../message.js';
 import { resolveRuntime } from '../runtime.js';
-import type { EnqueueResult, MessageQuery, Registration, Store, StoredMessage, StoreOptions } from '../store.js';
+import { type EnqueueResult, type MessageQuery, type Registration, type Store, type StoredMessage, type StoreOptions, storedMessage } from '../store.js';
 
 const DEFAULT_LIMIT = 1000;
 
@@ -15,8 +15,13 @@ const DEFAULT_LIMIT = 1000;
 export function createMemoryStore(options: StoreOptions = {}): Store {
   const { clock } = resolveRuntime(options.runtime);
   const registrations = new Map<string, Registration>();
+  /** Registration ids by owner, in insertion order: listing one owner reads only its own. */
+  const owned = new Map<string, Set<string>>();
   // Map iteration order is insertion order, which is seq order: listMessages needs no sort.
   const messages = new Map<string, StoredMessage>();
+  /** The queued message of each registration and topic, so a replacement finds it at once. */
+  const topics = new Map<string, string>();
+  const topicKey = (message: { registrationId: string; topic?: string }) => `${message.registrationId}\n${message.topic}`;
   const seen = new Map<string, number>();
   let lastSeq = 0;
   let closed = false;
@@ -25,11 +30,25 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     if (closed) throw new FosspushError('CLOSED', 'the store is closed');
   };
   const live = (expiry: number | undefined) => expiry === undefined || expiry > clock.now();
+  const remove = (message: StoredMessage) => {
+    if (message.topic !== undefined && topics.get(topicKey(message)) === message.id) topics.delete(topicKey(message));
+    return messages.delete(message.id);
+  };
+  const disown = (registration: Registration) => {
+    const ids = owned.get(registration.owner);
+    ids?.delete(registration.id);
+    if (ids?.size === 0) owned.delete(registration.owner);
+  };
 
   return {
     async putRegistration(registration) {
       open();
+      const previous = registrations.get(registration.id);
+      if (previous && previous.owner !== registration.owner) disown(previous);
       registrations.set(registration.id, { ...registration, data: { ...registration.data } });
+      let ids = owned.get(registration.owner);
+      if (!ids) owned.set(registration.owner, (ids = new Set()));
+      ids.add(registration.id);
     },
     async getRegistration(id) {
       open();
@@ -38,11 +57,19 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     },
     async listRegistrations(owner) {
       open();
-      return [...registrations.values()].filter((r) => r.owner === owner && live(r.expiresAt));
+      const out: Registration[] = [];
+      for (const id of owned.get(owner) ?? []) {
+        const registration = registrations.get(id);
+        if (registration && live(registration.expiresAt)) out.push(registration);
+      }
+      return out;
     },
     async deleteRegistration(id) {
       open();
-      for (const [messageId, message] of messages) if (message.registrationId === id) messages.delete(messageId);
+      for (const message of messages.values()) if (message.registrationId === id) remove(message);
+      const registration = registrations.get(id);
+      if (!registration) return false;
+      disown(registration);
       return registrations.delete(id);
     },
 
@@ -54,22 +81,14 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       }
       const existing = messages.get(message.id);
       if (existing) return { message: existing, created: false };
+      const stored = storedMessage(message, { seq: ++lastSeq, registrationId, owner: registration.owner });
       let replacedId: string | undefined;
-      if (message.topic !== undefined) {
-        for (const [queuedId, queued] of messages) {
-          if (queued.registrationId === registrationId && queued.topic === message.topic) {
-            messages.delete(queuedId);
-            replacedId = queuedId;
-          }
-        }
+      if (stored.topic !== undefined) {
+        const key = topicKey(stored);
+        replacedId = topics.get(key);
+        if (replacedId !== undefined) messages.delete(replacedId);
+        topics.set(key, stored.id);
       }
-      const stored: StoredMessage = {
-        ...message,
-        seq: ++lastSeq,
-        registrationId,
-        owner: registration.owner,
-        expiresAt: expiresAt(message),
-      };
       messages.set(stored.id, stored);
       return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
     },
@@ -93,7 +112,8 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     },
     async ack(messageId) {
       open();
-      return messages.delete(messageId);
+      const message = messages.get(messageId);
+      return message !== undefined && remove(message);
     },
 
     async markSeen(key, expiry) {
@@ -107,13 +127,18 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     async purgeExpired() {
       open();
       let expired = 0;
-      for (const [id, message] of messages) {
+      for (const message of messages.values()) {
         if (!live(message.expiresAt)) {
-          messages.delete(id);
+          remove(message);
           expired++;
         }
       }
-      for (const [id, registration] of registrations) if (!live(registration.expiresAt)) registrations.delete(id);
+      for (const [id, registration] of registrations) {
+        if (!live(registration.expiresAt)) {
+          disown(registration);
+          registrations.delete(id);
+        }
+      }
       for (const [key, expiry] of seen) if (!live(expiry)) seen.delete(key);
       return expired;
     },
