@@ -123,14 +123,15 @@ export function createPushMessage(input: PushMessageInput, runtime: Partial<Runt
       details: { field: 'sentAt' },
     });
   }
-  const message: PushMessage = {
+  const message: { -readonly [K in keyof PushMessage]: PushMessage[K] } = {
     id: input.id === undefined ? newMessageId(resolved) : validateMessageId(input.id),
     payload: validatePayload(input.payload),
     ttlSeconds: validateTtl(input.ttlSeconds),
     urgency: input.urgency === undefined ? 'normal' : validateUrgency(input.urgency),
     sentAt,
   };
-  return input.topic === undefined ? message : { ...message, topic: validateTopic(input.topic) };
+  if (input.topic !== undefined) message.topic = validateTopic(input.topic);
+  return message;
 }
 
 /** When the message stops being deliverable, in milliseconds since the epoch. */

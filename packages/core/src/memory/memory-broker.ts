@@ -5,7 +5,11 @@ export function createMemoryBroker(): Broker {
   const subscribers = new Map<string, Set<(event: BrokerEvent) => void>>();
   return {
     async publish(owner, event) {
-      for (const listener of [...(subscribers.get(owner) ?? [])]) listener(event);
+      const listeners = subscribers.get(owner);
+      if (listeners === undefined) return;
+      // A copy, so that a listener (un)subscribing meanwhile changes only later events; the
+      // usual single listener needs none.
+      for (const listener of listeners.size === 1 ? listeners : [...listeners]) listener(event);
     },
     async subscribe(owner, listener) {
       const set = subscribers.get(owner) ?? new Set();

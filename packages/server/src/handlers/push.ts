@@ -19,10 +19,7 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
     await authorizePush(req.headers, { vapidPublicKey, audience: new URL(base).origin }, ctx.runtime);
   }
   const push = parsePushRequest({ headers: req.headers, body }, ctx.limits);
-  const message = createPushMessage(
-    { payload: push.payload, ttlSeconds: push.ttlSeconds, urgency: push.urgency, ...(push.topic === undefined ? {} : { topic: push.topic }) },
-    ctx.runtime,
-  );
+  const message = createPushMessage(push, ctx.runtime);
   const { message: stored } = await ctx.store.enqueue(registration.id, message);
   await ctx.subscriptions.checkAccepted(stored);
   ctx.metrics.accepted.inc();

@@ -113,7 +113,8 @@ function prefersRespondAsync(value: string | undefined): boolean {
  * res.writeHead(201, { location: `/m/${id}`, ttl: String(push.ttlSeconds) });
  */
 export function parsePushRequest(input: PushRequestInput, limits: PushRequestLimits = {}): AcceptedPush {
-  const { maxPayloadBytes, maxTtlSeconds } = { ...PUSH_REQUEST_LIMITS_DEFAULTS, ...limits };
+  const maxPayloadBytes = limits.maxPayloadBytes ?? PUSH_REQUEST_LIMITS_DEFAULTS.maxPayloadBytes;
+  const maxTtlSeconds = limits.maxTtlSeconds ?? PUSH_REQUEST_LIMITS_DEFAULTS.maxTtlSeconds;
   if (input.method !== undefined && input.method.toUpperCase() !== 'POST') {
     throw new FosspushError('METHOD_NOT_FOUND', `${input.method} is not allowed on a push resource`, { details: { allow: 'POST' } });
   }
@@ -133,5 +134,6 @@ export function parsePushRequest(input: PushRequestInput, limits: PushRequestLim
     payload: body,
     respondAsync: prefersRespondAsync(headerValue(headers, 'prefer')),
   };
-  return topic === undefined ? accepted : { ...accepted, topic };
+  if (topic !== undefined) accepted.topic = topic;
+  return accepted;
 }
