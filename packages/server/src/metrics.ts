@@ -3,15 +3,19 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** The push service's Prometheus metrics, in a registry of its own (one per server). */
 export interface PushMetrics {
   readonly registry: Registry;
-  readonly accepted: Counter;
-  readonly delivered: Counter;
   readonly expired: Counter;
   readonly rateLimited: Counter<'scope'>;
   readonly requests: Counter<'route' | 'status'>;
   /** Seconds from the 201 (message accepted) to its write on a device stream. */
   readonly deliveryLatency: Histogram;
-  /** Counts one answered request; the labelled child per route and status is reused. */
+  // The per-message counts are plain numbers that a scrape reads: prom-client's inc() hashes its
+  // labels on every call, and these run once or twice per message.
+  /** Counts one answered request. */
   countRequest(route: string, status: number): void;
+  /** Counts one message accepted (201). */
+  countAccepted(): void;
+  /** Counts one message written to a device stream, `latencySeconds` after it was accepted. */
+  countDelivered(latencySeconds: number): void;
 }
 
 export interface MetricsSources {
@@ -38,38 +42,65 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
       this.set(await sources.httpConnections());
     },
   });
+  /** Requests by route, then by status. */
+  const requestTally = new Map<string, Map<number, number>>();
   const requests = new Counter({
     name: 'fosspush_http_requests_total',
     help: 'HTTP requests answered, by route and status.',
     labelNames: ['route', 'status'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [route, byStatus] of requestTally) for (const [status, count] of byStatus) this.labels(route, String(status)).inc(count);
+    },
   });
-  const requestCounters = new Map<string, { inc(): void }>();
+  let accepted = 0;
+  let delivered = 0;
+  new Counter({
+    name: 'fosspush_messages_accepted_total',
+    help: 'Push messages accepted (201).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(accepted);
+    },
+  });
+  new Counter({
+    name: 'fosspush_messages_delivered_total',
+    help: 'Push messages written to a device stream.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(delivered);
+    },
+  });
+  const deliveryLatency = new Histogram({
+    name: 'fosspush_delivery_latency_seconds',
+    help: 'From a message being accepted to its write on a device stream.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600, 3600],
+    registers: [registry],
+  });
   return {
     registry,
     requests,
+    deliveryLatency,
     countRequest(route, status) {
-      const key = `${route} ${status}`;
-      let counter = requestCounters.get(key);
-      if (!counter) {
-        counter = requests.labels(route, String(status));
-        requestCounters.set(key, counter);
-      }
-      counter.inc();
+      const byStatus = requestTally.get(route) ?? new Map<number, number>();
+      if (byStatus.size === 0) requestTally.set(route, byStatus);
+      byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     },
-    accepted: new Counter({ name: 'fosspush_messages_accepted_total', help: 'Push messages accepted (201).', registers: [registry] }),
-    delivered: new Counter({ name: 'fosspush_messages_delivered_total', help: 'Push messages written to a device stream.', registers: [registry] }),
+    countAccepted() {
+      accepted++;
+    },
+    countDelivered(latencySeconds) {
+      delivered++;
+      deliveryLatency.observe(latencySeconds);
+    },
     expired: new Counter({ name: 'fosspush_messages_expired_total', help: 'Queued push messages dropped when their TTL ran out.', registers: [registry] }),
     rateLimited: new Counter({
       name: 'fosspush_rate_limited_total',
       help: 'Requests refused with 429, by limit.',
       labelNames: ['scope'],
-      registers: [registry],
-    }),
-    deliveryLatency: new Histogram({
-      name: 'fosspush_delivery_latency_seconds',
-      help: 'From a message being accepted to its write on a device stream.',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 600, 3600],
       registers: [registry],
     }),
   };

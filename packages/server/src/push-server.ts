@@ -29,6 +29,10 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
+/** The route a response answers, for the request metrics. */
+const ROUTE = Symbol('fosspush.route');
+type RoutedResponse = ServerResponse & { [ROUTE]?: string };
+
 export interface PushServer {
   /** Starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1 */
   listen(port?: number, host?: string): Promise<string>;
@@ -99,8 +103,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     runtime,
     maxUnackedPerDevice: settings.maxUnackedPerDevice,
     onDelivered: (message) => {
-      metrics.delivered.inc();
-      metrics.deliveryLatency.observe(Math.max(0, runtime.clock.now() - message.sentAt) / 1000);
+      metrics.countDelivered(Math.max(0, runtime.clock.now() - message.sentAt) / 1000);
     },
     onError: (error, { setId }) => logger.error('device_stream_error', { error, set: setId.slice(0, 6) }),
   });
@@ -180,28 +183,35 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     }
   };
 
-  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  // One listener function for every response and the route name on the response itself: a
+  // closure per request would be garbage on the hottest path.
+  function onResponseClose(this: RoutedResponse): void {
+    metrics.countRequest(this[ROUTE] ?? 'unknown', this.statusCode);
+    if (--inFlight === 0) idle?.();
+  }
+
+  const handleRequest = async (req: IncomingMessage, res: RoutedResponse): Promise<void> => {
+    try {
+      limitClient(req);
+      const route = locate(req);
+      res[ROUTE] = route.name;
+      await dispatch(req, res, route);
+    } catch (error) {
+      const status = sendError(req, res, error);
+      if (status >= 500 && status !== 503) logger.error('request_failed', { route: res[ROUTE], error });
+      else logger.debug('request_refused', { route: res[ROUTE], status, error });
+    }
+  };
+
+  httpServer.on('request', (req: IncomingMessage, res: RoutedResponse) => {
     inFlight++;
-    let routeName = 'unknown';
-    res.once('close', () => {
-      metrics.countRequest(routeName, res.statusCode);
-      if (--inFlight === 0) idle?.();
-    });
+    res.on('close', onResponseClose);
     if (closing) {
       res.setHeader('connection', 'close');
       sendError(req, res, new FosspushError('UNAVAILABLE', 'the server is shutting down'));
       return;
     }
-    (async () => {
-      limitClient(req);
-      const route = locate(req);
-      routeName = route.name;
-      await dispatch(req, res, route);
-    })().catch((error: unknown) => {
-      const status = sendError(req, res, error);
-      if (status >= 500 && status !== 503) logger.error('request_failed', { route: routeName, error });
-      else logger.debug('request_refused', { route: routeName, status, error });
-    });
+    void handleRequest(req, res);
   });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -46,8 +46,8 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       const previous = registrations.get(registration.id);
       if (previous && previous.owner !== registration.owner) disown(previous);
       registrations.set(registration.id, { ...registration, data: { ...registration.data } });
-      let ids = owned.get(registration.owner);
-      if (!ids) owned.set(registration.owner, (ids = new Set()));
+      const ids = owned.get(registration.owner) ?? new Set<string>();
+      if (ids.size === 0) owned.set(registration.owner, ids);
       ids.add(registration.id);
     },
     async getRegistration(id) {

@@ -22,7 +22,7 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   const message = createPushMessage(push, ctx.runtime);
   const { message: stored } = await ctx.store.enqueue(registration.id, message);
   await ctx.subscriptions.checkAccepted(stored);
-  ctx.metrics.accepted.inc();
+  ctx.metrics.countAccepted();
   res.writeHead(201, { location: `${base}/m/${stored.id}`, ttl: String(stored.ttlSeconds) }).end();
   try {
     await ctx.broker.publish(stored.owner, { type: 'message', message: stored });
