@@ -69,12 +69,15 @@ export interface LoaderResult {
   statuses: Record<string, number>;
 }
 
+export interface Throughput {
+  /** Delivered messages per second. */
+  rate: number;
+  serverCpuMicrosPerMessage: number;
+  loader: LoaderResult;
+}
+
 /** Posts as fast as the deployment answers; returns delivered messages per second. */
-export async function fanout(
-  deployment: Deployment,
-  fleets: Fleets,
-  options: { warmupMs: number; measureMs: number },
-): Promise<{ rate: number; serverCpuMicrosPerMessage: number; loader: LoaderResult }> {
+export async function fanout(deployment: Deployment, fleets: Fleets, options: { warmupMs: number; measureMs: number }): Promise<Throughput> {
   const loader = await startChild(LOADER);
   pin(loader, 'client');
   await loader.call('flood', { targets: targetsOf(deployment), sockets: 16, window: 64 });
