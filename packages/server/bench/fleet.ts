@@ -49,6 +49,10 @@ serveParent({
     await Promise.all(Array.from({ length: args.concurrency ?? 50 }, worker));
     return sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
   },
+  /** Drops the latency samples a flood collected, without sending them back. */
+  clearSamples() {
+    latencies = [];
+  },
   stats(args: { reset?: boolean } = {}) {
     const result = { received, open: sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length, latencies };
     if (args.reset) latencies = [];

@@ -12,6 +12,7 @@ export interface Fleets {
   children: Child[];
   received(): Promise<number>;
   latencies(reset?: boolean): Promise<number[]>;
+  clearSamples(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +36,9 @@ export async function connectFleets(deployment: Deployment, processes: number): 
     children,
     received: async () => (await stats()).reduce((sum, s) => sum + s.received, 0),
     latencies: async (reset = false) => (await stats(reset)).flatMap((s) => s.latencies),
+    clearSamples: async () => {
+      await Promise.all(children.map((child) => child.call('clearSamples')));
+    },
     async stop() {
       await Promise.all(children.map(async (child) => {
         await child.call('closeAll');
@@ -92,6 +96,8 @@ export async function fanout(deployment: Deployment, fleets: Fleets, options: { 
   const cpuAfter = await serverCpu();
   const result = await loader.call<LoaderResult>('stop');
   await loader.stop();
+  // A flood leaves a large latency array in each fleet; collected later, it would stall them.
+  await fleets.clearSamples();
   await sleep(500);
   const cpuMicros = cpuAfter.reduce((sum, cpu, i) => sum + cpu.user + cpu.system - (cpuBefore[i]?.user ?? 0) - (cpuBefore[i]?.system ?? 0), 0);
   return { rate: (after - before) / elapsed, serverCpuMicrosPerMessage: cpuMicros / Math.max(1, after - before), loader: result };
