@@ -17,8 +17,13 @@ afterAll(async () => {
   expect(await server.stop('SIGTERM')).toBe(0);
 });
 
-/** Writes raw bytes and resolves with the status line of the answer (or '' if the socket closed). */
-function raw(chunks: (string | Buffer)[], options: { keepOpen?: boolean } = {}): Promise<{ status: number; text: string; socket: Socket }> {
+/**
+ * Writes raw bytes and resolves with the status line of the answer (or '' if the socket closed).
+ * `paced` writes a chunk every few milliseconds and stops once an answer arrives, as a client
+ * streaming a large body does: a server that refuses the body early closes the connection, and
+ * bytes still arriving then would only reset it.
+ */
+function raw(chunks: (string | Buffer)[], options: { keepOpen?: boolean; paced?: boolean } = {}): Promise<{ status: number; text: string; socket: Socket }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
@@ -27,9 +32,22 @@ function raw(chunks: (string | Buffer)[], options: { keepOpen?: boolean } = {}):
       text += chunk.toString();
     });
     socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text, socket }));
-    socket.on('connect', () => {
-      for (const chunk of chunks) socket.write(chunk);
+    const finish = () => {
       if (!options.keepOpen) socket.end();
+    };
+    socket.on('connect', () => {
+      if (!options.paced) {
+        for (const chunk of chunks) socket.write(chunk);
+        return finish();
+      }
+      const queue = [...chunks];
+      const next = () => {
+        const chunk = queue.shift();
+        if (text !== '' || chunk === undefined) return finish();
+        socket.write(chunk);
+        setTimeout(next, 5);
+      };
+      next();
     });
   });
 }
@@ -67,7 +85,7 @@ describe('fosspush-server facing malformed requests', () => {
     const parts: (string | Buffer)[] = [`POST ${pushPath()} HTTP/1.1\r\nhost: x\r\nttl: 60\r\ncontent-encoding: aes128gcm\r\ntransfer-encoding: chunked\r\n\r\n`];
     for (let i = 0; i < 8; i++) parts.push(`400\r\n`, chunk, '\r\n');
     parts.push('0\r\n\r\n');
-    const { status } = await raw(parts);
+    const { status } = await raw(parts, { paced: true });
     expect(status).toBe(413);
   });
 
