@@ -9,6 +9,7 @@ import {
   type Store,
   type StoredMessage,
   type StoreOptions,
+  storedMessage,
   type Urgency,
 } from '@fosspush/core';
 import type { Redis } from 'ioredis';
@@ -150,7 +151,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
         if (status === 'NOT_FOUND') throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
         if (status === 'EXISTS') return { message: toMessage(reply.slice(1)), created: false };
         const replacedId = text(reply[1]);
-        const stored = toMessage(reply.slice(2));
+        const stored = storedMessage(message, { seq: Number(text(reply[2])), registrationId, owner: text(reply[3]) });
         return replacedId === '' ? { message: stored, created: true } : { message: stored, created: true, replacedId };
       }),
     listMessages: (query) => guarded(() => listMessages(query)),

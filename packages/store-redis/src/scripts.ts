@@ -73,7 +73,8 @@ return delete_registration(ARGV[1], ARGV[2])`,
 
   /**
    * ARGV: P, registrationId, now, id, payload, ttl, urgency, topic ('' = none), sentAt, expiresAt.
-   * Returns {'NOT_FOUND'}, {'EXISTS', fields...} or {'CREATED', replacedId or '', fields...}.
+   * Returns {'NOT_FOUND'}, {'EXISTS', fields...} or {'CREATED', replacedId or '', seq, owner}:
+   * the caller has the rest, so the payload does not travel back.
    */
   enqueue: `${REMOVE_MESSAGE}${FIELDS}
 local P, rid, now, id, topic = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[8]
@@ -102,7 +103,7 @@ redis.call('ZADD', P .. 'qo:' .. owner, seq, id)
 redis.call('ZADD', P .. 'qr:' .. rid, seq, id)
 redis.call('ZADD', P .. 'qa', seq, id)
 redis.call('ZADD', P .. 'mexp', ARGV[10], id)
-return {'CREATED', replaced, id, seq, rid, owner, ARGV[5], ARGV[6], ARGV[7], topic, ARGV[9], ARGV[10]}`,
+return {'CREATED', replaced, seq, owner}`,
 
   /**
    * ARGV: P, index key suffix, afterSeq, now, limit, owner filter ('' = any).
