@@ -56,24 +56,8 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
   });
   let accepted = 0;
   let delivered = 0;
-  new Counter({
-    name: 'fosspush_messages_accepted_total',
-    help: 'Push messages accepted (201).',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(accepted);
-    },
-  });
-  new Counter({
-    name: 'fosspush_messages_delivered_total',
-    help: 'Push messages written to a device stream.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(delivered);
-    },
-  });
+  scrapedCounter(registry, 'fosspush_messages_accepted_total', 'Push messages accepted (201).', () => accepted);
+  scrapedCounter(registry, 'fosspush_messages_delivered_total', 'Push messages written to a device stream.', () => delivered);
   const deliveryLatency = new Histogram({
     name: 'fosspush_delivery_latency_seconds',
     help: 'From a message being accepted to its write on a device stream.',
@@ -104,4 +88,17 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
       registers: [registry],
     }),
   };
+}
+
+/** A counter kept as a plain number by its owner and read into the registry when scraped. */
+function scrapedCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
 }

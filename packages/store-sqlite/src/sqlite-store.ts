@@ -112,19 +112,18 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     liveMessageById: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE id = ? AND expires_at > ?'),
     sameTopic: db.prepare<[string, string], { id: string }>('SELECT id FROM messages WHERE registration_id = ? AND topic = ?'),
     deleteMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
-    insertFromRegistration: db.prepare<
-      [{ registration: string; now: number; id: string; payload: Uint8Array; ttl: number; urgency: string; sentAt: number; expiresAt: number }],
+    // One statement: the registration lookup (its owner, and whether it is live), the
+    // duplicate-id check and the insert. It inserts nothing for an unknown registration or an
+    // id already queued.
+    insertMessage: db.prepare<
+      [{ registration: string; now: number; id: string; payload: Uint8Array; ttl: number; urgency: string; topic: string | null; sentAt: number; expiresAt: number }],
       { seq: number; owner: string }
     >(
       `INSERT INTO messages (id, registration_id, owner, payload, ttl_seconds, urgency, topic, sent_at, expires_at)
-       SELECT @id, id, owner, @payload, @ttl, @urgency, NULL, @sentAt, @expiresAt FROM registrations
+       SELECT @id, id, owner, @payload, @ttl, @urgency, @topic, @sentAt, @expiresAt FROM registrations
        WHERE id = @registration AND (expires_at IS NULL OR expires_at > @now)
        ON CONFLICT (id) DO NOTHING
        RETURNING seq, owner`,
-    ),
-    insertMessage: db.prepare(
-      `INSERT INTO messages (id, registration_id, owner, payload, ttl_seconds, urgency, topic, sent_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     listMessages: db.prepare<[{ owner: string | null; registration: string | null; after: number; now: number; limit: number }], MessageRow>(
       `SELECT * FROM messages
@@ -139,56 +138,48 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     purgeSeen: db.prepare<[number]>('DELETE FROM seen WHERE expires_at <= ?'),
   };
 
-  // The common case, a message without a topic, is one statement: the registration lookup, the
-  // duplicate-id check and the insert together. Only when it inserts nothing (unknown
-  // registration, or an id already queued) is there anything more to read.
-  const enqueueWithoutTopic = (registrationId: string, message: PushMessage): EnqueueResult => {
-    const inserted = sql.insertFromRegistration.get({
+  const insert = (registrationId: string, message: PushMessage) =>
+    sql.insertMessage.get({
       registration: registrationId,
       now: clock.now(),
       id: message.id,
       payload: message.payload,
       ttl: message.ttlSeconds,
       urgency: message.urgency,
+      topic: message.topic ?? null,
       sentAt: message.sentAt,
       expiresAt: expiresAt(message),
     });
-    if (inserted) return { message: storedMessage(message, { seq: inserted.seq, registrationId, owner: inserted.owner }), created: true };
-    return notInserted(registrationId, message);
-  };
 
-  const notInserted = (registrationId: string, message: PushMessage): EnqueueResult => {
+  /** NOT_FOUND for an unknown registration; the queued copy when the id is already queued. */
+  const alreadyQueued = (registrationId: string, messageId: string): EnqueueResult | undefined => {
     if (!sql.getRegistration.get(registrationId, clock.now())) throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
-    const existing = sql.messageById.get(message.id);
-    if (!existing) throw new FosspushError('INTERNAL', `message ${message.id} was neither stored nor found`);
-    return { message: toMessage(existing), created: false };
+    const existing = sql.messageById.get(messageId);
+    return existing && { message: toMessage(existing), created: false };
   };
 
-  // With a topic the queued message of that topic goes first: several statements, so a
-  // transaction (a savepoint inside the group commit's).
-  const enqueueWithTopic = db.transaction((registrationId: string, message: PushMessage & { topic: string }): EnqueueResult => {
-    const registration = sql.getRegistration.get(registrationId, clock.now());
-    if (!registration) throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
-    const existing = sql.messageById.get(message.id);
-    if (existing) return { message: toMessage(existing), created: false };
+  const enqueue = (registrationId: string, message: PushMessage, replacedId?: string): EnqueueResult => {
+    const inserted = insert(registrationId, message);
+    if (!inserted) {
+      const queued = alreadyQueued(registrationId, message.id);
+      if (!queued) throw new FosspushError('INTERNAL', `message ${message.id} was neither stored nor found`);
+      return queued;
+    }
+    const stored = storedMessage(message, { seq: inserted.seq, registrationId, owner: inserted.owner });
+    return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
+  };
+
+  // With a topic, the queued message of that topic goes first, but not for a retry of a queued
+  // id: several statements, so a transaction (a savepoint inside the group commit's).
+  const enqueueReplacingTopic = db.transaction((registrationId: string, message: PushMessage & { topic: string }): EnqueueResult => {
+    const queued = alreadyQueued(registrationId, message.id);
+    if (queued) return queued;
     let replacedId: string | undefined;
     for (const { id } of sql.sameTopic.all(registrationId, message.topic)) {
       sql.deleteMessage.run(id);
       replacedId = id;
     }
-    const { lastInsertRowid } = sql.insertMessage.run(
-      message.id,
-      registrationId,
-      registration.owner,
-      message.payload,
-      message.ttlSeconds,
-      message.urgency,
-      message.topic,
-      message.sentAt,
-      expiresAt(message),
-    );
-    const stored = storedMessage(message, { seq: Number(lastInsertRowid), registrationId, owner: registration.owner });
-    return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
+    return enqueue(registrationId, message, replacedId);
   });
 
   const markSeen = db.transaction((key: string, expiry: number): boolean => {
@@ -273,8 +264,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     deleteRegistration: (id) => guarded(() => sql.deleteRegistration.run(id).changes > 0),
     enqueue: (registrationId, message) =>
       message.topic === undefined
-        ? guarded(() => enqueueWithoutTopic(registrationId, message))
-        : guarded(() => enqueueWithTopic(registrationId, message as PushMessage & { topic: string })),
+        ? guarded(() => enqueue(registrationId, message))
+        : guarded(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
     listMessages: (query: MessageQuery) =>
       guarded(() =>
         sql.listMessages

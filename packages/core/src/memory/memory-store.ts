@@ -31,7 +31,10 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
   };
   const live = (expiry: number | undefined) => expiry === undefined || expiry > clock.now();
   const remove = (message: StoredMessage) => {
-    if (message.topic !== undefined && topics.get(topicKey(message)) === message.id) topics.delete(topicKey(message));
+    if (message.topic !== undefined) {
+      const key = topicKey(message);
+      if (topics.get(key) === message.id) topics.delete(key);
+    }
     return messages.delete(message.id);
   };
   const disown = (registration: Registration) => {
