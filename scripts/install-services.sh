@@ -5,8 +5,19 @@
 set -e
 cd "$(dirname "$0")/.."
 
+# One package a line, grouped by the tests that need it.
+packages="
+redis-server
+gnupg
+dovecot-imapd
+dovecot-lmtpd
+dovecot-sieve
+dovecot-managesieved
+postfix
+"
+
 missing=""
-for pkg in redis-server gnupg dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix; do
+for pkg in $packages; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 [ -z "$missing" ] && exit 0
