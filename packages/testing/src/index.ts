@@ -22,3 +22,5 @@ export {
   describeDeviceChannelConformance,
 } from './device-channel-conformance.js';
 export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, mailRigControl, type StartMailRigOptions, startMailRig } from './mail-rig.js';
+export { createFakeChannel, type FakeChannel } from './fake-channel.js';
+export { publicKeys } from './public-keys.js';
