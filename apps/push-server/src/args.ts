@@ -31,6 +31,8 @@ Options:
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; [::1]:8080 for IPv6)
   --db PATH            SQLite database file (default $XDG_DATA_HOME/fosspush/server.db,
                        i.e. ~/.local/share/fosspush/server.db)
+  --sqlite-synchronous normal|full  normal survives a crash of the process, full also
+                       a power loss, at an fsync per write (default normal)
   --memory             keep everything in memory: nothing survives a restart
   --redis URL          share one Redis between several server nodes (redis://host:6379)
   --redis-prefix P     key prefix in Redis (default fosspush:)
@@ -123,6 +125,12 @@ export function parseRateLimit(value: string, flag: string): RateLimit | false {
   return { ratePerSecond, burst };
 }
 
+function parseSynchronous(value: string | boolean | undefined): { synchronous?: 'normal' | 'full' } {
+  if (value === undefined) return {};
+  if (value !== 'normal' && value !== 'full') throw new UsageError('--sqlite-synchronous must be normal or full');
+  return { synchronous: value };
+}
+
 /** `backup [--db PATH] TARGET`: the database to copy and where the copy goes. */
 function parseBackupCommand(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
   let parsed: { values: { db?: string | undefined; help?: boolean | undefined }; positionals: string[] };
@@ -159,6 +167,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'rate-limit-push': { type: 'string' },
         'log-level': { type: 'string' },
         'admin-listen': { type: 'string' },
+        'sqlite-synchronous': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -178,7 +187,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const url = parseUrl(values['redis'], '--redis', ['redis:', 'rediss:']);
     const keyPrefix = values['redis-prefix'];
     storage = { kind: 'redis', url, ...(typeof keyPrefix === 'string' ? { keyPrefix } : {}) };
-  } else storage = { kind: 'sqlite', path: typeof values['db'] === 'string' ? values['db'] : defaultDbPath(env) };
+  } else storage = { kind: 'sqlite', path: typeof values['db'] === 'string' ? values['db'] : defaultDbPath(env), ...parseSynchronous(values['sqlite-synchronous']) };
+  if (storage.kind !== 'sqlite' && values['sqlite-synchronous'] !== undefined) throw new UsageError('--sqlite-synchronous applies to the SQLite store only');
 
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
