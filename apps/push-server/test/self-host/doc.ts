@@ -12,13 +12,23 @@ export function readDoc(): string {
  * heading of the same or a higher level).
  */
 export function codeBlock(doc: string, heading: string, lang: string, nth = 0): string {
-  const start = doc.indexOf(`\n${heading}\n`);
+  const lines = doc.split('\n');
+  const start = lines.indexOf(heading);
   if (start < 0) throw new Error(`docs/push-server.md has no heading ${JSON.stringify(heading)}`);
   const level = /^#+/.exec(heading)?.[0].length ?? 2;
-  const rest = doc.slice(start + heading.length + 2);
-  const next = new RegExp(`\\n#{1,${level}} `).exec(rest);
-  const section = next ? rest.slice(0, next.index) : rest;
-  const blocks = [...section.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\`\\n`, 'g'))].map((m) => m[1] as string);
+  const blocks: string[] = [];
+  let fence: { lang: string; body: string[] } | undefined;
+  for (const line of lines.slice(start + 1)) {
+    if (fence) {
+      if (line === '```') {
+        if (fence.lang === lang) blocks.push(`${fence.body.join('\n')}\n`);
+        fence = undefined;
+      } else fence.body.push(line);
+      continue;
+    }
+    if (line.startsWith('```')) fence = { lang: line.slice(3), body: [] };
+    else if (new RegExp(`^#{1,${level}} `).test(line)) break;
+  }
   const block = blocks[nth];
   if (block === undefined) throw new Error(`no ${lang} block #${nth} under ${heading} in docs/push-server.md`);
   return block;
