@@ -5,7 +5,7 @@ import { freePort, type RedisRig, startRedis } from '@fosspush/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, startCli } from './rig.js';
 import { codeBlock, commandArguments, readDoc, render } from './self-host/doc.js';
-import { type ProxyProcess, startCaddy, startNginx } from './self-host/proxies.js';
+import { DOC_HOST, documentedCaddySite, documentedNginx, startCaddy, startNginx } from './self-host/proxies.js';
 import { type Certificate, makeCertificate, request } from './self-host/tls.js';
 import { checkDelivery, type Deployment } from './self-host/workload.js';
 
@@ -13,9 +13,8 @@ import { checkDelivery, type Deployment } from './self-host/workload.js';
  * docs/push-server.md, "Scaling out with Redis", run for real: the two node commands and the
  * balancer configs come from the page (on top of the proxy section's), on one redis-server.
  */
-const PROXY = '## Behind a TLS reverse proxy';
 const SCALE = '## Scaling out with Redis';
-const HOST = 'push.example.org';
+const HOST = DOC_HOST;
 
 let dir: string;
 let certificate: Certificate;
@@ -96,17 +95,10 @@ describe('two nodes behind one balancer, as documented', () => {
       ['127.0.0.1:8080', `127.0.0.1:${p.nodes[0]}`],
       ['127.0.0.1:8081', `127.0.0.1:${p.nodes[1]}`],
     ]);
-    const site = render(codeBlock(readDoc(), PROXY, 'nginx'), [
-      ['listen 443 ssl http2;', `listen 127.0.0.1:${p.proxy} ssl http2;`],
-      [`/etc/letsencrypt/live/${HOST}/fullchain.pem`, certificate.certPath],
-      [`/etc/letsencrypt/live/${HOST}/privkey.pem`, certificate.keyPath],
-      ['proxy_pass http://127.0.0.1:8080;', 'proxy_pass http://fosspush;'],
-    ]);
     running.push(...(await startNodes(p)));
     const prefix = join(dir, 'nginx');
     mkdirSync(prefix);
-    const proxy: ProxyProcess = await startNginx(prefix, `${upstream}\n${site}`, p.proxy);
-    running.push(proxy);
+    running.push(await startNginx(prefix, `${upstream}\n${documentedNginx(p.proxy, certificate, 'http://fosspush')}`, p.proxy));
     await checkBalancer(p);
   }, 90_000);
 
@@ -115,15 +107,10 @@ describe('two nodes behind one balancer, as documented', () => {
     const balancer = render(codeBlock(readDoc(), SCALE, 'caddyfile'), [
       ['127.0.0.1:8080 127.0.0.1:8081', `127.0.0.1:${p.nodes[0]} 127.0.0.1:${p.nodes[1]}`],
     ]);
-    const site = render(codeBlock(readDoc(), PROXY, 'caddyfile'), [
-      [`${HOST} {\n`, `${HOST}:${p.proxy} {\n\ttls ${certificate.certPath} ${certificate.keyPath}\n`],
-      [/\treverse_proxy 127\.0\.0\.1:8080 \{\n[\s\S]*?\n\t\}\n/, balancer],
-    ]);
     running.push(...(await startNodes(p)));
     const prefix = join(dir, 'caddy');
     mkdirSync(prefix);
-    const proxy = await startCaddy(prefix, `{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n}\n\n${site}`, p.proxy);
-    running.push(proxy);
+    running.push(await startCaddy(prefix, documentedCaddySite(p.proxy, certificate, balancer), p.proxy));
     await checkBalancer(p);
   }, 90_000);
 });

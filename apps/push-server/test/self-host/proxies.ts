@@ -2,6 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { codeBlock, readDoc, render } from './doc.js';
+import type { Certificate } from './tls.js';
+
+/** The host name the docs' configs serve. */
+export const DOC_HOST = 'push.example.org';
+const PROXY_SECTION = '## Behind a TLS reverse proxy';
 
 export interface ProxyProcess {
   /** Everything it wrote to stderr and stdout. */
@@ -82,13 +88,47 @@ ${conf}
   return supervise(child, port);
 }
 
-/** Debian's caddy with its state in `dir`, no admin endpoint and no ACME. */
-export function startCaddy(dir: string, caddyfile: string, port: number): Promise<ProxyProcess> {
+/**
+ * Debian's caddy with its state in `dir`. Only the global options are ours: no admin endpoint,
+ * no port 80 redirect listener, no trust store changes.
+ */
+export function startCaddy(dir: string, site: string, port: number): Promise<ProxyProcess> {
   const path = join(dir, 'Caddyfile');
-  writeFileSync(path, caddyfile);
+  writeFileSync(path, `{\n\tadmin off\n\tauto_https disable_redirects\n\tskip_install_trust\n}\n\n${site}`);
   const child = spawn('caddy', ['run', '--config', path, '--adapter', 'caddyfile'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
   });
   return supervise(child, port);
+}
+
+/**
+ * The proxy section's nginx config on 127.0.0.1:`port` with the test certificate; `proxyPass`
+ * replaces its `http://127.0.0.1:8080`.
+ */
+export function documentedNginx(port: number, certificate: Certificate, proxyPass: string): string {
+  return render(codeBlock(readDoc(), PROXY_SECTION, 'nginx'), [
+    ['listen 443 ssl http2;', `listen 127.0.0.1:${port} ssl http2;`],
+    [`/etc/letsencrypt/live/${DOC_HOST}/fullchain.pem`, certificate.certPath],
+    [`/etc/letsencrypt/live/${DOC_HOST}/privkey.pem`, certificate.keyPath],
+    ['proxy_pass http://127.0.0.1:8080;', `proxy_pass ${proxyPass};`],
+  ]);
+}
+
+/**
+ * The proxy section's Caddy site on `port` with the test certificate; `reverseProxy` replaces
+ * its whole `reverse_proxy 127.0.0.1:8080 { ... }` block.
+ */
+export function documentedCaddySite(port: number, certificate: Certificate, reverseProxy: string): string {
+  return render(codeBlock(readDoc(), PROXY_SECTION, 'caddyfile'), [
+    [`${DOC_HOST} {\n`, `${DOC_HOST}:${port} {\n\ttls ${certificate.certPath} ${certificate.keyPath}\n`],
+    [/\treverse_proxy 127\.0\.0\.1:8080 \{\n[\s\S]*?\n\t\}\n/, reverseProxy],
+  ]);
+}
+
+/** The proxy section's own `reverse_proxy` block, aimed at `port`. */
+export function documentedCaddyReverseProxy(port: number): string {
+  const block = /\treverse_proxy 127\.0\.0\.1:8080 \{\n[\s\S]*?\n\t\}\n/.exec(codeBlock(readDoc(), PROXY_SECTION, 'caddyfile'))?.[0];
+  if (!block) throw new Error('the proxy section has no reverse_proxy block');
+  return block.replace('127.0.0.1:8080', `127.0.0.1:${port}`);
 }
