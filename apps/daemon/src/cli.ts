@@ -30,6 +30,9 @@ Options:
   -h, --help          this text
   -v, --version       the version
 
+Exit codes: 0 stopped cleanly, 1 failure, 2 bad usage or config, 3 an unsafe socket or data
+folder (owned by another user, or open to others): the message says which and how to fix it.
+
 Config file example:
   {
     "dataDir": "~/.local/share/fosspush",
@@ -121,8 +124,12 @@ async function main(argv: string[]): Promise<void> {
   await run(flags);
 }
 
+/** Exit codes a service manager or script can tell apart. */
+const EXIT_CODES = { failure: 1, usage: 2, insecurePath: 3 } as const;
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   const usage = isFosspushError(error, 'INVALID_REQUEST') || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
-  process.stderr.write(`fosspushd: ${(error as Error).message}\n${usage ? 'Run fosspushd --help for usage.\n' : ''}`);
-  process.exit(usage ? 2 : 1);
+  const code = isFosspushError(error) ? ` [${error.code}]` : '';
+  process.stderr.write(`fosspushd: ${(error as Error).message}${code}\n${usage ? 'Run fosspushd --help for usage.\n' : ''}`);
+  process.exit(usage ? EXIT_CODES.usage : isFosspushError(error, 'INSECURE_PATH') ? EXIT_CODES.insecurePath : EXIT_CODES.failure);
 });

@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FosspushError, resolveRuntime, type Runtime, type Store } from '@fosspush/core';
 import { createIpcServer, defaultSocketPath, type IpcServer, type IpcServerOptions, type StatusResult } from '@fosspush/ipc';
@@ -8,6 +6,7 @@ import { type Account, type ChannelFactory, createAccount } from './account.js';
 import { createAppCredentials } from './app-credentials.js';
 import { createAppQueues } from './app-queues.js';
 import { createChannelForAccount } from './channels.js';
+import { prepareDataFolder } from './data-folder.js';
 import type { AccountConfig } from './accounts.js';
 import { allRegistrations, type DaemonContext } from './context.js';
 import { deliver } from './delivery.js';
@@ -23,7 +22,7 @@ import { restoreSubscriptions } from './subscriptions.js';
 import { DAEMON_VERSION } from './version.js';
 
 export interface DaemonOptions {
-  /** Folder for the database (`fosspushd.db`); created private (0700) if missing. */
+  /** Folder for the database (`fosspushd.db`): created 0700, or tightened to 0700 if it is ours and looser. */
   dataDir: string;
   /** @default defaultSocketPath() */
   socketPath?: string;
@@ -143,8 +142,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     socketPath,
     async start() {
       if (options.accounts.length === 0) throw new FosspushError('INVALID_REQUEST', 'the daemon needs at least one account');
-      await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-      const opened = createSqliteStore({ path: join(options.dataDir, 'fosspushd.db'), runtime });
+      const opened = createSqliteStore({ path: await prepareDataFolder(options.dataDir, logger), runtime });
       store = opened;
       const observers = new Observers();
       const accounts = new Map<string, Account>();
