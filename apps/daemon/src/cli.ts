@@ -26,6 +26,8 @@ Options:
   --config FILE       a JSON config file with several accounts (push servers, email);
                       flags override its settings
   --log-level LEVEL   debug, info, warn or error      [default: info]
+  --require-vapid     refuse new push-server registrations that name no app server
+                      VAPID key (their tokens would be bearer capabilities)
   --json              (status) print the raw JSON
   -h, --help          this text
   -v, --version       the version
@@ -71,6 +73,7 @@ async function run(flags: ConfigFlags): Promise<void> {
     logger,
     ...(config.minRetentionSeconds === undefined ? {} : { minRetentionSeconds: config.minRetentionSeconds }),
     ...(config.maxQueuedPerApp === undefined ? {} : { maxQueuedPerApp: config.maxQueuedPerApp }),
+    ...(config.requireVapid === undefined ? {} : { requireVapid: config.requireVapid }),
   });
   let stopping = false;
   const stop = (signal: string) => {
@@ -101,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
       socket: { type: 'string' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      'require-vapid': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -121,6 +125,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.data !== undefined) flags.data = values.data;
   if (values.socket !== undefined) flags.socket = values.socket;
   if (values['log-level'] !== undefined) flags.logLevel = values['log-level'];
+  if (values['require-vapid'] !== undefined) flags.requireVapid = values['require-vapid'];
   await run(flags);
 }
 

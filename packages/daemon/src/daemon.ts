@@ -37,6 +37,14 @@ export interface DaemonOptions {
   minRetentionSeconds?: number;
   /** Unread messages kept per app; past it the oldest are dropped and the app told. @default 1000 */
   maxQueuedPerApp?: number;
+  /**
+   * Refuse (VAPID_REQUIRED) a new push-server registration that names no VAPID key. Without a
+   * key a token is a bearer capability: anyone who learns it can push to the app. With one, the
+   * push server accepts only pushes that key signs (RFC 8292). Email accounts are not affected:
+   * the email channel authenticates senders by their pinned OpenPGP key.
+   * @default false
+   */
+  requireVapid?: boolean;
   /** @default 60000 */
   purgeIntervalMs?: number;
   /** First wait before retrying an account that could not connect; doubles up to the max. @default 500 */
@@ -54,6 +62,7 @@ export interface DaemonOptions {
 export const DAEMON_DEFAULTS = {
   minRetentionSeconds: 604_800,
   maxQueuedPerApp: 1000,
+  requireVapid: false,
   purgeIntervalMs: 60_000,
   reconnectInitialDelayMs: 500,
   reconnectMaxDelayMs: 30_000,
@@ -169,6 +178,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         runtime,
         logger,
         minRetentionSeconds: settings.minRetentionSeconds,
+        requireVapid: settings.requireVapid,
       };
       context = ctx;
       for (const registration of await allRegistrations(ctx)) {
