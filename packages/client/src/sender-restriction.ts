@@ -1,16 +1,12 @@
-import { decodePublicKey, FosspushError } from '@fosspush/core';
+import { FosspushError, fromBase64Url } from '@fosspush/core';
 
 const VAPID_KEY_TEXT = /^[A-Za-z0-9_-]{87}$/;
 
 /** True for a VAPID public key (RFC 8292): 87 base64url characters holding an uncompressed P-256 point. */
 export function isVapidPublicKey(value: string): boolean {
   if (!VAPID_KEY_TEXT.test(value)) return false;
-  try {
-    decodePublicKey(value, 'a VAPID public key');
-    return true;
-  } catch {
-    return false;
-  }
+  const point = fromBase64Url(value);
+  return point.length === 65 && point[0] === 0x04;
 }
 
 /**
