@@ -1,7 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeToken, encryptWebPush, isFosspushError, utf8Encode } from '@fosspush/core';
+import { decodeToken, encryptWebPush, FosspushError, isFosspushError, utf8Encode } from '@fosspush/core';
 import { getMessaging } from '@fosspush/client';
 import { connectIpc, IPC_PAGE_BYTES, type IpcClient, type IpcNotifications } from '@fosspush/ipc';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -210,6 +210,30 @@ describe('fosspushd with an in-memory channel', () => {
     await vi.waitFor(() => expect(channel().state).toBe('connected'));
     const reg = await ipc.call('register', { appId: 'app.a', instance: 'gcm', keys: await publicKeys() });
     expect(reg.credential).toBeDefined();
+  });
+
+  it('stops retrying an account whose channel failed, and status says why', async () => {
+    const events: string[] = [];
+    const log = (event: string) => events.push(event);
+    daemon = createDaemon({
+      dataDir: join(dir, 'data'),
+      socketPath: join(dir, 'daemon.sock'),
+      accounts: [{ id: 'home', type: 'push-server', url: 'https://push.example' }],
+      createChannel: (_, { state }) => {
+        const fake = createFakeChannel(state);
+        fake.fatal = new FosspushError('UNAUTHENTICATED', 'the server refused the login');
+        channels = [fake];
+        return fake;
+      },
+      reconnectInitialDelayMs: 1,
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    await daemon.start();
+    // Logged as the retry loop gives up: from here on nothing calls connect() again.
+    await vi.waitFor(() => expect(events).toContain('account_failed'));
+    expect(channel().connects).toBe(1);
+    const status = await (await client()).call('status', {});
+    expect(status.accounts[0]).toMatchObject({ state: 'failed', lastError: 'the server refused the login' });
   });
 
   it('pages stored messages by size, so no reply grows past a few hundred KiB', async () => {
