@@ -16,7 +16,8 @@ describe('fosspushd with an in-memory channel', () => {
   const clients: IpcClient[] = [];
   const closers: (() => Promise<unknown>)[] = [];
 
-  async function start(overrides: Partial<DaemonOptions> = {}): Promise<Daemon> {
+  /** Starts a daemon on fake channels (`prepare` sets each up); does not wait for them. */
+  async function launch(overrides: Partial<DaemonOptions> = {}, prepare: (channel: FakeChannel) => void = () => undefined): Promise<Daemon> {
     channels = [];
     daemon = createDaemon({
       dataDir: join(dir, 'data'),
@@ -24,6 +25,7 @@ describe('fosspushd with an in-memory channel', () => {
       accounts: [{ id: 'home', type: 'push-server', url: 'https://push.example' }],
       createChannel: (_, { state }) => {
         const channel = createFakeChannel(state);
+        prepare(channel);
         channels.push(channel);
         return channel;
       },
@@ -31,8 +33,12 @@ describe('fosspushd with an in-memory channel', () => {
       ...overrides,
     });
     await daemon.start();
-    await vi.waitFor(() => expect(channels[0]?.state).toBe('connected'));
     return daemon;
+  }
+  async function start(overrides: Partial<DaemonOptions> = {}): Promise<Daemon> {
+    await launch(overrides);
+    await vi.waitFor(() => expect(channels[0]?.state).toBe('connected'));
+    return daemon as Daemon;
   }
   async function client(): Promise<IpcClient> {
     const ipc = await connectIpc({ socketPath: join(dir, 'daemon.sock') });
@@ -190,19 +196,9 @@ describe('fosspushd with an in-memory channel', () => {
   });
 
   it('retries an account that cannot connect, and reports the error meanwhile', async () => {
-    daemon = createDaemon({
-      dataDir: join(dir, 'data'),
-      socketPath: join(dir, 'daemon.sock'),
-      accounts: [{ id: 'home', type: 'push-server', url: 'https://push.example' }],
-      createChannel: (_, { state }) => {
-        const fake = createFakeChannel(state);
-        fake.failConnects = 2;
-        channels = [fake];
-        return fake;
-      },
-      reconnectInitialDelayMs: 20,
+    await launch({ reconnectInitialDelayMs: 20 }, (fake) => {
+      fake.failConnects = 2;
     });
-    await daemon.start();
     const ipc = await client();
     const early = await ipc.call('status', {});
     expect(early.accounts[0]?.state).not.toBe('connected');
@@ -215,20 +211,9 @@ describe('fosspushd with an in-memory channel', () => {
   it('stops retrying an account whose channel failed, and status says why', async () => {
     const events: string[] = [];
     const log = (event: string) => events.push(event);
-    daemon = createDaemon({
-      dataDir: join(dir, 'data'),
-      socketPath: join(dir, 'daemon.sock'),
-      accounts: [{ id: 'home', type: 'push-server', url: 'https://push.example' }],
-      createChannel: (_, { state }) => {
-        const fake = createFakeChannel(state);
-        fake.fatal = new FosspushError('UNAUTHENTICATED', 'the server refused the login');
-        channels = [fake];
-        return fake;
-      },
-      reconnectInitialDelayMs: 1,
-      logger: { debug: log, info: log, warn: log, error: log },
+    await launch({ reconnectInitialDelayMs: 1, logger: { debug: log, info: log, warn: log, error: log } }, (fake) => {
+      fake.fatal = new FosspushError('UNAUTHENTICATED', 'the server refused the login');
     });
-    await daemon.start();
     // Logged as the retry loop gives up: from here on nothing calls connect() again.
     await vi.waitFor(() => expect(events).toContain('account_failed'));
     expect(channel().connects).toBe(1);
