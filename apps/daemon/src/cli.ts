@@ -4,10 +4,9 @@ import { parseArgs } from 'node:util';
 import { FosspushError, isFosspushError } from '@fosspush/core';
 import { connectIpc, defaultSocketPath } from '@fosspush/ipc';
 import { type ConfigFlags, parseConfigFile, resolveConfig } from './config.js';
-import { createDaemon } from './daemon.js';
+import { createDaemon, DAEMON_VERSION } from '@fosspush/daemon';
 import { createJsonLogger } from '@fosspush/core';
 import { formatStatus } from './status-format.js';
-import { DAEMON_VERSION } from './version.js';
 
 const HELP = `fosspushd ${DAEMON_VERSION}: the fosspush device daemon
 

@@ -8,7 +8,7 @@ import { type Account, type ChannelFactory, createAccount } from './account.js';
 import { createAppCredentials } from './app-credentials.js';
 import { createAppQueues } from './app-queues.js';
 import { createChannelForAccount } from './channels.js';
-import type { AccountConfig } from './config.js';
+import type { AccountConfig } from './accounts.js';
 import { allRegistrations, type DaemonContext } from './context.js';
 import { deliver } from './delivery.js';
 import { createHandlers } from './handlers.js';

@@ -6,8 +6,7 @@ import { getMessaging } from '@fosspush/client';
 import { connectIpc, IPC_PAGE_BYTES, type IpcClient, type IpcNotifications } from '@fosspush/ipc';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDaemon, type Daemon, type DaemonOptions } from '../src/index.js';
-import { createFakeChannel, type FakeChannel } from './fake-channel.js';
-import { publicKeys } from './keys.js';
+import { createFakeChannel, type FakeChannel, publicKeys } from '@fosspush/testing';
 
 describe('fosspushd with an in-memory channel', () => {
   let dir: string;
