@@ -14,6 +14,8 @@ dovecot-lmtpd
 dovecot-sieve
 dovecot-managesieved
 postfix
+dhtnode
+iproute2
 "
 
 missing=""

@@ -207,13 +207,19 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
     let opened: { message: PushMessage; vapid?: string };
     try {
       opened = await openDhtValue(value, listener.macKey, now);
-      if (listener.stored.vapid !== undefined) {
-        await verifyVapid(opened.vapid, { audience: proxies[0] as string, expectedPublicKey: listener.stored.vapid, runtime });
-      }
     } catch (error) {
       const typed = toFosspushError(error, 'INVALID_MESSAGE');
       reportDrop(dropReason(typed), registrationId, typed);
       return;
+    }
+    if (listener.stored.vapid !== undefined) {
+      try {
+        await verifyVapid(opened.vapid, { audience: proxies[0] as string, expectedPublicKey: listener.stored.vapid, runtime });
+      } catch (error) {
+        // Missing, expired or from another key: the registration only takes its app server's.
+        reportDrop('unauthenticated', registrationId, toFosspushError(error, 'UNAUTHENTICATED'));
+        return;
+      }
     }
     const { message } = opened;
     const expiresAt = message.sentAt + message.ttlSeconds * 1000;

@@ -40,8 +40,14 @@ export async function probeProxy(proxyUrl: string, options: ProxyClientOptions =
   if (!response.ok) throw proxyError(response.status, what);
 }
 
-/** `POST /key/{hash}`: puts one value. A 4xx is INVALID_REQUEST; 5xx, network and timeouts are transient. */
-export async function putValue(proxyUrl: string, infoHash: string, value: DhtValue, options: ProxyClientOptions = {}): Promise<void> {
+/**
+ * `POST /key/{hash}`: puts one value. Resolves `stored` when the DHT confirmed it, `local` when
+ * the proxy answered 502: OpenDHT's proxy says so when no other node confirmed the put in time
+ * (a node on the path just left, say), but it has kept the value in its own node's storage,
+ * where listens still find it. A 4xx is INVALID_REQUEST; other 5xx, network and timeouts are
+ * transient errors.
+ */
+export async function putValue(proxyUrl: string, infoHash: string, value: DhtValue, options: ProxyClientOptions = {}): Promise<'stored' | 'local'> {
   const url = keyUrl(proxyUrl, infoHash);
   const what = `put to ${new URL(url).origin}`;
   let response: Response;
@@ -56,7 +62,9 @@ export async function putValue(proxyUrl: string, infoHash: string, value: DhtVal
     throw networkError(error, what);
   }
   await response.body?.cancel();
+  if (response.status === 502) return 'local';
   if (!response.ok) throw proxyError(response.status, what);
+  return 'stored';
 }
 
 export interface ListenHandlers {

@@ -37,7 +37,8 @@ export function dhtTarget(token: PushToken): DhtTarget {
 
 /**
  * The app-server half: seals an already encrypted (RFC 8291) message for a `dht` token and puts
- * it on the DHT, trying each proxy in turn while they fail transiently. A proxy that refuses the
+ * it on the DHT, trying each proxy in turn while they fail transiently or only keep the value on
+ * their own node (a 502 from OpenDHT's proxy). A proxy that refuses the
  * value (4xx) ends the attempt with INVALID_REQUEST; when every proxy is unreachable the error is
  * UNAVAILABLE or TIMEOUT, which callers may retry.
  *
@@ -52,14 +53,17 @@ export async function sendDhtMessage(token: PushToken, message: PushMessage, opt
   const vapid = options.vapid === undefined ? undefined : await options.vapid.authorization(target.proxies[0] as string);
   const value = await sealDhtValue(message, macKey, runtime.random.bytes(8), vapid);
   let lastError: FosspushError | undefined;
+  let keptLocally = false;
   for (const proxy of options.proxies ?? target.proxies) {
     try {
-      await putValue(proxy, target.infoHash, value, options);
-      return;
+      if ((await putValue(proxy, target.infoHash, value, options)) === 'stored') return;
+      // Kept by that proxy's node only: put it through the next proxy too, if there is one.
+      keptLocally = true;
     } catch (error) {
       if (!(error instanceof FosspushError) || error.code === 'INVALID_REQUEST') throw error;
       lastError = error;
     }
   }
+  if (keptLocally) return;
   throw lastError ?? new FosspushError('INVALID_REQUEST', 'no DHT proxy to put through');
 }

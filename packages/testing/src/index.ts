@@ -24,3 +24,4 @@ export {
 export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, mailRigControl, type StartMailRigOptions, startMailRig } from './mail-rig.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';
+export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';
