@@ -67,7 +67,7 @@ describe('fosspushd with a DHT account', { timeout: 120_000 }, () => {
     // Acked before the kill: the replayed values are not delivered again.
     expect(received.filter((n) => n === 'gcm')).toHaveLength(1);
     await sender.close();
-    await fcm.app?.delete?.();
+    await fcm.close();
     await app.close();
   });
 });

@@ -2,14 +2,15 @@ import {
   type Channel,
   type ChannelEvents,
   type ChannelOptions,
-  type ChannelState,
   type ChannelSubscription,
-  createConnectWaiters,
+  type ConnectionLink,
+  createChannelLifecycle,
   createEmitter,
   createMemoryChannelState,
   createSerialQueue,
   FosspushError,
   type PushMessage,
+  type ReconnectOptions,
   resolveRuntime,
   toBase64Url,
   toFosspushError,
@@ -30,17 +31,13 @@ export interface DhtChannelOptions extends ChannelOptions, ProxyClientOptions {
   floodRatePerSecond?: number;
   /** Values one registration accepts at once. @default 50 */
   floodBurst?: number;
-  /** First reconnect delay; doubles per failure, with jitter. @default 500 */
-  retryInitialMs?: number;
-  /** @default 30000 */
-  retryMaxMs?: number;
+  /** Reconnect backoff. @default RECONNECT_DEFAULTS */
+  reconnect?: Partial<ReconnectOptions>;
 }
 
 export const DHT_CHANNEL_DEFAULTS = {
   floodRatePerSecond: 5,
   floodBurst: 50,
-  retryInitialMs: 500,
-  retryMaxMs: 30_000,
 } satisfies Partial<DhtChannelOptions>;
 
 /** Why values were dropped, counted per reason since the channel was made. */
@@ -68,6 +65,7 @@ interface StoredRegistration {
 interface Listener {
   readonly stored: StoredRegistration;
   readonly infoHash: string;
+  readonly macSecret: string;
   readonly macKey: CryptoKey;
   readonly guard: FloodGuard;
   /** DHT value ids handled in this run (delivered, acked or dropped), with when they expire. */
@@ -76,7 +74,14 @@ interface Listener {
   readonly acked: Map<string, number>;
   /** Delivered, not yet acked: message id to DHT value id. */
   readonly unacked: Map<string, { valueId: string; expiresAt: number }>;
-  abort?: AbortController;
+}
+
+/** One connection, as the lifecycle sees it: a listen per registration through one proxy. */
+interface DhtSession {
+  readonly proxy: string;
+  readonly link: ConnectionLink;
+  readonly listens: Map<string, AbortController>;
+  ready: boolean;
 }
 
 const KEY_SECRET = 'dht:secret';
@@ -98,7 +103,9 @@ function dropReason(error: FosspushError): keyof DhtDropCounts {
 
 /**
  * The device side of push over OpenDHT: one NDJSON listen per registration on a dhtproxy, each
- * on a key derived from a secret only this channel and the token's holders know.
+ * on a key derived from a secret only this channel and the token's holders know. Reconnects
+ * and failover follow the shared channel lifecycle; a proxy that does not answer hands over to
+ * the next one.
  *
  * "Ack" on a DHT means "forget": nobody can delete a value from a DHT, it expires on its own
  * (10 minutes for OpenDHT's user values). An acked value's id is remembered until it expires,
@@ -118,43 +125,27 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
   const { clock } = runtime;
   const state = options.state ?? createMemoryChannelState();
   const emitter = createEmitter<ChannelEvents>();
-  const waiters = createConnectWaiters();
   const serially = createSerialQueue();
   const dropped: DhtDropCounts = { malformed: 0, oversized: 0, unauthenticated: 0, expired: 0, tooLarge: 0, rateLimited: 0 };
   const listeners = new Map<string, Listener>();
   const lastDropReport = new Map<keyof DhtDropCounts, number>();
-
-  let channelState: ChannelState = 'idle';
-  let wanted = false;
   let proxyIndex = 0;
-  let attempt = 0;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let accountSecret: Promise<string> | undefined;
-  let loaded: Promise<void> | undefined;
+  let accountSecret: string | undefined;
 
-  const setState = (next: ChannelState) => {
-    if (channelState === next) return;
-    channelState = next;
-    emitter.emit('state', next);
+  /** The proxy did not answer: the next attempt goes through the next one. */
+  const failOver = () => {
+    proxyIndex = (proxyIndex + 1) % proxies.length;
   };
 
-  const secret = () =>
-    (accountSecret ??= (async () => {
-      const existing = await state.get(KEY_SECRET);
-      if (existing !== undefined) return existing;
-      const created = toBase64Url(runtime.random.bytes(32));
-      await state.set(KEY_SECRET, created);
-      return created;
-    })());
-
   async function prepare(stored: StoredRegistration): Promise<Listener> {
-    const { infoHash, macSecret } = await registrationKeys(await secret(), stored.id);
+    const { infoHash, macSecret } = await registrationKeys(accountSecret as string, stored.id);
     const now = clock.now();
     const saved = JSON.parse((await state.get(ackedKey(stored.id))) ?? '[]') as Array<[string, number]>;
     const acked = new Map(saved.filter(([, expiresAt]) => expiresAt > now));
     return {
       stored,
       infoHash,
+      macSecret,
       macKey: await macKeyFor(macSecret, infoHash),
       guard: new FloodGuard(clock, config.floodRatePerSecond, config.floodBurst),
       seen: new Map(acked),
@@ -163,15 +154,30 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
     };
   }
 
-  // A failed load is retried by the next call: the state store may have been briefly unavailable.
-  const load = () =>
-    (loaded ??= (async () => {
+  const lifecycle = createChannelLifecycle<void, DhtSession>({
+    runtime,
+    events: emitter,
+    reconnect: options.reconnect,
+    async load() {
+      accountSecret = await state.get(KEY_SECRET);
+      if (accountSecret === undefined) {
+        accountSecret = toBase64Url(runtime.random.bytes(32));
+        await state.set(KEY_SECRET, accountSecret);
+      }
       const stored = JSON.parse((await state.get(KEY_REGISTRATIONS)) ?? '[]') as StoredRegistration[];
       for (const registration of stored) listeners.set(registration.id, await prepare(registration));
-    })().catch((error: unknown) => {
-      loaded = undefined;
+    },
+    // Nothing to listen on before the first registration, but "connected" still means a proxy answered.
+    hasWork: () => listeners.size > 0,
+    probe: () => probeProxy(proxies[proxyIndex] as string, options).catch((error: unknown) => {
+      failOver();
       throw error;
-    }));
+    }),
+    start: (_, link) => openSession(link),
+    stop: (session) => {
+      for (const abort of session.listens.values()) abort.abort();
+    },
+  });
 
   const saveRegistrations = () => state.set(KEY_REGISTRATIONS, JSON.stringify([...listeners.values()].map((listener) => listener.stored)));
 
@@ -229,68 +235,47 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
     emitter.emit('message', { registrationId, message });
   }
 
-  function startListening(listener: Listener) {
+  function listen(session: DhtSession, listener: Listener) {
     const abort = new AbortController();
-    listener.abort = abort;
-    const proxy = proxies[proxyIndex] as string;
-    listenValues(proxy, listener.infoHash, abort.signal, DHT_LIMITS.maxValueBytes, {
+    session.listens.set(listener.stored.id, abort);
+    listenValues(session.proxy, listener.infoHash, abort.signal, DHT_LIMITS.maxValueBytes, {
       value: (value) => {
         void receive(listener, value).catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
       },
       garbage: (reason) => reportDrop(reason, listener.stored.id),
     }).then(
-      () => lost(abort, new FosspushError('UNAVAILABLE', `the DHT proxy ${proxy} ended a listen`)),
-      (error: unknown) => lost(abort, toFosspushError(error, 'UNAVAILABLE')),
+      () => lost(new FosspushError('UNAVAILABLE', `the DHT proxy ${session.proxy} ended a listen`)),
+      (error: unknown) => lost(toFosspushError(error, 'UNAVAILABLE')),
     );
-  }
-
-  function stopListening() {
-    for (const listener of listeners.values()) {
-      listener.abort?.abort();
-      listener.abort = undefined;
+    // A listen that breaks means the proxy likely went away: the lifecycle retries them all.
+    function lost(error: FosspushError) {
+      if (abort.signal.aborted) return;
+      session.listens.delete(listener.stored.id);
+      session.link.dropped(error);
     }
   }
 
-  /** A listen broke: the proxy is likely gone, so every listen is re-opened after a probe. */
-  function lost(abort: AbortController, error: FosspushError) {
-    if (abort.signal.aborted || !wanted) return;
-    stopListening();
-    emitter.emit('error', error);
-    setState('reconnecting');
-    scheduleStart();
+  /** Probes the proxy, then listens on every registration through it. */
+  function openSession(link: ConnectionLink): DhtSession {
+    const session: DhtSession = { proxy: proxies[proxyIndex] as string, link, listens: new Map(), ready: false };
+    probeProxy(session.proxy, options).then(
+      () => {
+        if (!link.current) return;
+        for (const listener of listeners.values()) listen(session, listener);
+        session.ready = true;
+        link.ready();
+      },
+      (error: unknown) => {
+        if (!link.current) return;
+        failOver();
+        link.dropped(toFosspushError(error, 'UNAVAILABLE'));
+      },
+    );
+    return session;
   }
 
-  function scheduleStart() {
-    clearTimeout(retryTimer);
-    const ceiling = Math.min(config.retryMaxMs, config.retryInitialMs * 2 ** Math.min(attempt, 16));
-    // Full jitter: devices that lost the same proxy do not come back in step.
-    const delay = Math.floor((((runtime.random.bytes(1)[0] as number) + 1) / 256) * ceiling);
-    attempt += 1;
-    retryTimer = setTimeout(() => void start(), delay);
-  }
-
-  async function start() {
-    if (!wanted) return;
-    const proxy = proxies[proxyIndex] as string;
-    try {
-      await probeProxy(proxy, options);
-    } catch (error) {
-      if (!wanted) return;
-      emitter.emit('error', toFosspushError(error, 'UNAVAILABLE'));
-      proxyIndex = (proxyIndex + 1) % proxies.length;
-      setState(channelState === 'connecting' ? 'connecting' : 'reconnecting');
-      scheduleStart();
-      return;
-    }
-    if (!wanted) return;
-    attempt = 0;
-    for (const listener of listeners.values()) startListening(listener);
-    setState('connected');
-    waiters.settle();
-  }
-
-  const subscriptionOf = (listener: Listener, macSecret: string): ChannelSubscription => {
-    const extras: Record<string, string> = { mk: macSecret };
+  const subscriptionOf = (listener: Listener): ChannelSubscription => {
+    const extras: Record<string, string> = { mk: listener.macSecret };
     if (proxies.length > 1) extras['proxies'] = proxies.slice(1).join(' ');
     return { registrationId: listener.stored.id, endpoint: keyUrl(proxies[0] as string, listener.infoHash), extras, tokenChannel: 'dht' };
   };
@@ -299,60 +284,46 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
     kind: 'dht',
     on: emitter.on,
     get state() {
-      return channelState;
+      return lifecycle.state;
+    },
+    get failure() {
+      return lifecycle.failure;
     },
     get proxy() {
       return proxies[proxyIndex] as string;
     },
     dropped,
-
-    async connect() {
-      await load();
-      if (wanted && channelState === 'connected') return;
-      const ready = waiters.wait();
-      if (!wanted) {
-        wanted = true;
-        setState('connecting');
-        void start();
-      }
-      return ready;
-    },
-
-    async close() {
-      wanted = false;
-      clearTimeout(retryTimer);
-      stopListening();
-      setState('closed');
-      waiters.settle(new FosspushError('CLOSED', 'the channel was closed'));
-    },
+    connect: () => lifecycle.connect(),
+    close: () => lifecycle.close(),
 
     subscribe(request) {
       return serially(async () => {
-        await load();
+        await lifecycle.load();
         if (request.registrationId !== undefined) {
           const listener = listeners.get(request.registrationId);
           if (listener === undefined) throw new FosspushError('NOT_FOUND', `no DHT registration ${request.registrationId}`);
-          return subscriptionOf(listener, (await registrationKeys(await secret(), listener.stored.id)).macSecret);
+          return subscriptionOf(listener);
         }
         const stored: StoredRegistration = { id: toBase64Url(runtime.random.bytes(16)) };
         if (request.vapidPublicKey !== undefined) stored.vapid = request.vapidPublicKey;
         const listener = await prepare(stored);
         listeners.set(stored.id, listener);
         await saveRegistrations();
-        if (wanted && channelState === 'connected') startListening(listener);
-        return subscriptionOf(listener, (await registrationKeys(await secret(), stored.id)).macSecret);
+        const session = lifecycle.connection;
+        if (session?.ready) listen(session, listener);
+        else await lifecycle.update();
+        return subscriptionOf(listener);
       });
     },
 
     unsubscribe(registrationId) {
       return serially(async () => {
-        await load();
-        const listener = listeners.get(registrationId);
-        if (listener === undefined) return;
-        listener.abort?.abort();
-        listeners.delete(registrationId);
+        await lifecycle.load();
+        if (!listeners.delete(registrationId)) return;
+        lifecycle.connection?.listens.get(registrationId)?.abort();
         await saveRegistrations();
         await state.delete(ackedKey(registrationId));
+        await lifecycle.update();
       });
     },
 
@@ -368,4 +339,3 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
     },
   };
 }
-

@@ -34,7 +34,7 @@ function proxy(index: number): string {
 }
 
 async function open(options: Partial<DhtChannelOptions> = {}) {
-  const channel = createDhtChannel({ proxies: [proxy(0)], retryInitialMs: 50, retryMaxMs: 300, ...options });
+  const channel = createDhtChannel({ proxies: [proxy(0)], reconnect: { initialDelayMs: 50, maxDelayMs: 300 }, ...options });
   channels.push(channel);
   const received: Array<{ registrationId: string; message: PushMessage }> = [];
   channel.on('message', (event) => received.push(event));
