@@ -15,6 +15,8 @@ dovecot-lmtpd
 dovecot-sieve
 dovecot-managesieved
 postfix
+dhtnode
+iproute2
 nginx-light
 caddy
 "
