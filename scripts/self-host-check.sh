@@ -13,7 +13,7 @@
 # Step 4 stands in for `systemd-run -p SystemCallFilter=...`, which needs systemd as PID 1.
 #
 # Usage (root; Debian packages systemd, python3-seccomp, util-linux):
-#   sh scripts/self-host-check.sh               # everything, about 5 minutes
+#   sh scripts/self-host-check.sh               # everything, 5-10 minutes (npm compiles better-sqlite3)
 #   sh scripts/self-host-check.sh --from-build  # skip 2-3: run the checkout's build output
 set -e
 cd "$(dirname "$0")/.."
@@ -48,7 +48,8 @@ echo "fosspushd.service (user unit, scored as a system unit): exposure $user_sco
 if [ -z "$from_build" ]; then
   echo "== 2. Install, as docs/push-server.md says"
   tsx apps/push-server/test/self-host/install-steps.ts "$root" "$work" > "$work/install.sh"
-  sh "$work/install.sh"
+  # The page puts the command in /usr/local/bin, on every PATH; here it is the scratch bin.
+  PATH="$work/bin:$PATH" sh "$work/install.sh"
   binary="$work/bin/fosspush-server"
   echo "== 3. The unit file lands in the package"
   cmp "$work/opt/fosspush/node_modules/fosspush-server/systemd/fosspush-server.service" "$unit"
