@@ -99,7 +99,8 @@ confined apps/daemon/systemd/fosspushd.service node "$root/apps/daemon/dist/cli.
   --data "$daemon_data" --socket "$daemon_data/daemon.sock" > "$work/daemon.out" 2> "$work/daemon.err" &
 daemon_pid=$!
 for _ in $(seq 1 100); do [ -S "$daemon_data/daemon.sock" ] && break; sleep 0.1; done
-node "$root/apps/daemon/dist/cli.js" status --socket "$daemon_data/daemon.sock" || { cat "$work/daemon.err" >&2; exit 1; }
+# As the daemon's user: fosspushd refuses a socket folder that another user owns.
+setpriv --reuid=65534 --regid=65534 --clear-groups node "$root/apps/daemon/dist/cli.js" status --socket "$daemon_data/daemon.sock" || { cat "$work/daemon.err" >&2; exit 1; }
 kill -TERM "$(confined_pid "$daemon_pid")"
 daemon_status=0
 wait "$daemon_pid" || daemon_status=$?
