@@ -18,6 +18,7 @@ import { createReconnectScheduler, RECONNECT_DEFAULTS, type ReconnectOptions, sy
 import { createChannelStateView, type StoredSubscription } from './channel-state.js';
 import { createDeliveryLedger, type DeliveryLedger } from './delivery-ledger.js';
 import { decodeServerFrame } from './device-frames.js';
+import { type AdaptiveInterval, KEEPALIVE_DEFAULTS, type KeepaliveOptions, loadAdaptiveInterval, saveAdaptiveInterval, StreamLiveness } from './keepalive.js';
 import { createPushServiceClient } from './push-service-client.js';
 
 /** Options of a channel to a fosspush (RFC 8030) push server, over WebSocket or SSE. */
@@ -29,12 +30,15 @@ export interface PushServerChannelOptions extends ChannelOptions {
   /** @default RECONNECT_DEFAULTS */
   reconnect?: Partial<ReconnectOptions>;
   /**
-   * Silence after which the server counts as dead and the channel reconnects. The channel uses
-   * at least twice the heartbeat interval the server announces, so a short value cannot make
+   * How long a connect may take before `ready`; and against a wire version 1 server (which
+   * drives heartbeats itself), the silence after which it counts as dead. The channel uses at
+   * least twice the heartbeat interval such a server announces, so a short value cannot make
    * it drop healthy connections.
    * @default 60_000
    */
   heartbeatTimeoutMs?: number;
+  /** The adaptive heartbeat of wire version 2 (docs/device-wire.md section 6). @default KEEPALIVE_DEFAULTS */
+  keepalive?: Partial<KeepaliveOptions>;
   /** @default the global setTimeout/clearTimeout */
   timers?: Timers;
 }
@@ -63,6 +67,8 @@ export interface DeviceStreamConnection {
    * in frames may now put acks made together into one frame. Without this call, one id a frame.
    */
   allowAckBatches?(maxIds: number): void;
+  /** Sends a heartbeat the server answers (WebSocket ping); absent where the device cannot write. */
+  ping?(): void;
   /** Ends the connection; the transport reports nothing more about it. */
   close(): void;
 }
@@ -70,13 +76,14 @@ export interface DeviceStreamConnection {
 /** One way to open a device stream: the WebSocket and SSE packages each provide one. */
 export interface DeviceStreamTransport {
   readonly kind: string;
-  open(request: { setUrl: string; afterSeq: number | undefined }, events: DeviceStreamEvents): DeviceStreamConnection;
+  /** `heartbeatMs`: the comment cadence to ask for, where the server sends the heartbeats (SSE). */
+  open(request: { setUrl: string; afterSeq: number | undefined; heartbeatMs: number }, events: DeviceStreamEvents): DeviceStreamConnection;
 }
 
 interface ActiveStream {
   readonly connection: DeviceStreamConnection;
   ready: boolean;
-  heartbeatTimeoutMs: number;
+  readonly liveness: StreamLiveness;
 }
 
 /**
@@ -96,7 +103,10 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   const timers = options.timers ?? systemTimers;
   const emitter = createEmitter<ChannelEvents>();
   const client = createPushServiceClient({ serverUrl: options.serverUrl, fetch: options.fetch, runtime: options.runtime });
-  const persisted = createChannelStateView(options.state ?? createMemoryChannelState(), (error) =>
+  const keepaliveOptions = { ...KEEPALIVE_DEFAULTS, ...options.keepalive, legacyTimeoutMs: config.heartbeatTimeoutMs };
+  const stateStore = options.state ?? createMemoryChannelState();
+  let heartbeatInterval: AdaptiveInterval | undefined;
+  const persisted = createChannelStateView(stateStore, (error) =>
     emitter.emit('error', toFosspushError(error)),
   );
   const scheduler = createReconnectScheduler(reconnect, runtime.random, timers);
@@ -109,7 +119,6 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   let loaded: Promise<void> | undefined;
   let stream: ActiveStream | undefined;
   let retrying = false;
-  let watchdog: unknown;
   let stableTimer: unknown;
   const waiters = createConnectWaiters();
 
@@ -119,6 +128,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
       setUrl = stored.setUrl;
       subscriptions = stored.subscriptions;
       ledger = createDeliveryLedger({ cursor: stored.cursor });
+      heartbeatInterval = await loadAdaptiveInterval(stateStore, keepaliveOptions);
     })());
 
   // Subscribe and unsubscribe run one at a time: two first subscribes must not create two sets.
@@ -135,22 +145,12 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   };
 
   const stopStream = () => {
-    clearTimer(watchdog);
     clearTimer(stableTimer);
-    watchdog = undefined;
     stableTimer = undefined;
     const current = stream;
     stream = undefined;
+    current?.liveness.stop();
     current?.connection.close();
-  };
-
-  const armWatchdog = (current: ActiveStream) => {
-    clearTimer(watchdog);
-    watchdog = timers.setTimeout(() => {
-      if (stream !== current) return;
-      stopStream();
-      dropped(new FosspushError('TIMEOUT', `no heartbeat from the push service for ${current.heartbeatTimeoutMs} ms`));
-    }, current.heartbeatTimeoutMs);
   };
 
   const forgetSet = async () => {
@@ -188,30 +188,45 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
     if (setUrl === undefined) return;
     let current: ActiveStream | undefined;
     const isCurrent = () => current !== undefined && stream === current;
+    const interval = heartbeatInterval as AdaptiveInterval;
+    const liveness = new StreamLiveness(interval, keepaliveOptions, runtime.clock, timers, {
+      ping: () => current?.connection.ping?.(),
+      dead(error) {
+        if (!isCurrent()) return;
+        stopStream();
+        dropped(error);
+      },
+      renegotiate() {
+        if (!isCurrent()) return;
+        stopStream();
+        openStream();
+      },
+      learned: () => void saveAdaptiveInterval(stateStore, interval).catch((error: unknown) => emitter.emit('error', toFosspushError(error))),
+    });
     const connection = transport.open(
-      { setUrl, afterSeq: ledger.cursor },
+      { setUrl, afterSeq: ledger.cursor, heartbeatMs: liveness.askedHeartbeatMs },
       {
         frame(text) {
           if (!isCurrent()) return;
-          armWatchdog(current as ActiveStream);
+          liveness.heard();
           onFrame(current as ActiveStream, text);
         },
         alive() {
-          if (isCurrent()) armWatchdog(current as ActiveStream);
+          if (isCurrent()) liveness.heard();
         },
         problem(error) {
           if (isCurrent()) emitter.emit('error', error);
         },
         closed(error, retryAfterMs) {
           if (!isCurrent()) return;
+          liveness.lost(error);
           stopStream();
           dropped(error, retryAfterMs);
         },
       },
     );
-    current = { connection, ready: false, heartbeatTimeoutMs: config.heartbeatTimeoutMs };
+    current = { connection, ready: false, liveness };
     stream = current;
-    armWatchdog(current);
   }
 
   function onFrame(current: ActiveStream, text: string) {
@@ -225,9 +240,8 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
     switch (frame.type) {
       case 'ready':
         current.ready = true;
-        current.heartbeatTimeoutMs = Math.max(config.heartbeatTimeoutMs, 2 * frame.heartbeatMs);
+        current.liveness.ready(frame, current.connection.ping !== undefined);
         current.connection.allowAckBatches?.(frame.maxAckIds);
-        armWatchdog(current);
         clearTimer(stableTimer);
         stableTimer = timers.setTimeout(() => scheduler.reset(), reconnect.resetAfterMs);
         setState('connected');
