@@ -22,3 +22,4 @@ export {
   describeDeviceChannelConformance,
 } from './device-channel-conformance.js';
 export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, mailRigControl, type StartMailRigOptions, startMailRig } from './mail-rig.js';
+export { type ManualTimers, manualTimers, type TimersLike } from './manual-timers.js';

@@ -6,8 +6,8 @@ import type { Timers } from './backoff.js';
  * for one long pass. A round starts on its first tick from the set's start and ends on its last
  * tick with whatever it has not reached yet: every member present when a round starts is
  * visited exactly once in it, whatever the set's size (a pass that restarted whenever it ran
- * out visited a lone device `slices` times a round). Members added during a round may be
- * visited in it; none is visited twice.
+ * out visited a lone device `slices` times a round). Members added during a round are visited
+ * in it at most once (a Set's iterator reaches entries added while it runs).
  */
 export class SlicedSweep<T> {
   private cursor: Iterator<T> | undefined;
