@@ -54,6 +54,8 @@ describe('SSE comment heartbeat (manual clock)', () => {
     const time = manualTimers();
     const rig = await start(time);
     const { setUrl } = await rig.subscribe();
+    // Devices connect at any moment, not in step with the server's timer.
+    await time.advance(10_000);
     const stream = await watch(time, `${setUrl}/events`);
     expect(stream.ready).toEqual({ type: 'ready', v: 1, heartbeatMs: INTERVAL_MS });
     await time.advance(4 * INTERVAL_MS + 1_000, settleWrites(stream.seen));
