@@ -90,10 +90,13 @@ export class AdaptiveInterval {
   /** A heartbeat after `quietMs` of silence was answered. Returns whether the interval changed. */
   succeeded(quietMs: number): boolean {
     const learned = this.learned;
+    // An interval that survived before (the one a failure fell back to) needs one more
+    // survival to move on; a new one needs `successesBeforeGrowing`.
+    const provenBefore = learned.goodMs !== undefined && learned.goodMs >= this.intervalMs;
     learned.goodMs = Math.max(learned.goodMs ?? 0, quietMs);
     // Only a quiet period as long as the interval tests it (traffic cuts the others short).
     if (quietMs < 0.9 * this.intervalMs) return false;
-    if (++this.successes < this.options.successesBeforeGrowing) return false;
+    if (++this.successes < (provenBefore ? 1 : this.options.successesBeforeGrowing)) return false;
     this.successes = 0;
     const before = this.intervalMs;
     const next = this.nextLonger(learned.goodMs, learned.ceilingMs);
