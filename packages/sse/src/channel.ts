@@ -11,6 +11,7 @@ import {
   refusalDetails,
 } from '@fosspush/webpush';
 import { EventSource, type FetchLike } from 'eventsource';
+import { streamFetch } from './stream-fetch.js';
 
 type Refusal = { error: FosspushError; retryAfterMs: number | undefined };
 
@@ -48,7 +49,8 @@ function observingFetch(fetchImpl: typeof fetch, events: DeviceStreamEvents, now
  * short by closing it at its first error.
  */
 export function createSseTransport(options: PushServerChannelOptions): DeviceStreamTransport {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  // The stream goes through `options.fetch` when one is given (tests, other platforms).
+  const fetchImpl = options.fetch ?? (streamFetch as typeof fetch);
   const { clock } = resolveRuntime(options.runtime);
   return {
     kind: 'sse',
