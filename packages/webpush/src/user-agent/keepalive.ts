@@ -39,6 +39,8 @@ export const KEEPALIVE_DEFAULTS = {
 /** The search between the longest proven and the shortest failed interval stops this close. */
 const RESOLUTION_FRACTION = 0.15;
 const RESOLUTION_MIN_MS = 60_000;
+/** The longest interval tried below one that failed, as a fraction of it. */
+const CEILING_MARGIN = 0.9;
 /**
  * After this many heartbeats at a settled interval, the failed interval is doubled and probed
  * again: a failure may have been a passing fault, or the network may have changed.
@@ -129,7 +131,9 @@ export class AdaptiveInterval {
     if (ceilingMs === undefined) return Math.min(this.capMs, 2 * goodMs);
     const gap = ceilingMs - goodMs;
     if (gap <= Math.max(RESOLUTION_MIN_MS, RESOLUTION_FRACTION * ceilingMs)) return undefined;
-    return Math.min(this.capMs, Math.round(goodMs + gap / 2));
+    // Never right at the edge: NAT timers and the device's own are not exact.
+    const next = Math.min(this.capMs, Math.round(goodMs + gap / 2), Math.floor(CEILING_MARGIN * ceilingMs));
+    return next > goodMs ? next : undefined;
   }
 }
 
