@@ -39,7 +39,7 @@ describe('WebSocket device server heartbeat (manual clock)', () => {
   it.each([1, 19, 20])('pings each of %i version 1 devices once per interval', async (count) => {
     const time = manualTimers();
     const rig = await start(time);
-    const devices = [];
+    const devices: Array<Awaited<ReturnType<typeof device>>> = [];
     for (let i = 0; i < count; i++) devices.push(await device(rig));
     expect(devices[0]?.ready).toEqual({ type: 'ready', v: 1, heartbeatMs: INTERVAL_MS, maxAckIds: 50 });
     const intervals = 3;

@@ -13,7 +13,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 function makeNamespace(): string {
   const name = `fp-cable-${randomBytes(4).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', name]);
-  onTestFinished(() => execFileSync('ip', ['netns', 'del', name]));
+  onTestFinished(() => {
+    execFileSync('ip', ['netns', 'del', name]);
+  });
   execFileSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
   return name;
 }
