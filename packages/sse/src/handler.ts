@@ -11,7 +11,6 @@ import {
   repeatEvery,
   resumeCursorFromRequest,
   streamParametersFromRequest,
-  systemTimers,
 } from '@fosspush/webpush';
 
 export type SseDeviceHandlerOptions = DeviceStreamServerOptions;
@@ -71,7 +70,7 @@ interface SseConnection {
  */
 export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDeviceHandler {
   const config = { ...SSE_DEVICE_HANDLER_DEFAULTS, ...options };
-  const { clock } = resolveRuntime(options.runtime);
+  const { clock, timers } = resolveRuntime(options.runtime);
   const connections = new Set<SseConnection>();
   let closing = false;
 
@@ -79,7 +78,7 @@ export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDev
   // the next check, so no idle stream goes quiet for longer than its cadence. (Checking once a
   // cadence for "quiet at least a cadence" skipped every other check: comments came ~2x apart.)
   const checkEveryMs = Math.min(config.heartbeatIntervalMs, config.minHeartbeatMs) / HEARTBEAT_CHECKS;
-  const stopHeartbeat = repeatEvery(options.timers ?? systemTimers, checkEveryMs, () => {
+  const stopHeartbeat = repeatEvery(timers, checkEveryMs, () => {
     const now = clock.now();
     for (const connection of connections) {
       if (now + checkEveryMs - connection.lastWriteAt >= connection.heartbeatMs && !connection.congested()) {

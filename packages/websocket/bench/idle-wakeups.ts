@@ -13,9 +13,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { type Channel, type ChannelStateStore, createMemoryChannelState } from '@fosspush/core';
+import { type Channel, type ChannelStateStore, createMemoryChannelState, type ManualClock, manualClock } from '@fosspush/core';
 import { createSseChannel, createSseDeviceHandler } from '@fosspush/sse';
-import { type BenchCase, type ManualTimers, manualTimers, reportBench, startDeviceWireRig } from '@fosspush/testing';
+import { advanceWithIo, type BenchCase, reportBench, startDeviceWireRig } from '@fosspush/testing';
 import { WebSocket } from 'ws';
 import { createWebSocketChannel, createWebSocketDeviceServer } from '../src/index.js';
 
@@ -39,7 +39,7 @@ interface Counters {
  * A NAT between device and server: it forwards bytes and forgets a connection once it has been
  * quiet for `timeoutMs`; from then on it drops that connection's packets without a word.
  */
-function startNat(targetPort: number, time: ManualTimers, timeoutMs: number) {
+function startNat(targetPort: number, time: ManualClock, timeoutMs: number) {
   const deviceTraffic: number[] = [];
   const sockets = new Set<Socket>();
   let events = 0;
@@ -47,7 +47,7 @@ function startNat(targetPort: number, time: ManualTimers, timeoutMs: number) {
     events++;
     const upstream = connect(targetPort, '127.0.0.1');
     sockets.add(device).add(upstream);
-    let lastAt = time.clock.now();
+    let lastAt = time.now();
     let forgotten = false;
     const pass = (now: number) => {
       if (!forgotten && now - lastAt > timeoutMs) forgotten = true;
@@ -57,14 +57,14 @@ function startNat(targetPort: number, time: ManualTimers, timeoutMs: number) {
     };
     device.on('data', (chunk) => {
       events++;
-      const now = time.clock.now();
+      const now = time.now();
       // The device's radio woke to send this, whether or not the NAT lets it through.
       deviceTraffic.push(now);
       if (pass(now)) upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
       events++;
-      const now = time.clock.now();
+      const now = time.now();
       if (!pass(now)) return;
       deviceTraffic.push(now);
       device.write(chunk);
@@ -139,11 +139,11 @@ interface HourFigures extends Counters {
 
 /** A push server, a NAT in front of it and the device's socket counters, on one manual clock. */
 async function startWorld(heartbeatIntervalMs: number) {
-  const time = manualTimers();
-  const runtime = { clock: time.clock };
+  const time = manualClock(1_700_000_000_000);
+  const runtime = { clock: time, timers: time.timers };
   const rig = await startDeviceWireRig((hub) => {
-    const ws = createWebSocketDeviceServer({ hub, heartbeatIntervalMs, runtime, timers: time.timers });
-    const sse = createSseDeviceHandler({ hub, heartbeatIntervalMs, runtime, timers: time.timers });
+    const ws = createWebSocketDeviceServer({ hub, heartbeatIntervalMs, runtime });
+    const sse = createSseDeviceHandler({ hub, heartbeatIntervalMs, runtime });
     return {
       upgrade: ws.handleUpgrade,
       events: sse.handle,
@@ -180,9 +180,9 @@ async function startWorld(heartbeatIntervalMs: number) {
       counters.sample();
       const figures: HourFigures[] = [];
       for (let hour = 0; hour < hours; hour++) {
-        const startAt = time.clock.now();
+        const startAt = time.now();
         const before = counters.total();
-        await time.advance(HOUR, settle);
+        await advanceWithIo(time, HOUR, settle);
         counters.sample();
         const after = counters.total();
         let wakeups = 0;
@@ -214,7 +214,7 @@ type World = Awaited<ReturnType<typeof startWorld>>;
 
 /** Our channel with 10 registrations; on a state that already has them, a restarted one. */
 async function openChannel(world: World, wire: 'websocket' | 'sse', state: ChannelStateStore): Promise<Channel> {
-  const options = { serverUrl: world.natUrl, state, runtime: { clock: world.time.clock }, timers: world.time.timers };
+  const options = { serverUrl: world.natUrl, state, runtime: { clock: world.time, timers: world.time.timers } };
   const channel = wire === 'websocket' ? createWebSocketChannel(options) : createSseChannel(options);
   channel.on('error', () => undefined);
   const stored = await state.get('subscriptions');

@@ -19,7 +19,6 @@ import {
   resumeCursorFromRequest,
   SlicedSweep,
   streamParametersFromRequest,
-  systemTimers,
 } from '@fosspush/webpush';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { closeReason, DEVICE_CLOSE_CODES } from './close-codes.js';
@@ -278,7 +277,7 @@ function refuseUpgrade(socket: Duplex, status: number, error: FosspushError): vo
  */
 export function createWebSocketDeviceServer(options: WebSocketDeviceServerOptions): WebSocketDeviceServer {
   const config = { ...WEBSOCKET_DEVICE_SERVER_DEFAULTS, ...options };
-  const { clock } = resolveRuntime(options.runtime);
+  const { clock, timers } = resolveRuntime(options.runtime);
   // Payloads are encrypted, so compression would cost memory and CPU for nothing.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
   const connections = new Set<DeviceConnection>();
@@ -289,7 +288,7 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
   // every device in one pass blocked the event loop for ~0.7 s at 20,000 devices, so each
   // tick visits one slice and every device is visited once per interval.
   const sweep = new SlicedSweep(connections, HEARTBEAT_SLICES, (connection) => connection.heartbeat(clock.now()));
-  const stopHeartbeat = repeatEvery(options.timers ?? systemTimers, config.heartbeatIntervalMs / HEARTBEAT_SLICES, () => sweep.tick());
+  const stopHeartbeat = repeatEvery(timers, config.heartbeatIntervalMs / HEARTBEAT_SLICES, () => sweep.tick());
 
   return {
     handleUpgrade(req, socket, head, stream) {

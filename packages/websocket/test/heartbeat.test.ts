@@ -1,4 +1,5 @@
-import { type DeviceWireRig, type ManualTimers, manualTimers, startDeviceWireRig } from '@fosspush/testing';
+import { type ManualClock, manualClock } from '@fosspush/core';
+import { advanceWithIo, type DeviceWireRig, startDeviceWireRig } from '@fosspush/testing';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { createWebSocketDeviceServer, type WebSocketDeviceServerOptions } from '../src/index.js';
@@ -9,9 +10,9 @@ const INTERVAL_MS = 25_000;
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
 describe('WebSocket device server heartbeat (manual clock)', () => {
-  const start = async (time: ManualTimers, options: Partial<WebSocketDeviceServerOptions> = {}) => {
+  const start = async (time: ManualClock, options: Partial<WebSocketDeviceServerOptions> = {}) => {
     const rig = await startDeviceWireRig((hub) => {
-      const server = createWebSocketDeviceServer({ hub, heartbeatIntervalMs: INTERVAL_MS, runtime: { clock: time.clock }, timers: time.timers, ...options });
+      const server = createWebSocketDeviceServer({ hub, heartbeatIntervalMs: INTERVAL_MS, runtime: { clock: time, timers: time.timers }, ...options });
       return { upgrade: server.handleUpgrade, close: server.close };
     });
     onTestFinished(() => rig.close());
@@ -37,13 +38,13 @@ describe('WebSocket device server heartbeat (manual clock)', () => {
   };
 
   it.each([1, 19, 20])('pings each of %i version 1 devices once per interval', async (count) => {
-    const time = manualTimers();
+    const time = manualClock(1_700_000_000_000);
     const rig = await start(time);
     const devices: Array<Awaited<ReturnType<typeof device>>> = [];
     for (let i = 0; i < count; i++) devices.push(await device(rig));
     expect(devices[0]?.ready).toEqual({ type: 'ready', v: 1, heartbeatMs: INTERVAL_MS, maxAckIds: 50 });
     const intervals = 3;
-    await time.advance(intervals * INTERVAL_MS, settle);
+    await advanceWithIo(time, intervals * INTERVAL_MS, settle);
     await vi.waitFor(() => expect(devices.reduce((sum, d) => sum + d.pings, 0)).toBeGreaterThanOrEqual(intervals * count), WAIT);
     await settle();
     expect(devices.map((d) => d.pings)).toEqual(devices.map(() => intervals));
@@ -51,7 +52,7 @@ describe('WebSocket device server heartbeat (manual clock)', () => {
   });
 
   it('sends version 2 devices no pings, answers theirs, and drops only those silent past the announced maximum', async () => {
-    const time = manualTimers();
+    const time = manualClock(1_700_000_000_000);
     const rig = await start(time, { maxHeartbeatMs: 120_000 });
     const talker = await device(rig, '?v=2');
     const silent = await device(rig, '?v=2');
@@ -62,13 +63,13 @@ describe('WebSocket device server heartbeat (manual clock)', () => {
     // The talker pings at 100 s and 170 s; the silent one says nothing. The server's limit is
     // the announced 120 s plus a minute of grace.
     for (const [at, step] of [[100_000, 100_000], [170_000, 70_000]] as const) {
-      await time.advance(step, settle);
+      await advanceWithIo(time, step, settle);
       talker.ws.ping();
       await vi.waitFor(() => expect(pongs).toBe(at === 100_000 ? 1 : 2), WAIT);
     }
     expect(silent.closed).toBe(false);
     // 210 s: past 180 s of silence, and the sweep has visited every device since.
-    await time.advance(40_000, settle);
+    await advanceWithIo(time, 40_000, settle);
     await vi.waitFor(() => expect(silent.closed).toBe(true), WAIT);
     expect(talker.closed).toBe(false);
     expect(talker.pings + silent.pings).toBe(0);

@@ -2,19 +2,19 @@ import {
   type Channel,
   type ChannelEvents,
   type ChannelOptions,
-  type ChannelState,
   type ChannelSubscription,
-  createConnectWaiters,
+  type ConnectionLink,
+  createChannelLifecycle,
   createEmitter,
   createMemoryChannelState,
   createSerialQueue,
   FosspushError,
   isFosspushError,
+  type ReconnectOptions,
   resolveRuntime,
   toFosspushError,
   validateMessageId,
 } from '@fosspush/core';
-import { createReconnectScheduler, RECONNECT_DEFAULTS, type ReconnectOptions, systemTimers, type Timers } from './backoff.js';
 import { createChannelStateView, type StoredSubscription } from './channel-state.js';
 import { createDeliveryLedger, type DeliveryLedger } from './delivery-ledger.js';
 import { decodeServerFrame } from './device-frames.js';
@@ -39,8 +39,6 @@ export interface PushServerChannelOptions extends ChannelOptions {
   heartbeatTimeoutMs?: number;
   /** The adaptive heartbeat of wire version 2 (docs/device-wire.md section 6). @default KEEPALIVE_DEFAULTS */
   keepalive?: Partial<KeepaliveOptions>;
-  /** @default the global setTimeout/clearTimeout */
-  timers?: Timers;
 }
 
 export const PUSH_SERVER_CHANNEL_DEFAULTS = {
@@ -81,9 +79,11 @@ export interface DeviceStreamTransport {
 }
 
 interface ActiveStream {
-  readonly connection: DeviceStreamConnection;
+  /** Replaced when an SSE stream reopens to ask for a newly learned cadence. */
+  connection: DeviceStreamConnection;
+  liveness: StreamLiveness;
+  readonly link: ConnectionLink;
   ready: boolean;
-  readonly liveness: StreamLiveness;
 }
 
 /**
@@ -93,65 +93,49 @@ interface ActiveStream {
  * the set, the subscriptions and the cursor persist in `options.state`.
  *
  * `connect()` resolves once the stream is ready (at once while there is nothing to stream
- * yet), keeps retrying through transient failures, and rejects when the service no longer
- * knows the set (NOT_FOUND) or the channel is closed.
+ * yet), keeps retrying through transient failures (core's `createChannelLifecycle`), and
+ * rejects when the service no longer knows the set (NOT_FOUND) or the channel is closed.
  */
 export function createDeviceStreamChannel(options: PushServerChannelOptions, transport: DeviceStreamTransport): Channel {
   const config = { ...PUSH_SERVER_CHANNEL_DEFAULTS, ...options };
-  const reconnect = { ...RECONNECT_DEFAULTS, ...options.reconnect };
   const runtime = resolveRuntime(options.runtime);
-  const timers = options.timers ?? systemTimers;
   const emitter = createEmitter<ChannelEvents>();
   const client = createPushServiceClient({ serverUrl: options.serverUrl, fetch: options.fetch, runtime: options.runtime });
-  const keepaliveOptions = { ...KEEPALIVE_DEFAULTS, ...options.keepalive, legacyTimeoutMs: config.heartbeatTimeoutMs };
   const stateStore = options.state ?? createMemoryChannelState();
+  const persisted = createChannelStateView(stateStore, (error) => emitter.emit('error', toFosspushError(error)));
+  const keepaliveOptions = { ...KEEPALIVE_DEFAULTS, ...options.keepalive, legacyTimeoutMs: config.heartbeatTimeoutMs };
   let heartbeatInterval: AdaptiveInterval | undefined;
-  const persisted = createChannelStateView(stateStore, (error) =>
-    emitter.emit('error', toFosspushError(error)),
-  );
-  const scheduler = createReconnectScheduler(reconnect, runtime.random, timers);
 
-  let state: ChannelState = 'idle';
-  let wanted = false;
   let setUrl: string | undefined;
   let subscriptions = new Map<string, StoredSubscription>();
   let ledger: DeliveryLedger = createDeliveryLedger();
-  let loaded: Promise<void> | undefined;
-  let stream: ActiveStream | undefined;
-  let retrying = false;
-  let stableTimer: unknown;
-  const waiters = createConnectWaiters();
 
-  const load = () =>
-    (loaded ??= (async () => {
+  const lifecycle = createChannelLifecycle<void, ActiveStream>({
+    runtime,
+    events: emitter,
+    reconnect: options.reconnect,
+    async load() {
       const stored = await persisted.load();
       setUrl = stored.setUrl;
       subscriptions = stored.subscriptions;
       ledger = createDeliveryLedger({ cursor: stored.cursor });
       heartbeatInterval = await loadAdaptiveInterval(stateStore, keepaliveOptions);
-    })());
+    },
+    // No set yet: nothing to stream until the first subscribe makes one. "Connected" still
+    // means the service answered, so an unreachable server shows as reconnecting, with its error.
+    hasWork: () => setUrl !== undefined,
+    probe: () => client.probe(),
+    start: (_, link) => openStream(link),
+    stop: stopStream,
+  });
 
   // Subscribe and unsubscribe run one at a time: two first subscribes must not create two sets.
   const serially = createSerialQueue();
 
-  const setState = (next: ChannelState) => {
-    if (state === next) return;
-    state = next;
-    emitter.emit('state', next);
-  };
-
-  const clearTimer = (handle: unknown) => {
-    if (handle !== undefined) timers.clearTimeout(handle);
-  };
-
-  const stopStream = () => {
-    clearTimer(stableTimer);
-    stableTimer = undefined;
-    const current = stream;
-    stream = undefined;
-    current?.liveness.stop();
-    current?.connection.close();
-  };
+  function stopStream(current: ActiveStream) {
+    current.liveness.stop();
+    current.connection.close();
+  }
 
   const forgetSet = async () => {
     setUrl = undefined;
@@ -160,56 +144,44 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
     await persisted.clear();
   };
 
-  function dropped(error: FosspushError, retryAfterMs?: number) {
-    if (!wanted) return;
-    if (isFosspushError(error, 'NOT_FOUND') || isFosspushError(error, 'GONE')) {
-      // The service forgot the set (deleted, expired): its endpoints are dead, retrying is futile.
-      wanted = false;
-      scheduler.cancel();
-      emitter.emit('error', error);
-      void forgetSet()
-        .catch((cause: unknown) => emitter.emit('error', toFosspushError(cause)))
-        .finally(() => {
-          setState('closed');
-          waiters.settle(error);
-        });
-      return;
-    }
+  /** The service forgot the set (deleted, expired): its endpoints are dead, retrying is futile. */
+  function setGone(error: FosspushError) {
     emitter.emit('error', error);
-    setState('reconnecting');
-    retrying = true;
-    scheduler.schedule(() => {
-      retrying = false;
-      if (wanted && stream === undefined && setUrl !== undefined) openStream();
-    }, retryAfterMs);
+    void lifecycle.close(error, forgetSet).catch((cause: unknown) => emitter.emit('error', toFosspushError(cause)));
   }
 
-  function openStream() {
-    if (setUrl === undefined) return;
-    let current: ActiveStream | undefined;
-    const isCurrent = () => current !== undefined && stream === current;
+  function openStream(link: ConnectionLink): ActiveStream {
+    const current = { link, ready: false } as ActiveStream;
+    attach(current);
+    return current;
+  }
+
+  /** Opens the transport for `current`, with a liveness of its own (docs/device-wire.md section 6). */
+  function attach(current: ActiveStream) {
     const interval = heartbeatInterval as AdaptiveInterval;
-    const liveness = new StreamLiveness(interval, keepaliveOptions, runtime.clock, timers, {
-      ping: () => current?.connection.ping?.(),
+    let connection: DeviceStreamConnection | undefined;
+    const isCurrent = () => current.link.current && connection !== undefined && current.connection === connection;
+    const liveness = new StreamLiveness(interval, keepaliveOptions, runtime.clock, runtime.timers, {
+      ping: () => connection?.ping?.(),
       dead(error) {
-        if (!isCurrent()) return;
-        stopStream();
-        dropped(error);
+        if (isCurrent()) current.link.dropped(error);
       },
+      // A longer cadence for an SSE stream needs a new request: reopen at once, from the cursor.
       renegotiate() {
         if (!isCurrent()) return;
-        stopStream();
-        openStream();
+        stopStream(current);
+        current.ready = false;
+        attach(current);
       },
       learned: () => void saveAdaptiveInterval(stateStore, interval).catch((error: unknown) => emitter.emit('error', toFosspushError(error))),
     });
-    const connection = transport.open(
-      { setUrl, afterSeq: ledger.cursor, heartbeatMs: liveness.askedHeartbeatMs },
+    connection = transport.open(
+      { setUrl: setUrl as string, afterSeq: ledger.cursor, heartbeatMs: liveness.askedHeartbeatMs },
       {
         frame(text) {
           if (!isCurrent()) return;
           liveness.heard();
-          onFrame(current as ActiveStream, text);
+          onFrame(current, text);
         },
         alive() {
           if (isCurrent()) liveness.heard();
@@ -220,13 +192,13 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
         closed(error, retryAfterMs) {
           if (!isCurrent()) return;
           liveness.lost(error);
-          stopStream();
-          dropped(error, retryAfterMs);
+          if (isFosspushError(error, 'NOT_FOUND') || isFosspushError(error, 'GONE')) setGone(error);
+          else current.link.dropped(error, retryAfterMs);
         },
       },
     );
-    current = { connection, ready: false, liveness };
-    stream = current;
+    current.connection = connection;
+    current.liveness = liveness;
   }
 
   function onFrame(current: ActiveStream, text: string) {
@@ -242,10 +214,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
         current.ready = true;
         current.liveness.ready(frame, current.connection.ping !== undefined);
         current.connection.allowAckBatches?.(frame.maxAckIds);
-        clearTimer(stableTimer);
-        stableTimer = timers.setTimeout(() => scheduler.reset(), reconnect.resetAfterMs);
-        setState('connected');
-        waiters.settle();
+        current.link.ready();
         return;
       case 'error':
         emitter.emit('error', frame.error);
@@ -265,7 +234,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   }
 
   async function sendAck(messageId: string) {
-    const current = stream;
+    const current = lifecycle.connection;
     if (current?.ready && (await current.connection.ack(messageId))) return;
     await client.ack(client.messageUrl(messageId));
   }
@@ -280,38 +249,17 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
     kind: transport.kind,
     on: emitter.on,
     get state() {
-      return state;
+      return lifecycle.state;
     },
-
-    async connect() {
-      await load();
-      if (wanted && state === 'connected') return;
-      wanted = true;
-      if (setUrl === undefined) {
-        setState('connected');
-        return;
-      }
-      const ready = waiters.wait();
-      if (stream === undefined && !retrying) {
-        setState('connecting');
-        openStream();
-      }
-      return ready;
+    get failure() {
+      return lifecycle.failure;
     },
-
-    async close() {
-      wanted = false;
-      retrying = false;
-      scheduler.cancel();
-      stopStream();
-      await persisted.flush();
-      setState('closed');
-      waiters.settle(new FosspushError('CLOSED', 'the channel was closed'));
-    },
+    connect: () => lifecycle.connect(),
+    close: () => lifecycle.close(undefined, () => persisted.flush()),
 
     subscribe(request) {
       return serially(async () => {
-        await load();
+        await lifecycle.load();
         if (request.registrationId !== undefined) {
           const stored = subscriptions.get(request.registrationId);
           if (stored === undefined) throw new FosspushError('NOT_FOUND', `no stored subscription for registration ${request.registrationId}`);
@@ -331,17 +279,14 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
           await persisted.saveSet(created.setUrl);
         }
         await persisted.saveSubscriptions(subscriptions);
-        if (wanted && stream === undefined && !retrying) {
-          setState('connecting');
-          openStream();
-        }
+        await lifecycle.update();
         return toSubscription(registrationId, stored);
       });
     },
 
     unsubscribe(registrationId) {
       return serially(async () => {
-        await load();
+        await lifecycle.load();
         const stored = subscriptions.get(registrationId);
         if (stored === undefined) throw new FosspushError('NOT_FOUND', `no stored subscription for registration ${registrationId}`);
         await client.unsubscribe(stored.subscriptionUrl);
@@ -350,18 +295,15 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
           await persisted.saveSubscriptions(subscriptions);
           return;
         }
-        // Nothing left to stream: the next subscribe starts a fresh set.
-        scheduler.cancel();
-        retrying = false;
-        stopStream();
-        await forgetSet();
-        if (wanted) setState('connected');
+        // Nothing left to stream: the next subscribe starts a fresh set. forgetSet drops the set
+        // at once, so update() finds no work and stops the stream while the store forgets it.
+        await Promise.all([forgetSet(), lifecycle.update()]);
       });
     },
 
     async ack(_registrationId, messageId) {
       validateMessageId(messageId);
-      await load();
+      await lifecycle.load();
       ledger.ack(messageId);
       persisted.saveCursor(ledger.durableCursor);
       await sendAck(messageId);

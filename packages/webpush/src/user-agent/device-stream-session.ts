@@ -7,7 +7,6 @@ import {
   type StoredMessage,
   toFosspushError,
 } from '@fosspush/core';
-import type { Timers } from './backoff.js';
 import { DEVICE_WIRE_VERSION, encodeMessageFrame, encodeReadyFrame, LEGACY_DEVICE_WIRE_VERSION } from './device-frames.js';
 import { FRAME_OUTBOX_DEFAULTS } from './frame-outbox.js';
 
@@ -35,9 +34,8 @@ export interface DeviceStreamServerOptions {
   highWaterMarkBytes?: number;
   /** Above this many bytes waiting, the device is too slow and its stream ends. @default 8 MiB */
   maxQueuedBytes?: number;
+  /** Clock and timers of the heartbeat (tests pass a manual clock and its timers). */
   runtime?: Partial<Runtime>;
-  /** The heartbeat sweeps' timers. @default the global setTimeout/clearTimeout */
-  timers?: Timers;
 }
 
 export const DEVICE_STREAM_SERVER_DEFAULTS = {

@@ -1,4 +1,4 @@
-import type { Timers } from './backoff.js';
+import type { Timers } from '@fosspush/core';
 
 /**
  * Visits every member of a set once per round, spread over `slices` ticks, so that a server

@@ -11,7 +11,6 @@ export * from './frame-outbox.js';
 export * from './device-stream-session.js';
 export * from './heartbeat-sweep.js';
 export * from './keepalive.js';
-export * from './backoff.js';
 export * from './delivery-ledger.js';
 export * from './channel-state.js';
 export * from './device-stream-channel.js';

@@ -1,5 +1,4 @@
-import { createMemoryChannelState, FosspushError } from '@fosspush/core';
-import { manualTimers } from '@fosspush/testing';
+import { createMemoryChannelState, FosspushError, manualClock } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
 import { AdaptiveInterval, KEEPALIVE_DEFAULTS, loadAdaptiveInterval, saveAdaptiveInterval, StreamLiveness } from './keepalive.js';
 
@@ -79,29 +78,29 @@ describe('AdaptiveInterval', () => {
 
 describe('StreamLiveness', () => {
   const setup = (learned?: ConstructorParameters<typeof AdaptiveInterval>[1]) => {
-    const time = manualTimers();
+    const time = manualClock(1_700_000_000_000);
     const interval = new AdaptiveInterval(KEEPALIVE_DEFAULTS, learned);
     const log = { pings: [] as number[], dead: [] as Array<{ at: number; error: FosspushError }>, renegotiated: 0, learned: 0 };
-    const liveness = new StreamLiveness(interval, { ...KEEPALIVE_DEFAULTS, legacyTimeoutMs: 60_000 }, time.clock, time.timers, {
-      ping: () => log.pings.push(time.clock.now()),
-      dead: (error) => log.dead.push({ at: time.clock.now(), error }),
+    const liveness = new StreamLiveness(interval, { ...KEEPALIVE_DEFAULTS, legacyTimeoutMs: 60_000 }, time, time.timers, {
+      ping: () => log.pings.push(time.now()),
+      dead: (error) => log.dead.push({ at: time.now(), error }),
       renegotiate: () => log.renegotiated++,
       learned: () => log.learned++,
     });
-    return { time, interval, liveness, log, start: time.clock.now() };
+    return { time, interval, liveness, log, start: time.now() };
   };
   const readyV2 = { type: 'ready', version: 2, heartbeatMs: undefined, maxHeartbeatMs: 900_000, maxAckIds: 50 } as const;
 
   it('WebSocket: pings after one quiet interval, and calls a stream dead within the interval plus the answer timeout', async () => {
     const { time, liveness, log, start } = setup();
     liveness.ready(readyV2, true);
-    await time.advance(2 * MINUTE);
+    time.advance(2 * MINUTE);
     expect(log.pings).toEqual([start + 2 * MINUTE]);
     liveness.heard();
-    await time.advance(2 * MINUTE);
+    time.advance(2 * MINUTE);
     expect(log.pings).toHaveLength(2);
     // No answer: dead, at most one interval plus the answer timeout after the last thing heard.
-    await time.advance(KEEPALIVE_DEFAULTS.answerTimeoutMs);
+    time.advance(KEEPALIVE_DEFAULTS.answerTimeoutMs);
     expect(log.dead).toHaveLength(1);
     expect(log.dead[0]?.at).toBe(start + 4 * MINUTE + KEEPALIVE_DEFAULTS.answerTimeoutMs);
     expect(log.dead[0]?.error.code).toBe('TIMEOUT');
@@ -111,7 +110,7 @@ describe('StreamLiveness', () => {
     const { time, liveness, log } = setup();
     liveness.ready(readyV2, true);
     for (let i = 0; i < 10; i++) {
-      await time.advance(MINUTE);
+      time.advance(MINUTE);
       liveness.heard();
     }
     expect(log.pings).toEqual([]);
@@ -120,9 +119,9 @@ describe('StreamLiveness', () => {
   it('SSE: proves the asked cadence with each comment, and asks for a longer one once it has grown', async () => {
     const { time, liveness, log } = setup();
     liveness.ready({ ...readyV2, heartbeatMs: 2 * MINUTE }, false);
-    await time.advance(2 * MINUTE);
+    time.advance(2 * MINUTE);
     liveness.heard();
-    await time.advance(2 * MINUTE);
+    time.advance(2 * MINUTE);
     liveness.heard();
     expect(log.renegotiated).toBe(1);
     expect(liveness.askedHeartbeatMs).toBe(4 * MINUTE);
@@ -131,7 +130,7 @@ describe('StreamLiveness', () => {
   it('SSE: a cadence that goes unanswered is a failure to learn from', async () => {
     const { time, liveness, log, interval } = setup({ intervalMs: 8 * MINUTE, goodMs: 4 * MINUTE, ceilingMs: undefined });
     liveness.ready({ ...readyV2, heartbeatMs: 8 * MINUTE }, false);
-    await time.advance(8 * MINUTE + KEEPALIVE_DEFAULTS.answerTimeoutMs);
+    time.advance(8 * MINUTE + KEEPALIVE_DEFAULTS.answerTimeoutMs);
     expect(log.dead).toHaveLength(1);
     expect(interval.snapshot.ceilingMs).toBe(8 * MINUTE);
     expect(interval.intervalMs).toBe(4 * MINUTE);
@@ -141,24 +140,24 @@ describe('StreamLiveness', () => {
   it('version 1 servers: watches for their heartbeat, twice their interval at least', async () => {
     const { time, liveness, log } = setup();
     liveness.ready({ type: 'ready', version: 1, heartbeatMs: 40_000, maxHeartbeatMs: undefined, maxAckIds: 1 }, true);
-    await time.advance(79_000);
+    time.advance(79_000);
     expect(log.dead).toEqual([]);
     expect(log.pings).toEqual([]);
-    await time.advance(1_000);
+    time.advance(1_000);
     expect(log.dead).toHaveLength(1);
   });
 
   it('learns from a connection a NAT or proxy cut while quiet, not from a close the server chose', async () => {
     const cut = setup({ intervalMs: 8 * MINUTE, goodMs: 4 * MINUTE, ceilingMs: undefined });
     cut.liveness.ready(readyV2, true);
-    await cut.time.advance(5 * MINUTE);
+    cut.time.advance(5 * MINUTE);
     cut.liveness.lost(new FosspushError('UNAVAILABLE', 'the device stream failed', { details: { connectionLost: true } }));
     expect(cut.interval.snapshot.ceilingMs).toBe(5 * MINUTE);
     expect(cut.interval.intervalMs).toBe(4 * MINUTE);
 
     const closed = setup({ intervalMs: 8 * MINUTE, goodMs: 4 * MINUTE, ceilingMs: undefined });
     closed.liveness.ready(readyV2, true);
-    await closed.time.advance(5 * MINUTE);
+    closed.time.advance(5 * MINUTE);
     closed.liveness.lost(new FosspushError('UNAVAILABLE', 'the device stream closed (1001)', { details: { closeCode: 1001 } }));
     expect(closed.interval.snapshot.ceilingMs).toBeUndefined();
     expect(closed.interval.intervalMs).toBe(8 * MINUTE);

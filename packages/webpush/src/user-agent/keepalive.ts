@@ -1,5 +1,4 @@
-import { type ChannelStateStore, type Clock, FosspushError } from '@fosspush/core';
-import type { Timers } from './backoff.js';
+import { type ChannelStateStore, type Clock, FosspushError, type Timers } from '@fosspush/core';
 import type { ServerFrame } from './device-frames.js';
 
 /**
