@@ -271,8 +271,8 @@ function cases(wire: 'websocket' | 'sse', cold: HourFigures, learned: HourFigure
       higherIsBetter: false,
       ours: { label: 'adaptive, defaults', value: learned.wakeups },
       baseline,
-      // Target: <= 8 an hour, against autopush's 12.
-      target: 8 / 12,
+      // Target: <= 8 an hour, against autopush's 12 (a ratio, so the table can show it).
+      target: 0.66,
       extra: extra(learned),
     },
     {
