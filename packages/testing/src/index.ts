@@ -24,3 +24,5 @@ export {
 export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, mailRigControl, type StartMailRigOptions, startMailRig } from './mail-rig.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';
+export { type DbusRig, startDbus } from './dbus-rig.js';
+export { type IndependentConnector, type IndependentConnectorOptions, startIndependentConnector } from './unifiedpush-connector.js';
