@@ -68,6 +68,7 @@ async function run(flags: ConfigFlags): Promise<void> {
     logger,
     ...(config.minRetentionSeconds === undefined ? {} : { minRetentionSeconds: config.minRetentionSeconds }),
     ...(config.maxQueuedPerApp === undefined ? {} : { maxQueuedPerApp: config.maxQueuedPerApp }),
+    ...(config.unifiedpush === undefined ? {} : { unifiedPush: config.unifiedpush }),
   });
   let stopping = false;
   const stop = (signal: string) => {
