@@ -11,7 +11,7 @@ import {
   REGISTRATION_SUCCEEDED,
   type SpecVersion,
 } from './spec.js';
-import { bytesField, fromDictEntries, stringField, toDictEntries, type DictEntries } from './variant-dict.js';
+import { bytesField, type DictEntries, dictMethod, fromDictEntries, stringField, toDictEntries, type VariantDict } from './variant-dict.js';
 
 export interface ConnectorHandlers {
   onNewEndpoint(token: string, endpoint: string): void | Promise<void>;
@@ -93,6 +93,12 @@ export function createConnector(options: ConnectorOptions): Connector {
     );
   }
 
+  async function unregistered(token: string): Promise<void> {
+    if (!known(token)) return;
+    registered.delete(token);
+    await serially(() => options.onUnregistered(token));
+  }
+
   async function listDistributors(): Promise<string[]> {
     return (await bus.listNames()).filter((name) => name.startsWith(DISTRIBUTOR_NAME_PREFIX)).sort();
   }
@@ -100,50 +106,28 @@ export function createConnector(options: ConnectorOptions): Connector {
   const v2: ExportedInterface = {
     name: INTERFACES.connector2,
     methods: {
-      Message: {
-        in: 'a{sv}',
-        out: 'a{sv}',
-        inNames: ['args'],
-        outNames: ['res'],
-        async handler([entries]) {
-          const args = fromDictEntries(entries as DictEntries);
-          const token = stringField(args, 'token');
-          const message = bytesField(args, 'message');
-          const id = stringField(args, 'id');
-          if (token === undefined || !known(token) || message === undefined || !isValidMessage(message)) return [toDictEntries({})];
-          await serially(() => options.onMessage(token, message, id ?? ''));
-          return [toDictEntries(id === undefined ? {} : { id })];
-        },
-      },
-      NewEndpoint: {
-        in: 'a{sv}',
-        out: 'a{sv}',
-        inNames: ['args'],
-        outNames: ['res'],
-        async handler([entries]) {
-          const args = fromDictEntries(entries as DictEntries);
-          const token = stringField(args, 'token');
-          const endpoint = stringField(args, 'endpoint');
-          if (token !== undefined && known(token) && endpoint !== undefined && isValidEndpoint(endpoint)) {
-            await serially(() => options.onNewEndpoint(token, endpoint));
-          }
-          return [toDictEntries({})];
-        },
-      },
-      Unregistered: {
-        in: 'a{sv}',
-        out: 'a{sv}',
-        inNames: ['args'],
-        outNames: ['res'],
-        async handler([entries]) {
-          const token = stringField(fromDictEntries(entries as DictEntries), 'token');
-          if (token !== undefined && known(token)) {
-            registered.delete(token);
-            await serially(() => options.onUnregistered(token));
-          }
-          return [toDictEntries({})];
-        },
-      },
+      Message: dictMethod(async (args): Promise<VariantDict> => {
+        const token = stringField(args, 'token');
+        const message = bytesField(args, 'message');
+        const id = stringField(args, 'id');
+        if (token === undefined || !known(token) || message === undefined || !isValidMessage(message)) return {};
+        await serially(() => options.onMessage(token, message, id ?? ''));
+        // The echoed id is the acknowledgement: sent only once the app has handled the message.
+        return id === undefined ? {} : { id };
+      }),
+      NewEndpoint: dictMethod(async (args) => {
+        const token = stringField(args, 'token');
+        const endpoint = stringField(args, 'endpoint');
+        if (token !== undefined && known(token) && endpoint !== undefined && isValidEndpoint(endpoint)) {
+          await serially(() => options.onNewEndpoint(token, endpoint));
+        }
+        return {};
+      }),
+      Unregistered: dictMethod(async (args) => {
+        const token = stringField(args, 'token');
+        if (token !== undefined) await unregistered(token);
+        return {};
+      }),
     },
   };
 
@@ -177,10 +161,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         out: '',
         inNames: ['token'],
         async handler([token]) {
-          if (typeof token === 'string' && known(token)) {
-            registered.delete(token);
-            await serially(() => options.onUnregistered(token));
-          }
+          if (typeof token === 'string') await unregistered(token);
           return [];
         },
       },

@@ -14,7 +14,7 @@ import {
   type RegistrationFailureReason,
   type SpecVersion,
 } from './spec.js';
-import { type DictEntries, fromDictEntries, stringField, toDictEntries, type VariantDict } from './variant-dict.js';
+import { dictMethod, stringField, type VariantDict } from './variant-dict.js';
 
 /** Who called, as the bus daemon (not the caller) says. */
 export interface DistributorCaller {
@@ -156,41 +156,27 @@ export function createDistributor(options: DistributorOptions): Distributor {
   const v2: ExportedInterface = {
     name: INTERFACES.distributor2,
     methods: {
-      Register: {
-        in: 'a{sv}',
-        out: 'a{sv}',
-        inNames: ['args'],
-        outNames: ['res'],
-        async handler([entries], sender) {
-          const args = fromDictEntries(entries as DictEntries);
-          const service = stringField(args, 'service');
-          const token = stringField(args, 'token');
-          const description = stringField(args, 'description');
-          const vapid = stringField(args, 'vapid');
-          if (service === undefined || !isValidServiceName(service)) throw invalidArgs('service: a D-Bus well-known name is required');
-          if (token === undefined || !isValidToken(token)) throw invalidArgs('token: 1 to 100 bytes are required');
-          if (description !== undefined && !isValidDescription(description)) throw invalidArgs('description: at most 100 bytes');
-          if (vapid !== undefined && !isValidVapidKey(vapid)) throw invalidArgs('vapid: a base64url uncompressed P-256 public key (87 characters)');
-          const outcome = await register(
-            { version: 2, service, token, ...(description === undefined ? {} : { description }), ...(vapid === undefined ? {} : { vapid }) },
-            sender,
-          );
-          const res: VariantDict = 'endpoint' in outcome ? { success: REGISTRATION_SUCCEEDED } : { success: REGISTRATION_FAILED, reason: outcome.failure };
-          return [toDictEntries(res)];
-        },
-      },
-      Unregister: {
-        in: 'a{sv}',
-        out: 'a{sv}',
-        inNames: ['args'],
-        outNames: ['res'],
-        async handler([entries], sender) {
-          const token = stringField(fromDictEntries(entries as DictEntries), 'token');
-          if (token === undefined || !isValidToken(token)) throw invalidArgs('token: 1 to 100 bytes are required');
-          await unregister(token, sender);
-          return [toDictEntries({})];
-        },
-      },
+      Register: dictMethod(async (args, sender): Promise<VariantDict> => {
+        const service = stringField(args, 'service');
+        const token = stringField(args, 'token');
+        const description = stringField(args, 'description');
+        const vapid = stringField(args, 'vapid');
+        if (service === undefined || !isValidServiceName(service)) throw invalidArgs('service: a D-Bus well-known name is required');
+        if (token === undefined || !isValidToken(token)) throw invalidArgs('token: 1 to 100 bytes are required');
+        if (description !== undefined && !isValidDescription(description)) throw invalidArgs('description: at most 100 bytes');
+        if (vapid !== undefined && !isValidVapidKey(vapid)) throw invalidArgs('vapid: a base64url uncompressed P-256 public key (87 characters)');
+        const outcome = await register(
+          { version: 2, service, token, ...(description === undefined ? {} : { description }), ...(vapid === undefined ? {} : { vapid }) },
+          sender,
+        );
+        return 'endpoint' in outcome ? { success: REGISTRATION_SUCCEEDED } : { success: REGISTRATION_FAILED, reason: outcome.failure };
+      }),
+      Unregister: dictMethod(async (args, sender) => {
+        const token = stringField(args, 'token');
+        if (token === undefined || !isValidToken(token)) throw invalidArgs('token: 1 to 100 bytes are required');
+        await unregister(token, sender);
+        return {};
+      }),
     },
   };
 

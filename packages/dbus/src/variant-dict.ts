@@ -1,3 +1,5 @@
+import type { ExportedMethod } from './bus.js';
+
 /**
  * The `a{sv}` dictionaries of the v2 interfaces, as plain objects. The spec only ever puts
  * strings (`s`) and byte arrays (`ay`) in them, so those are the two value types we read and
@@ -38,4 +40,18 @@ export function stringField(dict: Readonly<Record<string, DictValue>>, key: stri
 export function bytesField(dict: Readonly<Record<string, DictValue>>, key: string): Uint8Array | undefined {
   const value = dict[key];
   return value instanceof Uint8Array ? value : undefined;
+}
+
+/**
+ * A v2 method: one `a{sv}` in (`args`), one `a{sv}` out (`res`), as every method of
+ * Distributor2 and Connector2 is.
+ */
+export function dictMethod(handler: (args: Readonly<Record<string, DictValue>>, sender: string) => Promise<VariantDict>): ExportedMethod {
+  return {
+    in: 'a{sv}',
+    out: 'a{sv}',
+    inNames: ['args'],
+    outNames: ['res'],
+    handler: async ([entries], sender) => [toDictEntries(await handler(fromDictEntries(entries as DictEntries), sender))],
+  };
 }

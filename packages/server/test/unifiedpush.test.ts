@@ -3,18 +3,19 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PushServerOptions } from '../src/index.js';
 import { connectDevice, type StartedServer, startServer, subscribe, type TestDevice } from './helpers.js';
 
-let started: StartedServer | undefined;
+const running: StartedServer[] = [];
 const devices: TestDevice[] = [];
 afterEach(async () => {
   await Promise.all(devices.splice(0).map((device) => device.close()));
-  await started?.server.close();
-  started = undefined;
+  await Promise.all(running.splice(0).map(({ server }) => server.close()));
 });
 
-async function serve(options: PushServerOptions = {}): Promise<string> {
-  started = await startServer(options);
-  return started.url;
-}
+/** A push server on port 0, closed after the test; resolves with its base URL. */
+const serve = (options: PushServerOptions = {}) =>
+  startServer(options).then((started) => {
+    running.push(started);
+    return started.url;
+  });
 
 /** What Synapse POSTs to a pusher's URL (matrix-spec push_notifier.yaml; Synapse's httppusher). */
 function synapseNotification(pushkeys: string[]) {
@@ -94,7 +95,6 @@ describe('UnifiedPush on the push server', () => {
     const accepted = await fetch(sub.push, { method: 'POST', headers: { 'content-encoding': 'aes128gcm' }, body });
     expect(accepted.status).toBe(201);
     expect(accepted.headers.get('ttl')).toBe('86400');
-    await started?.server.close();
 
     const strict = await serve({ defaultTtlSeconds: false });
     const strictSub = await subscribe(strict);
