@@ -16,6 +16,8 @@ export interface DaemonConfig {
   maxQueuedPerApp?: number;
   /** The UnifiedPush D-Bus distributor; on by default when a session bus exists. */
   unifiedpush?: UnifiedPushConfig;
+  /** Refuse new push-server registrations without a VAPID key (see DaemonOptions.requireVapid). */
+  requireVapid?: boolean;
 }
 
 /** The config file's `unifiedpush` section (docs/unifiedpush.md). */
@@ -31,7 +33,22 @@ export interface ConfigFlags {
   data?: string;
   socket?: string;
   logLevel?: string;
+  requireVapid?: boolean;
 }
+
+/** Every setting a config file may hold; docs/daemon.md describes each. */
+export const CONFIG_FILE_FIELDS = [
+  'dataDir',
+  'socketPath',
+  'accounts',
+  'defaultAccount',
+  'logLevel',
+  'minRetentionSeconds',
+  'maxQueuedPerApp',
+  'requireVapid',
+  'unifiedpush',
+  '$schema',
+];
 
 const ACCOUNT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** The account the `--server` flag creates. */
@@ -104,7 +121,7 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
   const base = dirname(path);
   const config: DaemonConfigFile = {};
   for (const key of Object.keys(file)) {
-    if (!['dataDir', 'socketPath', 'accounts', 'defaultAccount', 'logLevel', 'minRetentionSeconds', 'maxQueuedPerApp', 'unifiedpush', '$schema'].includes(key)) {
+    if (!CONFIG_FILE_FIELDS.includes(key)) {
       throw bad(`${path}: unknown setting ${JSON.stringify(key)}`, key);
     }
   }
@@ -120,6 +137,10 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
   if (retention !== undefined) config.minRetentionSeconds = retention;
   const maxQueued = checkPositiveInteger(file['maxQueuedPerApp'], 'maxQueuedPerApp');
   if (maxQueued !== undefined) config.maxQueuedPerApp = maxQueued;
+  if (file['requireVapid'] !== undefined) {
+    if (typeof file['requireVapid'] !== 'boolean') throw bad('requireVapid must be true or false', 'requireVapid');
+    config.requireVapid = file['requireVapid'];
+  }
   if (file['unifiedpush'] !== undefined) config.unifiedpush = checkUnifiedPush(file['unifiedpush']);
   return config;
 }
@@ -199,5 +220,7 @@ export function resolveConfig(file: DaemonConfigFile, flags: ConfigFlags, env: R
     if (account !== undefined && !ids.has(account)) throw bad(`unifiedpush.account ${account} is not among the accounts`, 'unifiedpush.account');
     config.unifiedpush = file.unifiedpush;
   }
+  const requireVapid = flags.requireVapid ?? file.requireVapid;
+  if (requireVapid !== undefined) config.requireVapid = requireVapid;
   return config;
 }

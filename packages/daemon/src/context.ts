@@ -25,6 +25,8 @@ export interface DaemonContext {
   readonly minRetentionSeconds: number;
   /** Every owner with registrations: SDK apps and UnifiedPush apps. */
   readonly owners: () => Promise<string[]>;
+  /** Refuse new push-server registrations that are not restricted to a VAPID key. */
+  readonly requireVapid: boolean;
 }
 
 export function registrationInfo(context: DaemonContext, registration: Registration): RegistrationInfo {

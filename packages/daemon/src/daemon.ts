@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FosspushError, resolveRuntime, type Runtime, type Store } from '@fosspush/core';
 import { createIpcServer, defaultSocketPath, type IpcServer, type IpcServerOptions, type StatusResult } from '@fosspush/ipc';
@@ -8,6 +6,7 @@ import { type Account, type ChannelFactory, createAccount } from './account.js';
 import { createAppCredentials } from './app-credentials.js';
 import { createAppQueues } from './app-queues.js';
 import { createChannelForAccount } from './channels.js';
+import { prepareDataFolder } from './data-folder.js';
 import type { AccountConfig } from './accounts.js';
 import { allRegistrations, type DaemonContext } from './context.js';
 import { deliver } from './delivery.js';
@@ -25,7 +24,7 @@ import { createUnifiedPushTokens } from './unifiedpush-tokens.js';
 import { DAEMON_VERSION } from './version.js';
 
 export interface DaemonOptions {
-  /** Folder for the database (`fosspushd.db`); created private (0700) if missing. */
+  /** Folder for the database (`fosspushd.db`): created 0700, or tightened to 0700 if it is ours and looser. */
   dataDir: string;
   /** @default defaultSocketPath() */
   socketPath?: string;
@@ -40,6 +39,14 @@ export interface DaemonOptions {
   minRetentionSeconds?: number;
   /** Unread messages kept per app; past it the oldest are dropped and the app told. @default 1000 */
   maxQueuedPerApp?: number;
+  /**
+   * Refuse (VAPID_REQUIRED) a new push-server registration that names no VAPID key. Without a
+   * key a token is a bearer capability: anyone who learns it can push to the app. With one, the
+   * push server accepts only pushes that key signs (RFC 8292). Email accounts are not affected:
+   * the email channel authenticates senders by their pinned OpenPGP key.
+   * @default false
+   */
+  requireVapid?: boolean;
   /** @default 60000 */
   purgeIntervalMs?: number;
   /** First wait before retrying an account that could not connect; doubles up to the max. @default 500 */
@@ -59,6 +66,7 @@ export interface DaemonOptions {
 export const DAEMON_DEFAULTS = {
   minRetentionSeconds: 604_800,
   maxQueuedPerApp: 1000,
+  requireVapid: false,
   purgeIntervalMs: 60_000,
   reconnectInitialDelayMs: 500,
   reconnectMaxDelayMs: 30_000,
@@ -148,8 +156,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     socketPath,
     async start() {
       if (options.accounts.length === 0) throw new FosspushError('INVALID_REQUEST', 'the daemon needs at least one account');
-      await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-      const opened = createSqliteStore({ path: join(options.dataDir, 'fosspushd.db'), runtime });
+      const opened = createSqliteStore({ path: await prepareDataFolder(options.dataDir, logger), runtime });
       store = opened;
       const observers = new Observers();
       const accounts = new Map<string, Account>();
@@ -179,6 +186,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         logger,
         minRetentionSeconds: settings.minRetentionSeconds,
         owners: async () => [...(await credentials.knownApps()), ...(await unifiedPushTokens.owners())],
+        requireVapid: settings.requireVapid,
       };
       context = ctx;
       for (const registration of await allRegistrations(ctx)) {

@@ -21,7 +21,7 @@ export interface UnifiedPushOptions {
   name?: string;
   /** The push-server account UnifiedPush registrations land on. @default the daemon's default account */
   account?: string;
-  /** Answer VAPID_REQUIRED to registrations without a VAPID key. @default false */
+  /** Answer VAPID_REQUIRED to registrations without a VAPID key. @default the daemon's `requireVapid` */
   requireVapid?: boolean;
   /** How often messages an app did not take are offered again. @default 60000 */
   redeliveryIntervalMs?: number;
@@ -32,7 +32,6 @@ export interface UnifiedPushOptions {
 export const UNIFIEDPUSH_DEFAULTS = {
   enabled: 'auto',
   name: 'fosspush',
-  requireVapid: false,
   redeliveryIntervalMs: 60_000,
   callTimeoutMs: 25_000,
 } as const satisfies UnifiedPushOptions;
@@ -59,7 +58,7 @@ export async function startUnifiedPush(
   tokens: UnifiedPushTokens,
   options: UnifiedPushOptions = {},
 ): Promise<UnifiedPushService | undefined> {
-  const settings = { ...UNIFIEDPUSH_DEFAULTS, ...options };
+  const settings = { ...UNIFIEDPUSH_DEFAULTS, requireVapid: context.requireVapid, ...options };
   const { logger } = context;
   const address = options.busAddress ?? process.env['DBUS_SESSION_BUS_ADDRESS'];
   if (settings.enabled === false) return undefined;

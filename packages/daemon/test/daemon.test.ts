@@ -252,6 +252,18 @@ describe('fosspushd with an in-memory channel', () => {
     expect(deliveries).toBe(150);
   }, 60_000);
 
+  it('passes the VAPID key to the channel, and with requireVapid refuses a registration without one', async () => {
+    await start({ requireVapid: true });
+    const ipc = await client();
+    const vapidPublicKey = (await publicKeys()).p256dh;
+    const refused = ipc.call('register', { appId: 'org.example.a', instance: '1234|GCM', keys: await publicKeys(), senderIds: ['1234'] });
+    await expect(refused).rejects.toSatisfy((e) => isFosspushError(e, 'VAPID_REQUIRED'));
+    expect(channel().subscribed.size).toBe(0);
+    const restricted = await ipc.call('register', { appId: 'org.example.a', instance: 'k|GCM', keys: await publicKeys(), vapidPublicKey });
+    expect(restricted.registration.vapidPublicKey).toBe(vapidPublicKey);
+    expect([...channel().subscribed.values()]).toEqual([{ vapidPublicKey }]);
+  });
+
   it('rejects keys that are not a P-256 point and a 16-byte secret', async () => {
     await start();
     const ipc = await client();

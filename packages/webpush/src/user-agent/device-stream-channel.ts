@@ -274,8 +274,21 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
       if (wanted && state === 'connected') return;
       wanted = true;
       if (setUrl === undefined) {
-        setState('connected');
-        return;
+        // Nothing to stream yet, but "connected" still means the service answered: an
+        // unreachable server must show as reconnecting (the caller retries) with the error.
+        if (state !== 'reconnecting') setState('connecting');
+        try {
+          await client.probe();
+        } catch (error) {
+          setState('reconnecting');
+          throw error;
+        }
+        if (!wanted) throw new FosspushError('CLOSED', 'the channel was closed');
+        if (setUrl === undefined) {
+          setState('connected');
+          return;
+        }
+        // A subscribe made the set while the probe ran, and opened its stream: wait for it.
       }
       const ready = waiters.wait();
       if (stream === undefined && !retrying) {
