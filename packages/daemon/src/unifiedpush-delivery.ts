@@ -21,6 +21,8 @@ export interface UnifiedPushDelivery {
   flush(registrationId: string): Promise<void>;
   /** Registrations whose app did not take everything last time. */
   readonly waiting: ReadonlySet<string>;
+  /** Stops offering messages (the daemon is stopping and its store is about to close). */
+  close(): void;
 }
 
 export function createUnifiedPushDelivery(context: DaemonContext, tokens: UnifiedPushTokens, connectors: ConnectorCalls): UnifiedPushDelivery {
@@ -28,6 +30,7 @@ export function createUnifiedPushDelivery(context: DaemonContext, tokens: Unifie
   const scheduled = new Set<string>();
   const waiting = new Set<string>();
   const { store, logger } = context;
+  let closed = false;
 
   async function walk(registrationId: string): Promise<void> {
     const registration = await store.getRegistration(registrationId);
@@ -40,6 +43,7 @@ export function createUnifiedPushDelivery(context: DaemonContext, tokens: Unifie
     for (;;) {
       const page = await store.listMessages({ registrationId, afterSeq, limit: PAGE });
       for (const message of page) {
+        if (closed) return;
         let taken: boolean;
         try {
           taken = await connectors.message(target, fields.instance, message.payload, message.id);
@@ -68,7 +72,11 @@ export function createUnifiedPushDelivery(context: DaemonContext, tokens: Unifie
 
   return {
     waiting,
+    close() {
+      closed = true;
+    },
     flush(registrationId) {
+      if (closed) return Promise.resolve();
       // One walk queued behind the running one is enough: it will see every message.
       if (scheduled.has(registrationId)) return Promise.resolve();
       scheduled.add(registrationId);

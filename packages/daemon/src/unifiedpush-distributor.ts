@@ -265,6 +265,7 @@ async function serve(
   return {
     busName: distributor.busName,
     async stop() {
+      delivery.close();
       clearInterval(timer);
       stopWatching();
       await distributor.close();
