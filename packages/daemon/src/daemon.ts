@@ -112,9 +112,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const bringingUp = new Set<Account>();
 
   /**
-   * Connects an account and hands its channel the stored registrations. The push-server
-   * channels retry dropped connections themselves; this loop covers what they give up on (a
-   * first connect that fails, a server that forgot the device's subscription set).
+   * Connects an account and hands its channel the stored registrations. The channels retry
+   * dropped connections themselves; this loop covers what they give up on (a first connect
+   * that fails, a server that forgot the device's subscription set), but not a channel that
+   * `failed`: its error needs a person (`fosspushd status` shows it).
    */
   async function bringUp(ctx: DaemonContext, account: Account): Promise<void> {
     if (bringingUp.has(account)) return;
@@ -138,6 +139,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
       } catch (error) {
         if (stopping.signal.aborted) return;
         account.lastError = (error as Error).message;
+        if (account.channel.state === 'failed') {
+          // No retry fixes it (a refused login): trying again would only lock the account.
+          logger.error('account_failed', { account: account.config.id, error });
+          return;
+        }
         logger.warn('account not reachable, retrying', { account: account.config.id, error, retryInMs: delayMs });
         await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => {});
         delayMs = Math.min(delayMs * 2, settings.reconnectMaxDelayMs);
