@@ -1,4 +1,4 @@
-import { FosspushError, isFosspushError, type Registration, toBase64Url } from '@fosspush/core';
+import { FosspushError, isFosspushError, type Registration, type TimerHandle, toBase64Url } from '@fosspush/core';
 import { type Bus, connectSessionBus, createDistributor, type DistributorBackend, type RegisterOutcome, type RegisterRequest } from '@fosspush/dbus';
 import type { IpcConnection, IpcNotificationName, IpcNotifications } from '@fosspush/ipc';
 import type { Account } from './account.js';
@@ -240,10 +240,17 @@ async function serve(
   }
 
   await resume();
-  const timer = setInterval(() => {
-    for (const id of delivery.waiting) void delivery.flush(id);
-  }, settings.redeliveryIntervalMs);
-  timer.unref();
+  const { timers } = context.runtime;
+  let stopped = false;
+  let timer: TimerHandle;
+  const redeliverLater = () => {
+    timer = timers.setTimeout(() => {
+      if (stopped) return;
+      for (const id of delivery.waiting) void delivery.flush(id);
+      redeliverLater();
+    }, settings.redeliveryIntervalMs);
+  };
+  redeliverLater();
   logger.info('unifiedpush_ready', { busName: distributor.busName, account: account.config.id });
 
   /** After a restart: tell apps whose registrations are gone, and offer every kept message. */
@@ -265,8 +272,9 @@ async function serve(
   return {
     busName: distributor.busName,
     async stop() {
+      stopped = true;
       delivery.close();
-      clearInterval(timer);
+      timers.clearTimeout(timer);
       stopWatching();
       await distributor.close();
       await bus.close();
