@@ -148,11 +148,11 @@ describe('fosspushd as a UnifiedPush distributor', { timeout: 120_000 }, () => {
     await vi.waitFor(() => expect(app.endpoints.get('restart-token')).toBeDefined(), SLOW);
     app.acknowledge = false;
     expect((await sendWithWebPush(app.endpoints.get('restart-token') as string, keys, 'keep me')).status).toBe(201);
-    await vi.waitFor(() => expect(app.messages).toHaveLength(1), SLOW);
+    await vi.waitFor(() => expect(app.messages.length).toBeGreaterThan(0), SLOW);
     const firstId = app.messages[0]?.id;
 
-    // Unacknowledged, so it is offered again on the timer.
-    await vi.waitFor(() => expect(app.messages.length).toBeGreaterThan(1), SLOW);
+    // Unacknowledged, so it is offered again (the same message) on the timer.
+    await vi.waitFor(() => expect(app.messages.slice(1).map((m) => m.id)).toContain(firstId), SLOW);
     app.close();
     await daemon.stop('SIGKILL');
     await startTheDaemon();

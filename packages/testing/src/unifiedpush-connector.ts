@@ -39,6 +39,7 @@ interface DbusNextBus {
   export(path: string, iface: object): void;
   getProxyObject(name: string, path: string): Promise<{ getInterface(name: string): Record<string, (...args: unknown[]) => Promise<unknown>> }>;
   disconnect(): void;
+  send(message: unknown): void;
 }
 type DbusNextInterfaceClass = (new (name: string) => object) & {
   configureMembers(members: { methods: Record<string, { inSignature: string; outSignature: string; noReply?: boolean }> }): void;
@@ -50,6 +51,13 @@ export async function startIndependentConnector(options: IndependentConnectorOpt
   const dbus = require('dbus-next') as DbusNext;
   const { Variant } = dbus;
   const bus = dbus.sessionBus({ busAddress: options.address });
+  // dbus-next throws from its socket handler when it answers a call that was already on the
+  // way when the connection closed: after close, nothing is sent.
+  let closed = false;
+  const send = bus.send.bind(bus);
+  bus.send = (message: unknown) => {
+    if (!closed) send(message);
+  };
   const distributor = options.distributor ?? 'org.unifiedpush.Distributor.fosspush';
   const endpoints = new Map<string, string>();
   const messages: IndependentConnector['messages'] = [];
@@ -142,6 +150,9 @@ export async function startIndependentConnector(options: IndependentConnectorOpt
       if (options.version === 1) await unregister(token);
       else await unregister({ token: new Variant('s', token) });
     },
-    close: () => bus.disconnect(),
+    close() {
+      closed = true;
+      bus.disconnect();
+    },
   };
 }
