@@ -17,6 +17,8 @@ dovecot-managesieved
 postfix
 dbus
 libglib2.0-bin
+dhtnode
+iproute2
 "
 
 missing=""

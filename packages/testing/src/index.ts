@@ -27,3 +27,4 @@ export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';
 export { type DbusRig, startDbus } from './dbus-rig.js';
 export { type IndependentConnector, type IndependentConnectorOptions, startIndependentConnector } from './unifiedpush-connector.js';
+export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';
