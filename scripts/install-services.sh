@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages the integration tests run for real: Dovecot + Postfix (the mail
-# rig), redis-server (push-server scale-out), GnuPG (OpenPGP interop), iproute2 + nftables (the
-# pulled-cable test drops packets in a network namespace of its own). Installs only what is
+# rig), redis-server (push-server scale-out), GnuPG (OpenPGP interop), dbus-daemon and gdbus
+# (UnifiedPush over D-Bus), dhtnode (the OpenDHT channel), iproute2 + nftables (rigs and the
+# pulled-cable test run in network namespaces of their own). Installs only what is
 # missing; needs root (or sudo) on a machine that lacks them.
 set -e
 cd "$(dirname "$0")/.."
@@ -15,6 +16,8 @@ dovecot-lmtpd
 dovecot-sieve
 dovecot-managesieved
 postfix
+dbus
+libglib2.0-bin
 dhtnode
 iproute2
 nftables

@@ -33,6 +33,11 @@ export interface PushServerOptions {
   maxPayloadBytes?: number;
   /** Longer requested TTLs are capped to this. @default 2419200 (28 days) */
   maxTtlSeconds?: number;
+  /**
+   * The TTL of a push without a `TTL` header. RFC 8030 requires the header, but some
+   * UnifiedPush app servers omit it; `false` keeps the strict 400. @default 86400 (one day)
+   */
+  defaultTtlSeconds?: number | false;
   /** Request headers above this get 431 (node:http `maxHeaderSize`). @default 8192 */
   maxHeaderBytes?: number;
   /** A request body must arrive within this; slower ones get 408. @default 10000 */
@@ -86,6 +91,7 @@ export const PUSH_SERVER_DEFAULTS = {
   trustProxy: false,
   maxPayloadBytes: 4096,
   maxTtlSeconds: 2_419_200,
+  defaultTtlSeconds: 86_400,
   maxHeaderBytes: 8192,
   bodyTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
