@@ -12,7 +12,6 @@ import {
   emailTokenExtras,
   FosspushError,
   generateEmailIdentity,
-  isFosspushError,
   REGISTRATION_ID_PATTERN,
   resolveRuntime,
   toBase64Url,
@@ -24,13 +23,16 @@ import { createImapStateView } from './channel-state.js';
 import { createDeliveryLedger } from './ledger.js';
 import { IMAP_CHANNEL_DEFAULTS, type ImapChannelOptions, type ResolvedImapChannelOptions } from './options.js';
 import { createReceiver, type Receiver } from './receiver.js';
-import { createImapSession, type ImapSession } from './session.js';
+import { isPermanentImapError } from './imap-errors.js';
+import { createImapSession, type ImapSession, type ServerFolders } from './session.js';
 
 /** The email channel: a Channel plus what it negotiated with the server, for status displays. */
 export interface ImapChannel extends Channel {
   readonly kind: 'email';
   /** How INBOX arrivals are watched in the current session: `off` with `watchInbox: false`. */
   readonly inboxWatch: 'notify' | 'connection' | 'off' | undefined;
+  /** The folders as the server names them, once connected: a Sieve rule must file into `folders.notify`. */
+  readonly folders: ServerFolders | undefined;
 }
 
 function resolveOptions(options: ImapChannelOptions): ResolvedImapChannelOptions {
@@ -99,6 +101,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
   let retrying = false;
   let stableTimer: unknown;
   let inboxWatch: ImapChannel['inboxWatch'];
+  let folders: ServerFolders | undefined;
   const waiters = createConnectWaiters();
   let loaded: Promise<{ identity: EmailIdentity; registrations: Set<string>; receiver: Receiver }> | undefined;
 
@@ -161,6 +164,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
       onReady(info) {
         if (session !== current) return;
         inboxWatch = info.inboxWatch;
+        folders = info.folders;
         clearStableTimer();
         stableTimer = timers.setTimeout(() => scheduler.reset(), config.reconnect.resetAfterMs);
         setState('connected');
@@ -183,8 +187,9 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
     clearStableTimer();
     if (!wanted) return;
     emitter.emit('error', error);
-    if (isFosspushError(error, 'UNAUTHENTICATED')) {
-      // A wrong password stays wrong: retrying would only lock the account.
+    if (isPermanentImapError(error)) {
+      // A wrong password stays wrong (retrying would only lock the account), and so does a
+      // folder the server refuses to create.
       wanted = false;
       scheduler.cancel();
       setState('closed');
@@ -210,6 +215,9 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
     },
     get inboxWatch() {
       return inboxWatch;
+    },
+    get folders() {
+      return folders;
     },
 
     async connect() {
