@@ -72,5 +72,5 @@ export function toImapError(error: unknown, context: ImapErrorContext = {}): Fos
  * create, a folder that is the user's own mail). Everything else is retried with backoff.
  */
 export function isPermanentImapError(error: FosspushError): boolean {
-  return error.code === 'UNAUTHENTICATED' || error.details.permanent === true;
+  return error.code === 'UNAUTHENTICATED' || error.details['permanent'] === true;
 }

@@ -185,7 +185,7 @@ export interface MailState {
  * Every message of a folder with its flags and a hash of its bytes, read without changing
  * anything (EXAMINE, BODY.PEEK). Undefined when the folder does not exist.
  */
-export async function snapshot(client: ImapFlow, path: string): Promise<Map<number, MailState> | undefined> {
+export async function snapshot(client: ImapFlow, path: string | string[]): Promise<Map<number, MailState> | undefined> {
   try {
     await client.mailboxOpen(path, { readOnly: true });
   } catch {
@@ -205,8 +205,11 @@ export async function snapshot(client: ImapFlow, path: string): Promise<Map<numb
   return out;
 }
 
-export async function count(client: ImapFlow, path: string): Promise<number> {
+export async function count(client: ImapFlow, path: string | string[]): Promise<number> {
   return (await snapshot(client, path))?.size ?? 0;
 }
+
+/** The quarantine folder of a rig, as segments: the server joins them with its own separator. */
+export const quarantineOf = (info: MailRigInfo): string[] => [info.folder, 'Quarantine'];
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

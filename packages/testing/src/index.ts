@@ -21,4 +21,14 @@ export {
   type DeviceHandlerTestOptions,
   describeDeviceChannelConformance,
 } from './device-channel-conformance.js';
-export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, mailRigControl, type StartMailRigOptions, startMailRig } from './mail-rig.js';
+export {
+  MAIL_RIG_SERVERS,
+  type MailRig,
+  type MailRigControl,
+  type MailRigInfo,
+  type MailRigServer,
+  type MailRigUser,
+  mailRigControl,
+  type StartMailRigOptions,
+  startMailRig,
+} from './mail-rig.js';
