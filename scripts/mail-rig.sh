@@ -392,6 +392,7 @@ managesieve_put() {
   script=${script//$'\n'/$'\r\n'}
   for command in "AUTHENTICATE \"PLAIN\" \"$auth\"" "PUTSCRIPT \"$name\" {${#script}+}"$'\r\n'"$script" "SETACTIVE \"$name\"" LOGOUT; do
     # The greeting, then each command's answer, end with an OK, NO or BYE line.
+    reply="no answer within 10 s"
     while IFS= read -r -t 10 line <&6; do
       case $line in OK* | NO* | BYE*) reply=$line; break ;; esac
     done
@@ -405,8 +406,14 @@ managesieve_put() {
 cyrus_provision() {
   local name=$1 password=$2 nosieve=$3
   imap_session "$name" "$password" >/dev/null || die "Cyrus refused the login of $name"
-  [ "$nosieve" -eq 1 ] || managesieve_put "$name" "$password" fosspush "$(sieve_rule "$(cyrus_folder)")" ||
-    die "could not install the Sieve rule for $name"
+  [ "$nosieve" -eq 0 ] || return 0
+  # Under load Cyrus 3.6 was seen to answer SETACTIVE right after a PUTSCRIPT's OK with
+  # "Script does not exist"; the same two commands again then succeed.
+  for attempt in 1 2 3; do
+    managesieve_put "$name" "$password" fosspush "$(sieve_rule "$(cyrus_folder)")" && return 0
+    sleep "0.$attempt"
+  done
+  die "could not install the Sieve rule for $name"
 }
 
 cyrus_provision_all() {

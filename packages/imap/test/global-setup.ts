@@ -21,6 +21,7 @@ export const RIG_USERS = [
   { name: 'smtp' },
   { name: 'msieve-fresh', sieve: false },
   { name: 'msieve-own', sieve: false },
+  { name: 'folders' },
 ];
 
 /** One rig per IMAP server (Dovecot and Cyrus), both for the whole project: suites run on each. */
