@@ -17,7 +17,8 @@
 #   --no-sieve NAME   this user gets no Sieve rule, so notifications land in INBOX
 #                     (repeatable; the way to test a mailbox whose server has no Sieve)
 # Environment: IMAP_SERVER (dovecot or cyrus), MAIL_DOMAIN (example.test), MARKER_HEADER (the
-# Email-notify marker header the rule files by), NOTIFY_FOLDER (Fosspush), and IMAP_PORT,
+# Email-notify marker header the rule files by), NOTIFY_FOLDER (Fosspush), IDLE_NOTIFY_INTERVAL
+# (Dovecot's imap_idle_notify_interval, "2 mins"), and IMAP_PORT,
 # SMTP_PORT, LMTP_PORT, SIEVE_PORT to pin ports (otherwise free ones are picked).
 # `start` writes RIG/rig.env (ports, pids) and prints it.
 set -euo pipefail
@@ -25,6 +26,7 @@ set -euo pipefail
 MAIL_DOMAIN=${MAIL_DOMAIN:-example.test}
 MARKER_HEADER=${MARKER_HEADER:-Fosspush-Notify}
 NOTIFY_FOLDER=${NOTIFY_FOLDER:-Fosspush}
+IDLE_NOTIFY_INTERVAL=${IDLE_NOTIFY_INTERVAL:-2 mins}
 # Dovecot refuses root for mail access; a numeric uid needs no passwd entry.
 MAIL_UID=5000
 IMAP_SERVER=${IMAP_SERVER:-dovecot}
@@ -256,6 +258,9 @@ namespace inbox {
   inbox = yes
   separator = /
 }
+# How often Dovecot tells an IDLE client "* OK Still here" (its default: 2 mins); the idle-cost
+# test and benchmark shorten it to compress an hour.
+imap_idle_notify_interval = $IDLE_NOTIFY_INTERVAL
 imap_metadata = yes
 mail_attribute_dict = file:%h/dovecot-attributes
 service imap-login {

@@ -67,6 +67,8 @@ export interface StartMailRigOptions {
   domain?: string;
   /** @default 'Fosspush' */
   folder?: string;
+  /** Dovecot's `imap_idle_notify_interval` ("* OK Still here" in IDLE), shortened to compress time. @default 120 */
+  idleNotifyIntervalSeconds?: number;
 }
 
 async function script(dir: string, args: string[], env: Record<string, string> = {}): Promise<string> {
@@ -146,7 +148,13 @@ export async function startMailRig(options: StartMailRigOptions): Promise<MailRi
   }
   for (const user of Object.values(users)) args.push(`${user.name}:${user.password}`);
   try {
-    await script(dir, ['start', ...args], { IMAP_SERVER: server, MAIL_DOMAIN: domain, MARKER_HEADER: EMAIL_NOTIFY_MARKER_HEADER, NOTIFY_FOLDER: folder });
+    await script(dir, ['start', ...args], {
+      IMAP_SERVER: server,
+      MAIL_DOMAIN: domain,
+      MARKER_HEADER: EMAIL_NOTIFY_MARKER_HEADER,
+      NOTIFY_FOLDER: folder,
+      IDLE_NOTIFY_INTERVAL: `${options.idleNotifyIntervalSeconds ?? 120} secs`,
+    });
   } catch (error) {
     await script(dir, ['stop']).catch(() => undefined);
     if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
