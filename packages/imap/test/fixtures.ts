@@ -197,7 +197,8 @@ export async function snapshot(client: ImapFlow, path: string | string[]): Promi
     out.set(message.uid, {
       flags: [...(message.flags ?? [])].sort(),
       sha256: createHash('sha256')
-        .update(message.source ?? Buffer.alloc(0))
+        // A message expunged while this runs comes back without its source.
+        .update(message.source || Buffer.alloc(0))
         .digest('hex'),
       subject: message.envelope?.subject ?? '',
     });
@@ -205,8 +206,13 @@ export async function snapshot(client: ImapFlow, path: string | string[]): Promi
   return out;
 }
 
+/** How many messages a folder holds (STATUS), 0 when it does not exist. */
 export async function count(client: ImapFlow, path: string | string[]): Promise<number> {
-  return (await snapshot(client, path))?.size ?? 0;
+  try {
+    return (await client.status(path, { messages: true })).messages ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** The quarantine folder of a rig, as segments: the server joins them with its own separator. */
