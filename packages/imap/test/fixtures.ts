@@ -206,10 +206,15 @@ export async function snapshot(client: ImapFlow, path: string | string[]): Promi
   return out;
 }
 
-/** How many messages a folder holds (STATUS), 0 when it does not exist. */
+/**
+ * How many messages a folder holds, 0 when it does not exist. EXAMINE, not STATUS: a server may
+ * answer STATUS for the selected mailbox from the session's stale view (Dovecot does). Nothing
+ * is downloaded, so mail expunged meanwhile cannot trip it.
+ */
 export async function count(client: ImapFlow, path: string | string[]): Promise<number> {
   try {
-    return (await client.status(path, { messages: true })).messages ?? 0;
+    const box = await client.mailboxOpen(path, { readOnly: true });
+    return box.exists;
   } catch {
     return 0;
   }
