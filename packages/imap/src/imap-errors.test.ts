@@ -1,6 +1,6 @@
-import { FosspushError } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
-import { isPermanentImapError, toImapError } from './imap-errors.js';
+import { isPermanentImapError } from './channel.js';
+import { toImapError } from './imap-errors.js';
 
 describe('toImapError', () => {
   it('tells a refused login (final) from connection trouble (retried)', () => {
@@ -24,10 +24,3 @@ describe('toImapError', () => {
   });
 });
 
-describe('isPermanentImapError', () => {
-  it('is true for a refused login and for errors marked permanent, false for the rest', () => {
-    expect(isPermanentImapError(new FosspushError('UNAUTHENTICATED', 'no'))).toBe(true);
-    expect(isPermanentImapError(new FosspushError('PERMISSION_DENIED', 'no', { details: { permanent: true } }))).toBe(true);
-    expect(isPermanentImapError(new FosspushError('UNAVAILABLE', 'dropped'))).toBe(false);
-  });
-});

@@ -65,12 +65,3 @@ export function toImapError(error: unknown, context: ImapErrorContext = {}): Fos
     },
   });
 }
-
-/**
- * Failures no retry will fix, after which the channel stops (state `closed`) and reports the
- * error: a refused login, and anything marked `details.permanent` (a folder the server will not
- * create, a folder that is the user's own mail). Everything else is retried with backoff.
- */
-export function isPermanentImapError(error: FosspushError): boolean {
-  return error.code === 'UNAUTHENTICATED' || error.details['permanent'] === true;
-}

@@ -1,7 +1,7 @@
 import { isFosspushError } from '@fosspush/core';
 import type { ImapFlow, ListResponse } from 'imapflow';
 import { describe, expect, it } from 'vitest';
-import { isPermanentImapError } from './imap-errors.js';
+import { isPermanentImapError } from './channel.js';
 import { ensureFolders, uidSet } from './mailbox-ops.js';
 
 describe('uidSet', () => {

@@ -21,7 +21,8 @@ describe.each(SERVERS)('folder setup on %s', (server) => {
       expect(String(error.details['serverText']).length).toBeGreaterThan(0);
       expect(error.message).toContain(String(error.details['serverText']));
       // The state a status display shows, and the error it shows with it.
-      expect(channel.state).toBe('closed');
+      expect(channel.state).toBe('failed');
+      expect(channel.failure).toBe(error);
       expect(errors).toEqual([error]);
     } finally {
       await channel.close();
