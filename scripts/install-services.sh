@@ -16,6 +16,8 @@ dovecot-managesieved
 postfix
 cyrus-common
 sasl2-bin
+dhtnode
+iproute2
 "
 
 # Cyrus's imapd comes from Debian's cyrus-imapd, which apt cannot install beside dovecot-imapd

@@ -35,3 +35,4 @@ export {
 export { type ScriptedSmtp, startScriptedSmtp } from './scripted-smtp.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';
+export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';
