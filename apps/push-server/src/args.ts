@@ -40,6 +40,8 @@ Options:
   --trust-proxy        believe X-Forwarded-For/-Proto (only behind your own reverse proxy)
   --max-connections N  TCP connections at most, device streams included (default 10000)
   --body-timeout-ms N  a request body must arrive within N ms, else 408 (default 10000)
+  --default-ttl S      TTL of a push sent without one, in seconds, or "strict" for RFC 8030's
+                       400 (default 86400; some UnifiedPush app servers send no TTL)
   --rate-limit-ip R[:B]    requests per second per client address, burst B, or "off"
                            (default 200:1000)
   --rate-limit-push R[:B]  pushes per second per push resource, burst B, or "off"
@@ -66,6 +68,7 @@ export interface CliConfig {
   trustProxy: boolean;
   maxConnections?: number;
   bodyTimeoutMs?: number;
+  defaultTtlSeconds?: number | false;
   rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
   logLevel: LogLevel;
   /** Where /healthz and /metrics are served instead of the public listener. */
@@ -163,6 +166,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'trust-proxy': { type: 'boolean' },
         'max-connections': { type: 'string' },
         'body-timeout-ms': { type: 'string' },
+        'default-ttl': { type: 'string' },
         'rate-limit-ip': { type: 'string' },
         'rate-limit-push': { type: 'string' },
         'log-level': { type: 'string' },
@@ -202,6 +206,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (typeof values['public-url'] === 'string') config.publicUrl = parseUrl(values['public-url'], '--public-url', ['https:', 'http:']);
   if (typeof values['max-connections'] === 'string') config.maxConnections = positiveInteger(values['max-connections'], '--max-connections');
   if (typeof values['body-timeout-ms'] === 'string') config.bodyTimeoutMs = positiveInteger(values['body-timeout-ms'], '--body-timeout-ms');
+  const defaultTtl = values['default-ttl'];
+  if (typeof defaultTtl === 'string') config.defaultTtlSeconds = defaultTtl === 'strict' ? false : positiveInteger(defaultTtl, '--default-ttl');
   const rateLimits: NonNullable<CliConfig['rateLimits']> = {};
   if (typeof values['rate-limit-ip'] === 'string') rateLimits.perIp = parseRateLimit(values['rate-limit-ip'], '--rate-limit-ip');
   if (typeof values['rate-limit-push'] === 'string') rateLimits.perSubscription = parseRateLimit(values['rate-limit-push'], '--rate-limit-push');

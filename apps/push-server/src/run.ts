@@ -26,6 +26,7 @@ function openServer(config: CliConfig, io: CliIo): PushServer {
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
     ...(config.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: config.bodyTimeoutMs }),
+    ...(config.defaultTtlSeconds === undefined ? {} : { defaultTtlSeconds: config.defaultTtlSeconds }),
     ...(config.rateLimits === undefined ? {} : { rateLimits: config.rateLimits }),
     publicOperatorRoutes: config.adminListen === undefined,
   });

@@ -6,7 +6,9 @@ import { resumeCursorFromRequest } from '@fosspush/webpush';
 import type { ServerContext } from './context.js';
 import { defaultDeviceTransports, type DeviceTransports } from './device-transports.js';
 import { handleMessage } from './handlers/message.js';
+import { handleMatrixNotify } from './handlers/matrix-gateway.js';
 import { handlePush } from './handlers/push.js';
+import { handleDiscovery } from './handlers/unifiedpush-discovery.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleDeleteSet, handleUnsubscribe } from './handlers/unsubscribe.js';
 import { clientIp, publicBase } from './http/request-info.js';
@@ -114,7 +116,11 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     },
     onError: (error, { setId }) => logger.error('device_stream_error', { error, set: setId.slice(0, 6) }),
   });
-  transports = (options.deviceTransports ?? defaultDeviceTransports)(hub, { heartbeatIntervalMs: settings.heartbeatIntervalMs, runtime });
+  transports = (options.deviceTransports ?? defaultDeviceTransports)(hub, {
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    maxHeartbeatMs: settings.maxDeviceHeartbeatMs,
+    runtime,
+  });
 
   const perIp = settings.rateLimits.perIp ? createRateLimiter(settings.rateLimits.perIp, runtime.clock) : undefined;
   const perSubscription = settings.rateLimits.perSubscription ? createRateLimiter(settings.rateLimits.perSubscription, runtime.clock) : undefined;
@@ -128,7 +134,12 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     logger,
     runtime,
     perSubscription,
-    limits: { maxPayloadBytes: settings.maxPayloadBytes, maxTtlSeconds: settings.maxTtlSeconds, bodyTimeoutMs: settings.bodyTimeoutMs },
+    limits: {
+      maxPayloadBytes: settings.maxPayloadBytes,
+      maxTtlSeconds: settings.maxTtlSeconds,
+      bodyTimeoutMs: settings.bodyTimeoutMs,
+      ...(settings.defaultTtlSeconds === false ? {} : { defaultTtlSeconds: settings.defaultTtlSeconds }),
+    },
     baseOf: (req) => publicBase(req, { publicUrl, trustProxy: settings.trustProxy, fallbackHost }),
   };
 
@@ -172,6 +183,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       case 'subscribe':
         return handleSubscribe(ctx, req, res);
       case 'push':
+        if (req.method === 'GET') return handleDiscovery(res);
         try {
           return await handlePush(ctx, req, res, route.pushId);
         } catch (error) {
@@ -180,6 +192,8 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
         }
       case 'message':
         return handleMessage(ctx, req, res, route.messageId);
+      case 'matrix-notify':
+        return handleMatrixNotify(ctx, req, res);
       case 'subscription':
         return handleUnsubscribe(ctx, req, res, route.setId, route.pushId);
       case 'set':
