@@ -26,8 +26,18 @@ from_build=""
 work=$(mktemp -d /tmp/fosspush-selfhost.XXXXXX)
 chmod 755 "$work"
 server_pid=""
+daemon_pid=""
+# A confined process is unshare's child (which execs down to node): stop that one, then unshare.
+stop_confined() {
+  [ -n "$1" ] || return 0
+  kill "$(pgrep -P "$(pgrep -P "$1")")" 2>/dev/null
+  sleep 1
+  kill $(pgrep -P "$1") 2>/dev/null
+  kill "$1" 2>/dev/null
+}
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  stop_confined "$daemon_pid"
+  stop_confined "$server_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -104,6 +114,7 @@ setpriv --reuid=65534 --regid=65534 --clear-groups node "$root/apps/daemon/dist/
 kill -TERM "$(confined_pid "$daemon_pid")"
 daemon_status=0
 wait "$daemon_pid" || daemon_status=$?
+daemon_pid=""
 echo "fosspushd exit status after SIGTERM: $daemon_status"
 [ "$daemon_status" -eq 0 ] || { echo "self-host-check: fosspushd exited $daemon_status (159 is SIGSYS)" >&2; cat "$work/daemon.err" >&2; exit 1; }
 
