@@ -28,9 +28,13 @@ Options:
   --memory             keep everything in memory: nothing survives a restart
   --redis URL          share one Redis between several server nodes (redis://host:6379)
   --redis-prefix P     key prefix in Redis (default fosspush:)
-  --public-url URL     the URL clients use, e.g. https://push.example.org behind a TLS proxy
+  --public-url URL     the URL clients use, e.g. https://push.example.org behind a TLS proxy;
+                       links and the VAPID audience use it (default: the listen address)
   --trust-proxy        believe X-Forwarded-For/-Proto (only behind your own reverse proxy)
   --max-connections N  TCP connections at most, device streams included (default 10000)
+  --max-connections-per-address N
+                       TCP connections from one address (an IPv6 /64 counts as one) at most
+                       (default 256; not applied with --trust-proxy: limit in the proxy)
   --body-timeout-ms N  a request body must arrive within N ms, else 408 (default 10000)
   --rate-limit-ip R[:B]    requests per second per client address, burst B, or "off"
                            (default 200:1000)
@@ -52,6 +56,7 @@ export interface CliConfig {
   publicUrl?: string;
   trustProxy: boolean;
   maxConnections?: number;
+  maxConnectionsPerAddress?: number;
   bodyTimeoutMs?: number;
   rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
   logLevel: LogLevel;
@@ -122,6 +127,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'public-url': { type: 'string' },
         'trust-proxy': { type: 'boolean' },
         'max-connections': { type: 'string' },
+        'max-connections-per-address': { type: 'string' },
         'body-timeout-ms': { type: 'string' },
         'rate-limit-ip': { type: 'string' },
         'rate-limit-push': { type: 'string' },
@@ -157,6 +163,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   };
   if (typeof values['public-url'] === 'string') config.publicUrl = parseUrl(values['public-url'], '--public-url', ['https:', 'http:']);
   if (typeof values['max-connections'] === 'string') config.maxConnections = positiveInteger(values['max-connections'], '--max-connections');
+  if (typeof values['max-connections-per-address'] === 'string') {
+    config.maxConnectionsPerAddress = positiveInteger(values['max-connections-per-address'], '--max-connections-per-address');
+  }
   if (typeof values['body-timeout-ms'] === 'string') config.bodyTimeoutMs = positiveInteger(values['body-timeout-ms'], '--body-timeout-ms');
   const rateLimits: NonNullable<CliConfig['rateLimits']> = {};
   if (typeof values['rate-limit-ip'] === 'string') rateLimits.perIp = parseRateLimit(values['rate-limit-ip'], '--rate-limit-ip');

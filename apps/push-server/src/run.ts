@@ -23,6 +23,7 @@ function openServer(config: CliConfig, io: CliIo): PushServer {
     logger: createJsonLogger({ level: config.logLevel, write: (line) => io.stderr(`${line}\n`) }),
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
+    ...(config.maxConnectionsPerAddress === undefined ? {} : { maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
     ...(config.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: config.bodyTimeoutMs }),
     ...(config.rateLimits === undefined ? {} : { rateLimits: config.rateLimits }),
   });

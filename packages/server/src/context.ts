@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Broker, Runtime, Store } from '@fosspush/core';
 import type { PushDeviceHub } from './hub/device-hub.js';
 import type { Logger } from '@fosspush/core';
@@ -17,6 +16,6 @@ export interface ServerContext {
   runtime: Runtime;
   perSubscription: RateLimiter | undefined;
   limits: { maxPayloadBytes: number; maxTtlSeconds: number; bodyTimeoutMs: number };
-  /** The base URL of this server as the client sees it (see `publicBase`). */
-  baseOf(req: IncomingMessage): string;
+  /** The configured public URL, else the listen address: links and the VAPID audience. */
+  baseUrl(): string;
 }

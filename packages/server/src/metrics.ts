@@ -5,6 +5,7 @@ export interface PushMetrics {
   readonly registry: Registry;
   readonly expired: Counter;
   readonly rateLimited: Counter<'scope'>;
+  readonly connectionsRefused: Counter<'reason'>;
   readonly requests: Counter<'route' | 'status'>;
   /** Seconds from the 201 (message accepted) to its write on a device stream. */
   readonly deliveryLatency: Histogram;
@@ -81,6 +82,12 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
       deliveryLatency.observe(latencySeconds);
     },
     expired: new Counter({ name: 'fosspush_messages_expired_total', help: 'Queued push messages dropped when their TTL ran out.', registers: [registry] }),
+    connectionsRefused: new Counter({
+      name: 'fosspush_connections_refused_total',
+      help: 'TCP connections refused before a request was read, by limit.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     rateLimited: new Counter({
       name: 'fosspush_rate_limited_total',
       help: 'Requests refused with 429, by limit.',

@@ -20,12 +20,15 @@ export interface PushServerOptions {
   /**
    * The URL clients reach this server at, e.g. `https://push.example.org` behind a TLS reverse
    * proxy. It prefixes the Location and Link targets and is the VAPID audience. Without it both
-   * come from each request's Host header.
-   * @default derived from the request
+   * are the listen address (`http://127.0.0.1:8080`), never a request's Host header: a client
+   * could name another push service there and replay a token minted for it.
+   * @default the listen address
    */
   publicUrl?: string;
   /**
-   * Believe X-Forwarded-For / X-Forwarded-Proto: only behind a reverse proxy that sets them.
+   * Believe X-Forwarded-For for the client address (rate limits): only behind a reverse proxy
+   * that sets it. It also turns off `maxConnectionsPerAddress`, since every connection then
+   * comes from the proxy: limit connections per client in the proxy.
    * @default false
    */
   trustProxy?: boolean;
@@ -37,12 +40,17 @@ export interface PushServerOptions {
   maxHeaderBytes?: number;
   /** A request body must arrive within this; slower ones get 408. @default 10000 */
   bodyTimeoutMs?: number;
-  /** Request headers must arrive within this (slowloris). @default 10000 */
+  /** Request headers must arrive within this (slowloris), checked every tenth of it (at most 1 s). @default 10000 */
   headersTimeoutMs?: number;
   /** Idle keep-alive connections close after this. @default 5000 */
   keepAliveTimeoutMs?: number;
   /** Open TCP connections at most, device streams included; more are refused. @default 10000 */
   maxConnections?: number;
+  /**
+   * Open TCP connections from one address at most (an IPv6 /64 counts as one address), so one
+   * client cannot hold every slot; more get 503. Not applied with `trustProxy`. @default 256
+   */
+  maxConnectionsPerAddress?: number;
   /** @default 1000 */
   maxSubscriptionsPerSet?: number;
   /** Messages written to a device but not yet acked, at most; more wait in the store. @default 1000 */
@@ -86,6 +94,7 @@ export const PUSH_SERVER_DEFAULTS = {
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5000,
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 256,
   maxSubscriptionsPerSet: 1000,
   maxUnackedPerDevice: 1000,
   rateLimits: {

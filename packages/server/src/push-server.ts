@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createJsonLogger, FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
 import { resumeCursorFromRequest } from '@fosspush/webpush';
@@ -9,7 +9,9 @@ import { handleMessage } from './handlers/message.js';
 import { handlePush } from './handlers/push.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleDeleteSet, handleUnsubscribe } from './handlers/unsubscribe.js';
-import { clientIp, publicBase } from './http/request-info.js';
+import { addressKey } from './http/address-key.js';
+import { assertCapabilityIds } from './http/capabilities.js';
+import { clientIp } from './http/request-info.js';
 import { rejectUpgrade, sendError, sendJson } from './http/respond.js';
 import { matchRoute, type Route } from './http/routes.js';
 import { createDeviceHub, type PushDeviceHub } from './hub/device-hub.js';
@@ -17,7 +19,7 @@ import { createMetrics, type PushMetrics } from './metrics.js';
 import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';
 import { pooledRandom } from './random-pool.js';
-import { openStorage } from './storage.js';
+import { openStorage, storageFullError } from './storage.js';
 import { createSubscriptions } from './subscriptions.js';
 
 /**
@@ -82,11 +84,19 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   const httpServer = createServer({
     maxHeaderSize: settings.maxHeaderBytes,
     headersTimeout: settings.headersTimeoutMs,
+    // Node checks headersTimeout only on this timer (30 s by default), so a slow client kept
+    // its connection three times the deadline: checking ten times per deadline keeps it.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(settings.headersTimeoutMs / 10))),
     // Device streams are long-lived requests: node's whole-request timeout must not cut them.
     requestTimeout: 0,
     keepAliveTimeout: settings.keepAliveTimeoutMs,
   });
   httpServer.maxConnections = settings.maxConnections;
+  // Behind a reverse proxy every connection comes from the proxy: the proxy limits instead.
+  if (!settings.trustProxy) limitConnectionsPerAddress(httpServer, settings.maxConnectionsPerAddress, (address) => {
+    metrics.connectionsRefused.inc({ reason: 'per_address' });
+    logger.debug('connection_refused', { reason: 'per_address', address });
+  });
 
   let transports: DeviceTransports | undefined;
   const metrics = createMetrics(
@@ -111,7 +121,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
 
   const perIp = settings.rateLimits.perIp ? createRateLimiter(settings.rateLimits.perIp, runtime.clock) : undefined;
   const perSubscription = settings.rateLimits.perSubscription ? createRateLimiter(settings.rateLimits.perSubscription, runtime.clock) : undefined;
-  let fallbackHost = '127.0.0.1';
+  // The base of every link and the VAPID audience: configuration, else the listen address,
+  // never a request header (a client could name another push service's host there).
+  let listenBase = 'http://127.0.0.1';
   const ctx: ServerContext = {
     store,
     broker,
@@ -122,7 +134,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     runtime,
     perSubscription,
     limits: { maxPayloadBytes: settings.maxPayloadBytes, maxTtlSeconds: settings.maxTtlSeconds, bodyTimeoutMs: settings.bodyTimeoutMs },
-    baseOf: (req) => publicBase(req, { publicUrl, trustProxy: settings.trustProxy, fallbackHost }),
+    baseUrl: () => publicUrl ?? listenBase,
   };
 
   let closing: Promise<void> | undefined;
@@ -135,7 +147,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     const queryStart = target.indexOf('?');
     let pathname = queryStart < 0 ? target : target.slice(0, queryStart);
     if (basePath !== '' && pathname.startsWith(`${basePath}/`)) pathname = pathname.slice(basePath.length);
-    return matchRoute(req.method ?? 'GET', pathname);
+    const route = matchRoute(req.method ?? 'GET', pathname);
+    assertCapabilityIds(route);
+    return route;
   };
 
   const limitClient = (req: IncomingMessage) => {
@@ -196,9 +210,11 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       const route = locate(req);
       res[ROUTE] = route.name;
       await dispatch(req, res, route);
-    } catch (error) {
+    } catch (thrown) {
+      const error = storageFullError(thrown) ?? thrown;
       const status = sendError(req, res, error);
-      if (status >= 500 && status !== 503) logger.error('request_failed', { route: res[ROUTE], error });
+      if (status === 507) reportStorageFull(error);
+      else if (status >= 500 && status !== 503) logger.error('request_failed', { route: res[ROUTE], error });
       else logger.debug('request_refused', { route: res[ROUTE], status, error });
     }
   };
@@ -236,6 +252,22 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     const body = JSON.stringify({ code: status === 408 ? 'TIMEOUT' : 'INVALID_REQUEST', message: error.message });
     socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
+
+  // One line a minute while the store is full: enough to act on, not enough to fill the disk.
+  let storageFullReportedAt = Number.NEGATIVE_INFINITY;
+  const reportStorageFull = (error: unknown) => {
+    const now = runtime.clock.now();
+    if (now - storageFullReportedAt < 60_000) return;
+    storageFullReportedAt = now;
+    logger.error('storage_full', {
+      error,
+      storage: settings.storage.kind,
+      action:
+        settings.storage.kind === 'redis'
+          ? 'Redis refuses writes (maxmemory): raise maxmemory or free memory; pushes get 507 until then'
+          : 'the disk holding the database is full: free space on it; pushes get 507 until then, accepted messages are safe',
+    });
+  };
 
   const purgeTimer = setInterval(() => {
     store
@@ -283,9 +315,12 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
           httpServer.off('error', reject);
           const address = httpServer.address() as AddressInfo;
           const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          fallbackHost = `${hostPart}:${address.port}`;
-          url = `http://${fallbackHost}`;
+          url = `http://${hostPart}:${address.port}`;
+          listenBase = url;
           logger.info('listening', { url, publicUrl, storage: settings.storage.kind });
+          if (publicUrl === undefined && (address.address === '0.0.0.0' || address.address === '::')) {
+            logger.warn('public_url_missing', { url, hint: 'listening on every address: set --public-url to the URL devices and app servers use, else links and the VAPID audience name this wildcard address' });
+          }
           resolve(url);
         });
       });
@@ -302,4 +337,34 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     metrics,
     httpServer,
   };
+}
+
+/** The socket's counted address, kept on the socket so its close needs no closure. */
+const COUNTED = Symbol('fosspush.countedAddress');
+type CountedSocket = Socket & { [COUNTED]?: string };
+
+/**
+ * Refuses a connection when its address (an IPv6 /64 counts as one) already holds `limit`:
+ * with only a global cap, one client could hold every slot and starve the rest.
+ */
+function limitConnectionsPerAddress(server: Server, limit: number, onRefused: (address: string) => void): void {
+  const open = new Map<string, number>();
+  function release(this: CountedSocket): void {
+    const key = this[COUNTED] as string;
+    const left = (open.get(key) ?? 1) - 1;
+    if (left === 0) open.delete(key);
+    else open.set(key, left);
+  }
+  server.on('connection', (socket: CountedSocket) => {
+    const key = addressKey(socket.remoteAddress ?? 'unknown');
+    const count = open.get(key) ?? 0;
+    if (count >= limit) {
+      onRefused(key);
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\nretry-after: 10\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    open.set(key, count + 1);
+    socket[COUNTED] = key;
+    socket.once('close', release);
+  });
 }

@@ -1,7 +1,6 @@
+import { CAPABILITY_PATTERN } from './http/capabilities.js';
 import { equalBytes, FosspushError, type Registration, type Runtime, type Store, type StoredMessage, toBase64Url, utf8Encode } from '@fosspush/core';
 
-/** Set ids and push ids: 128 random bits, base64url. They are capabilities, so never guessable. */
-export const CAPABILITY_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 /**
  * A set is kept as a marker registration beside its subscriptions, so it outlives its last
