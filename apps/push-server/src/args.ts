@@ -35,6 +35,12 @@ Options:
   --max-connections-per-address N
                        TCP connections from one address (an IPv6 /64 counts as one) at most
                        (default 256; not applied with --trust-proxy: limit in the proxy)
+  --max-sets-per-address N
+                       live subscription sets one address may make (default 1000)
+  --pending-set-ttl-hours N
+                       reclaim a set no device ever connected to after N hours (default 24)
+  --idle-set-ttl-days N
+                       reclaim a set no device connected to for N days (default 90)
   --body-timeout-ms N  a request body must arrive within N ms, else 408 (default 10000)
   --rate-limit-ip R[:B]    requests per second per client address, burst B, or "off"
                            (default 200:1000)
@@ -57,6 +63,9 @@ export interface CliConfig {
   trustProxy: boolean;
   maxConnections?: number;
   maxConnectionsPerAddress?: number;
+  maxSetsPerAddress?: number;
+  pendingSetTtlMs?: number;
+  idleSetTtlMs?: number;
   bodyTimeoutMs?: number;
   rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
   logLevel: LogLevel;
@@ -128,6 +137,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'trust-proxy': { type: 'boolean' },
         'max-connections': { type: 'string' },
         'max-connections-per-address': { type: 'string' },
+        'max-sets-per-address': { type: 'string' },
+        'pending-set-ttl-hours': { type: 'string' },
+        'idle-set-ttl-days': { type: 'string' },
         'body-timeout-ms': { type: 'string' },
         'rate-limit-ip': { type: 'string' },
         'rate-limit-push': { type: 'string' },
@@ -166,6 +178,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (typeof values['max-connections-per-address'] === 'string') {
     config.maxConnectionsPerAddress = positiveInteger(values['max-connections-per-address'], '--max-connections-per-address');
   }
+  if (typeof values['max-sets-per-address'] === 'string') config.maxSetsPerAddress = positiveInteger(values['max-sets-per-address'], '--max-sets-per-address');
+  if (typeof values['pending-set-ttl-hours'] === 'string') {
+    config.pendingSetTtlMs = positiveInteger(values['pending-set-ttl-hours'], '--pending-set-ttl-hours') * 3_600_000;
+  }
+  if (typeof values['idle-set-ttl-days'] === 'string') config.idleSetTtlMs = positiveInteger(values['idle-set-ttl-days'], '--idle-set-ttl-days') * 86_400_000;
   if (typeof values['body-timeout-ms'] === 'string') config.bodyTimeoutMs = positiveInteger(values['body-timeout-ms'], '--body-timeout-ms');
   const rateLimits: NonNullable<CliConfig['rateLimits']> = {};
   if (typeof values['rate-limit-ip'] === 'string') rateLimits.perIp = parseRateLimit(values['rate-limit-ip'], '--rate-limit-ip');

@@ -24,6 +24,9 @@ function openServer(config: CliConfig, io: CliIo): PushServer {
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
     ...(config.maxConnectionsPerAddress === undefined ? {} : { maxConnectionsPerAddress: config.maxConnectionsPerAddress }),
+    ...(config.maxSetsPerAddress === undefined ? {} : { maxSetsPerAddress: config.maxSetsPerAddress }),
+    ...(config.pendingSetTtlMs === undefined ? {} : { pendingSetTtlMs: config.pendingSetTtlMs }),
+    ...(config.idleSetTtlMs === undefined ? {} : { idleSetTtlMs: config.idleSetTtlMs }),
     ...(config.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: config.bodyTimeoutMs }),
     ...(config.rateLimits === undefined ? {} : { rateLimits: config.rateLimits }),
   });

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Broker, Runtime, Store } from '@fosspush/core';
 import type { PushDeviceHub } from './hub/device-hub.js';
 import type { Logger } from '@fosspush/core';
@@ -18,4 +19,6 @@ export interface ServerContext {
   limits: { maxPayloadBytes: number; maxTtlSeconds: number; bodyTimeoutMs: number };
   /** The configured public URL, else the listen address: links and the VAPID audience. */
   baseUrl(): string;
+  /** The client's address as per-address limits count it (an IPv6 /64 is one). */
+  clientAddress(req: IncomingMessage): string;
 }

@@ -69,6 +69,19 @@ export interface PushServerOptions {
   /** How long an unsubscribed push resource answers 410 before it is forgotten (404). @default 30 days */
   unsubscribedRetentionMs?: number;
   /**
+   * A subscription set no device has ever connected to is reclaimed this long after it was
+   * made: its push resources answer 410. Devices connect right after subscribing, so only
+   * abandoned or abusive sets reach it. @default 86400000 (1 day)
+   */
+  pendingSetTtlMs?: number;
+  /**
+   * A subscription set no device has connected to for this long is reclaimed: its push
+   * resources answer 410 and its queued messages go. @default 7776000000 (90 days)
+   */
+  idleSetTtlMs?: number;
+  /** Live subscription sets one client address (an IPv6 /64) may have made; more get 403. @default 1000 */
+  maxSetsPerAddress?: number;
+  /**
    * How long a node keeps a push resource's registration in memory instead of reading the
    * store on every push; 0 reads every time. @default 10000
    */
@@ -104,6 +117,9 @@ export const PUSH_SERVER_DEFAULTS = {
   heartbeatIntervalMs: 25_000,
   purgeIntervalMs: 60_000,
   unsubscribedRetentionMs: 30 * 24 * 3600 * 1000,
+  pendingSetTtlMs: 24 * 3600 * 1000,
+  idleSetTtlMs: 90 * 24 * 3600 * 1000,
+  maxSetsPerAddress: 1000,
   registrationCacheMs: 10_000,
   drainTimeoutMs: 10_000,
   processMetrics: true,

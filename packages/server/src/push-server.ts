@@ -20,7 +20,7 @@ import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';
 import { pooledRandom } from './random-pool.js';
 import { openStorage, storageFullError } from './storage.js';
-import { createSubscriptions } from './subscriptions.js';
+import { createSubscriptions, SET_TOUCH_INTERVAL_MS } from './subscriptions.js';
 
 /**
  * A socket error before the device wire takes over must not crash the process. A plain function
@@ -79,6 +79,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     maxSubscriptionsPerSet: settings.maxSubscriptionsPerSet,
     unsubscribedRetentionMs: settings.unsubscribedRetentionMs,
     registrationCacheMs: settings.registrationCacheMs,
+    pendingSetTtlMs: settings.pendingSetTtlMs,
+    idleSetTtlMs: settings.idleSetTtlMs,
+    maxSetsPerAddress: settings.maxSetsPerAddress,
   });
 
   const httpServer = createServer({
@@ -103,6 +106,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     {
       deviceConnections: () => (transports ? transports.websocket.connectionCount + transports.sse.connectionCount : hub.sessionCount),
       httpConnections: () => new Promise((resolve) => httpServer.getConnections((error, count) => resolve(error ? 0 : count))),
+      stored: () => subscriptions.count(),
     },
     { processMetrics: settings.processMetrics },
   );
@@ -135,6 +139,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     perSubscription,
     limits: { maxPayloadBytes: settings.maxPayloadBytes, maxTtlSeconds: settings.maxTtlSeconds, bodyTimeoutMs: settings.bodyTimeoutMs },
     baseUrl: () => publicUrl ?? listenBase,
+    clientAddress: (req) => addressKey(clientIp(req, settings.trustProxy)),
   };
 
   let closing: Promise<void> | undefined;
@@ -269,16 +274,31 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     });
   };
 
+  // Reclaim before purge, on the same node and in this order: the purge forgets expired set
+  // markers, so a set must be reclaimed (its push resources turned into 410s) first. The
+  // lookahead covers the time between the two.
+  const sweep = async () => {
+    await hub.touchConnected(SET_TOUCH_INTERVAL_MS);
+    const reclaimed = await subscriptions.reclaimExpired(settings.purgeIntervalMs);
+    if (reclaimed > 0) {
+      metrics.setsReclaimed.inc(reclaimed);
+      logger.info('sets_reclaimed', { count: reclaimed });
+    }
+    const expired = await store.purgeExpired();
+    if (expired > 0) {
+      metrics.expired.inc(expired);
+      logger.debug('purged', { expired });
+    }
+  };
+  let sweeping = false;
   const purgeTimer = setInterval(() => {
-    store
-      .purgeExpired()
-      .then((expired) => {
-        if (expired > 0) {
-          metrics.expired.inc(expired);
-          logger.debug('purged', { expired });
-        }
-      })
-      .catch((error) => logger.warn('purge_failed', { error }));
+    if (sweeping) return;
+    sweeping = true;
+    sweep()
+      .catch((error) => logger.warn('purge_failed', { error }))
+      .finally(() => {
+        sweeping = false;
+      });
   }, settings.purgeIntervalMs);
   purgeTimer.unref();
 

@@ -17,6 +17,7 @@ export async function handleSubscribe(ctx: ServerContext, req: IncomingMessage, 
   const { setId, pushId } = await ctx.subscriptions.create({
     ...(request.setUri === undefined ? {} : { setId: setIdFromUri(request.setUri, base) }),
     ...(request.vapidPublicKey === undefined ? {} : { vapidPublicKey: request.vapidPublicKey }),
+    address: ctx.clientAddress(req),
   });
   const urls = { subscription: `${base}/set/${setId}/s/${pushId}`, push: `${base}/p/${pushId}`, set: `${base}/set/${setId}` };
   ctx.logger.debug('subscribed', { restricted: request.vapidPublicKey !== undefined, newSet: request.setUri === undefined });

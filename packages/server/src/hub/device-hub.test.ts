@@ -50,8 +50,17 @@ describe('createDeviceHub', () => {
     clock = manualClock(1_700_000_000_000);
     store = createMemoryStore({ runtime: { clock } });
     broker = createMemoryBroker();
-    subscriptions = createSubscriptions({ store, runtime: runtime(), maxSubscriptionsPerSet: 10, unsubscribedRetentionMs: 1000, registrationCacheMs: 0 });
-    ({ setId, pushId } = await subscriptions.create({}));
+    subscriptions = createSubscriptions({
+      store,
+      runtime: runtime(),
+      maxSubscriptionsPerSet: 10,
+      unsubscribedRetentionMs: 1000,
+      registrationCacheMs: 0,
+      pendingSetTtlMs: 3_600_000,
+      idleSetTtlMs: 86_400_000,
+      maxSetsPerAddress: 10,
+    });
+    ({ setId, pushId } = await subscriptions.create({ address: 'test' }));
   });
 
   it('refuses an unknown set with NOT_FOUND', async () => {
@@ -117,7 +126,7 @@ describe('createDeviceHub', () => {
   });
 
   it('ignores an ack for another set, and frees the slot when anyone acks by id', async () => {
-    const other = await subscriptions.create({});
+    const other = await subscriptions.create({ address: 'test' });
     const foreign = await store.enqueue(other.pushId, createPushMessage({ payload: new Uint8Array(1), ttlSeconds: 60 }, { clock }));
     const devices = hub(1);
     const { sink, sent } = fakeSink();

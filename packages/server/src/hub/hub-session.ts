@@ -41,6 +41,8 @@ export class HubSession implements DeviceSession {
   private replayAgain = false;
   private caughtUp = false;
   private closed = false;
+  /** When the set's deadline was last renewed for this stream (a long stream renews it daily). */
+  touchedAt = 0;
   /** Ends the broker subscription; set once it is active. */
   stop: (() => Promise<void>) | undefined;
 
