@@ -61,7 +61,7 @@ describe.each(storages)('subscription sets expire and are reclaimed (%s)', (_nam
     await advance(HOUR - 60_000);
     expect((await push(abandoned, 'still pending')).status).toBe(201);
     await advance(2 * 60_000);
-    await vi.waitFor(async () => expect((await push(abandoned, 'after')).status).toBe(410));
+    await vi.waitFor(async () => expect((await push(abandoned, 'after')).status).toBe(410), { timeout: 5000 });
     const gone = await push(abandoned, 'after');
     expect(await gone.json()).toMatchObject({ code: 'GONE', details: { reason: 'reclaimed' } });
     await expect(connectDevice(abandoned.set)).rejects.toThrow(/404/);
@@ -81,7 +81,7 @@ describe.each(storages)('subscription sets expire and are reclaimed (%s)', (_nam
     await advance(29 * DAY);
     expect((await push(sub, 'unseen 29 days')).status).toBe(201);
     await advance(2 * DAY);
-    await vi.waitFor(async () => expect((await push(sub, 'unseen 31 days')).status).toBe(410));
+    await vi.waitFor(async () => expect((await push(sub, 'unseen 31 days')).status).toBe(410), { timeout: 5000 });
   });
 
   it('caps the live sets one address may make, counts them in /metrics, and frees the cap as sets expire', async () => {
@@ -97,7 +97,7 @@ describe.each(storages)('subscription sets expire and are reclaimed (%s)', (_nam
     expect(metrics).toMatch(/^fosspush_subscription_sets 3$/m);
     expect(metrics).toMatch(/^fosspush_subscriptions 5$/m);
     await advance(HOUR + 60_000);
-    await vi.waitFor(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fosspush_subscription_sets 0$/m));
+    await vi.waitFor(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fosspush_subscription_sets 0$/m), { timeout: 5000 });
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fosspush_sets_reclaimed_total 3$/m);
     await subscribe(base);
   });
