@@ -1,4 +1,4 @@
 import { defineProject } from 'vitest/config';
 import { sourceProject } from '../../packages/testing/src/vitest-project.ts';
 
-export default defineProject(sourceProject('daemon'));
+export default defineProject(sourceProject('fosspushd'));

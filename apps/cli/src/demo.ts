@@ -5,7 +5,7 @@ import { getMessaging, type MessagePayload, type Messaging } from '@fosspush/cli
 import { generateVapidKeys, silentLogger } from '@fosspush/core';
 import { Sender } from '@fosspush/sender';
 import { createPushServer, type PushServer } from '@fosspush/server';
-import { createDaemon, type Daemon } from 'fosspushd';
+import { createDaemon, type Daemon } from '@fosspush/daemon';
 import { sendToToken } from './deliver-token.js';
 import { type DemoEndpoint, startDemoEndpoint } from './demo-endpoint.js';
 

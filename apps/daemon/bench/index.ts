@@ -14,11 +14,9 @@ import { join } from 'node:path';
 import { getMessaging } from '@fosspush/client';
 import { type Channel, createMemoryChannelState, encodeToken, toBase64Url } from '@fosspush/core';
 import { connectIpc, type IpcClient, type IpcMessage } from '@fosspush/ipc';
-import { type BenchCase, percentile, reportBench } from '@fosspush/testing';
+import { type BenchCase, createFakeChannel, type FakeChannel, percentile, publicKeys, reportBench } from '@fosspush/testing';
 import { createWebSocketChannel } from '@fosspush/websocket';
-import { createDaemon } from '../src/index.js';
-import { createFakeChannel, type FakeChannel } from '../test/fake-channel.js';
-import { publicKeys } from '../test/keys.js';
+import { createDaemon } from '@fosspush/daemon';
 import { deviceConnections, push, startDaemon, startPushServer } from '../test/rigs.js';
 import { idleUsage, rssMb } from './process-usage.js';
 

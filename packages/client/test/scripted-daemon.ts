@@ -11,7 +11,7 @@ import {
 /**
  * A daemon stand-in on a real socket, for SDK tests: it speaks the IPC schema, keeps state in
  * memory, and lets the test queue ciphertext for a registration. The real daemon is tested in
- * apps/daemon; here the SDK's side of the wire is under test.
+ * packages/daemon; here the SDK's side of the wire is under test.
  */
 export interface ScriptedDaemon {
   server: IpcServer;

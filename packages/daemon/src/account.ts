@@ -1,6 +1,6 @@
 import type { Channel, ChannelStateStore, Runtime } from '@fosspush/core';
 import type { ChannelCapabilities } from '@fosspush/ipc';
-import type { AccountConfig } from './config.js';
+import type { AccountConfig } from './accounts.js';
 import type { Logger } from '@fosspush/core';
 
 /** Builds the one channel of an account. The daemon injects it so tests can pass their own. */

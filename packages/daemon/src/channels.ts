@@ -4,7 +4,7 @@ import { createSseTransport } from '@fosspush/sse';
 import { createDeviceStreamChannel, type PushServerChannelOptions } from '@fosspush/webpush';
 import { createWebSocketTransport } from '@fosspush/websocket';
 import type { ChannelFactory, ChannelContext } from './account.js';
-import type { EmailAccount, PushServerAccount } from './config.js';
+import type { EmailAccount, PushServerAccount } from './accounts.js';
 import { createFallbackTransport, reportingTransport } from './fallback-transport.js';
 
 function pushServerChannel(account: PushServerAccount, context: ChannelContext): Channel {
