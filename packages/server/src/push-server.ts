@@ -125,9 +125,6 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
 
   const perIp = settings.rateLimits.perIp ? createRateLimiter(settings.rateLimits.perIp, runtime.clock) : undefined;
   const perSubscription = settings.rateLimits.perSubscription ? createRateLimiter(settings.rateLimits.perSubscription, runtime.clock) : undefined;
-  // The base of every link and the VAPID audience: configuration, else the listen address,
-  // never a request header (a client could name another push service's host there).
-  let listenBase = 'http://127.0.0.1';
   const ctx: ServerContext = {
     store,
     broker,
@@ -138,7 +135,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     runtime,
     perSubscription,
     limits: { maxPayloadBytes: settings.maxPayloadBytes, maxTtlSeconds: settings.maxTtlSeconds, bodyTimeoutMs: settings.bodyTimeoutMs },
-    baseUrl: () => publicUrl ?? listenBase,
+    // The base of every link and the VAPID audience: configuration, else the listen address,
+    // never a request header (a client could name another push service's host there).
+    baseUrl: () => publicUrl ?? url ?? 'http://127.0.0.1',
     clientAddress: (req) => addressKey(clientIp(req, settings.trustProxy)),
   };
 
@@ -336,7 +335,6 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
           const address = httpServer.address() as AddressInfo;
           const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           url = `http://${hostPart}:${address.port}`;
-          listenBase = url;
           logger.info('listening', { url, publicUrl, storage: settings.storage.kind });
           if (publicUrl === undefined && (address.address === '0.0.0.0' || address.address === '::')) {
             logger.warn('public_url_missing', { url, hint: 'listening on every address: set --public-url to the URL devices and app servers use, else links and the VAPID audience name this wildcard address' });
