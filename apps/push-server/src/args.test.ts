@@ -37,6 +37,9 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['--memory'], env)).toMatchObject({ config: { storage: { kind: 'memory' } } });
     expect(parseCommandLine(['--db', 'x.db'], env)).toMatchObject({ config: { storage: { kind: 'sqlite', path: 'x.db' } } });
     expect(parseCommandLine(['--help'], env)).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['--default-ttl', '3600'], env)).toMatchObject({ config: { defaultTtlSeconds: 3600 } });
+    expect(parseCommandLine(['--default-ttl', 'strict'], env)).toMatchObject({ config: { defaultTtlSeconds: false } });
+    expect(() => parseCommandLine(['--default-ttl', 'soon'], env)).toThrow(/--default-ttl must be a positive integer/);
   });
 
   it.each([

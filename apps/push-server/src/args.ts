@@ -42,6 +42,8 @@ Options:
   --idle-set-ttl-days N
                        reclaim a set no device connected to for N days (default 90)
   --body-timeout-ms N  a request body must arrive within N ms, else 408 (default 10000)
+  --default-ttl S      TTL of a push sent without one, in seconds, or "strict" for RFC 8030's
+                       400 (default 86400; some UnifiedPush app servers send no TTL)
   --rate-limit-ip R[:B]    requests per second per client address, burst B, or "off"
                            (default 200:1000)
   --rate-limit-push R[:B]  pushes per second per push resource, burst B, or "off"
@@ -67,6 +69,7 @@ export interface CliConfig {
   pendingSetTtlMs?: number;
   idleSetTtlMs?: number;
   bodyTimeoutMs?: number;
+  defaultTtlSeconds?: number | false;
   rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
   logLevel: LogLevel;
 }
@@ -141,6 +144,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'pending-set-ttl-hours': { type: 'string' },
         'idle-set-ttl-days': { type: 'string' },
         'body-timeout-ms': { type: 'string' },
+        'default-ttl': { type: 'string' },
         'rate-limit-ip': { type: 'string' },
         'rate-limit-push': { type: 'string' },
         'log-level': { type: 'string' },
@@ -184,6 +188,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   if (typeof values['idle-set-ttl-days'] === 'string') config.idleSetTtlMs = positiveInteger(values['idle-set-ttl-days'], '--idle-set-ttl-days') * 86_400_000;
   if (typeof values['body-timeout-ms'] === 'string') config.bodyTimeoutMs = positiveInteger(values['body-timeout-ms'], '--body-timeout-ms');
+  const defaultTtl = values['default-ttl'];
+  if (typeof defaultTtl === 'string') config.defaultTtlSeconds = defaultTtl === 'strict' ? false : positiveInteger(defaultTtl, '--default-ttl');
   const rateLimits: NonNullable<CliConfig['rateLimits']> = {};
   if (typeof values['rate-limit-ip'] === 'string') rateLimits.perIp = parseRateLimit(values['rate-limit-ip'], '--rate-limit-ip');
   if (typeof values['rate-limit-push'] === 'string') rateLimits.perSubscription = parseRateLimit(values['rate-limit-push'], '--rate-limit-push');

@@ -28,6 +28,7 @@ function openServer(config: CliConfig, io: CliIo): PushServer {
     ...(config.pendingSetTtlMs === undefined ? {} : { pendingSetTtlMs: config.pendingSetTtlMs }),
     ...(config.idleSetTtlMs === undefined ? {} : { idleSetTtlMs: config.idleSetTtlMs }),
     ...(config.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: config.bodyTimeoutMs }),
+    ...(config.defaultTtlSeconds === undefined ? {} : { defaultTtlSeconds: config.defaultTtlSeconds }),
     ...(config.rateLimits === undefined ? {} : { rateLimits: config.rateLimits }),
   });
 }

@@ -16,7 +16,7 @@ export interface ServerContext {
   logger: Logger;
   runtime: Runtime;
   perSubscription: RateLimiter | undefined;
-  limits: { maxPayloadBytes: number; maxTtlSeconds: number; bodyTimeoutMs: number };
+  limits: { maxPayloadBytes: number; maxTtlSeconds: number; bodyTimeoutMs: number; defaultTtlSeconds?: number };
   /** The configured public URL, else the listen address: links and the VAPID audience. */
   baseUrl(): string;
   /** The client's address as per-address limits count it (an IPv6 /64 is one). */

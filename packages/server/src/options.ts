@@ -36,6 +36,11 @@ export interface PushServerOptions {
   maxPayloadBytes?: number;
   /** Longer requested TTLs are capped to this. @default 2419200 (28 days) */
   maxTtlSeconds?: number;
+  /**
+   * The TTL of a push without a `TTL` header. RFC 8030 requires the header, but some
+   * UnifiedPush app servers omit it; `false` keeps the strict 400. @default 86400 (one day)
+   */
+  defaultTtlSeconds?: number | false;
   /** Request headers above this get 431 (node:http `maxHeaderSize`). @default 8192 */
   maxHeaderBytes?: number;
   /** A request body must arrive within this; slower ones get 408. @default 10000 */
@@ -62,8 +67,13 @@ export interface PushServerOptions {
     /** Pushes to one push resource. @default { ratePerSecond: 10, burst: 100 } */
     perSubscription?: RateLimit | false;
   };
-  /** Device stream heartbeats, passed to the WebSocket and SSE handlers. @default 25000 */
+  /** Device stream heartbeats of wire version 1 devices, passed to the WebSocket and SSE handlers. @default 25000 */
   heartbeatIntervalMs?: number;
+  /**
+   * Wire version 2: the longest interval between a device's heartbeats, announced to devices.
+   * A reverse proxy in front must keep idle connections open longer. @default 900000
+   */
+  maxDeviceHeartbeatMs?: number;
   /** How often expired messages are purged from the store. @default 60000 */
   purgeIntervalMs?: number;
   /** How long an unsubscribed push resource answers 410 before it is forgotten (404). @default 30 days */
@@ -102,6 +112,7 @@ export const PUSH_SERVER_DEFAULTS = {
   trustProxy: false,
   maxPayloadBytes: 4096,
   maxTtlSeconds: 2_419_200,
+  defaultTtlSeconds: 86_400,
   maxHeaderBytes: 8192,
   bodyTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
@@ -115,6 +126,7 @@ export const PUSH_SERVER_DEFAULTS = {
     perSubscription: { ratePerSecond: 10, burst: 100 },
   },
   heartbeatIntervalMs: 25_000,
+  maxDeviceHeartbeatMs: 900_000,
   purgeIntervalMs: 60_000,
   unsubscribedRetentionMs: 30 * 24 * 3600 * 1000,
   pendingSetTtlMs: 24 * 3600 * 1000,

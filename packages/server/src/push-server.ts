@@ -6,7 +6,9 @@ import { resumeCursorFromRequest } from '@fosspush/webpush';
 import type { ServerContext } from './context.js';
 import { defaultDeviceTransports, type DeviceTransports } from './device-transports.js';
 import { handleMessage } from './handlers/message.js';
+import { handleMatrixNotify } from './handlers/matrix-gateway.js';
 import { handlePush } from './handlers/push.js';
+import { handleDiscovery } from './handlers/unifiedpush-discovery.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleDeleteSet, handleUnsubscribe } from './handlers/unsubscribe.js';
 import { addressKey } from './http/address-key.js';
@@ -121,7 +123,11 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     },
     onError: (error, { setId }) => logger.error('device_stream_error', { error, set: setId.slice(0, 6) }),
   });
-  transports = (options.deviceTransports ?? defaultDeviceTransports)(hub, { heartbeatIntervalMs: settings.heartbeatIntervalMs, runtime });
+  transports = (options.deviceTransports ?? defaultDeviceTransports)(hub, {
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    maxHeartbeatMs: settings.maxDeviceHeartbeatMs,
+    runtime,
+  });
 
   const perIp = settings.rateLimits.perIp ? createRateLimiter(settings.rateLimits.perIp, runtime.clock) : undefined;
   const perSubscription = settings.rateLimits.perSubscription ? createRateLimiter(settings.rateLimits.perSubscription, runtime.clock) : undefined;
@@ -134,7 +140,12 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     logger,
     runtime,
     perSubscription,
-    limits: { maxPayloadBytes: settings.maxPayloadBytes, maxTtlSeconds: settings.maxTtlSeconds, bodyTimeoutMs: settings.bodyTimeoutMs },
+    limits: {
+      maxPayloadBytes: settings.maxPayloadBytes,
+      maxTtlSeconds: settings.maxTtlSeconds,
+      bodyTimeoutMs: settings.bodyTimeoutMs,
+      ...(settings.defaultTtlSeconds === false ? {} : { defaultTtlSeconds: settings.defaultTtlSeconds }),
+    },
     // The base of every link and the VAPID audience: configuration, else the listen address,
     // never a request header (a client could name another push service's host there).
     baseUrl: () => publicUrl ?? url ?? 'http://127.0.0.1',
@@ -177,6 +188,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       case 'subscribe':
         return handleSubscribe(ctx, req, res);
       case 'push':
+        if (req.method === 'GET') return handleDiscovery(res);
         try {
           return await handlePush(ctx, req, res, route.pushId);
         } catch (error) {
@@ -185,6 +197,8 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
         }
       case 'message':
         return handleMessage(ctx, req, res, route.messageId);
+      case 'matrix-notify':
+        return handleMatrixNotify(ctx, req, res);
       case 'subscription':
         return handleUnsubscribe(ctx, req, res, route.setId, route.pushId);
       case 'set':

@@ -59,9 +59,9 @@ describe('slow clients (slowloris)', () => {
     const trickle = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100);
     const { afterMs, text } = await Promise.race([outcome, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still open after 5 s')), 5000))]);
     clearInterval(trickle);
-    // Node checks the deadline on a timer: the server sets that timer so the deadline holds
-    // to within a tenth of it.
-    expect(afterMs).toBeLessThan(1000 + 500);
+    // Node checks the deadline on a timer (30 s by default): the server runs it at a tenth of
+    // the deadline. The margin is for a loaded machine; the old behaviour is 30 s.
+    expect(afterMs).toBeLessThan(1000 + 1500);
     expect(text).toMatch(/^HTTP\/1.1 408/);
   }, 10_000);
 

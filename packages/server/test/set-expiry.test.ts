@@ -65,7 +65,7 @@ describe.each(storages)('subscription sets expire and are reclaimed (%s)', (_nam
     const gone = await push(abandoned, 'after');
     expect(await gone.json()).toMatchObject({ code: 'GONE', details: { reason: 'reclaimed' } });
     await expect(connectDevice(abandoned.set)).rejects.toThrow(/404/);
-  });
+  }, 20_000);
 
   it('keeps a set a device connected to past the pending time, and reclaims it once unseen for the idle time', async () => {
     const base = await serve(storage());
@@ -82,7 +82,7 @@ describe.each(storages)('subscription sets expire and are reclaimed (%s)', (_nam
     expect((await push(sub, 'unseen 29 days')).status).toBe(201);
     await advance(2 * DAY);
     await vi.waitFor(async () => expect((await push(sub, 'unseen 31 days')).status).toBe(410), { timeout: 5000 });
-  });
+  }, 20_000);
 
   it('caps the live sets one address may make, counts them in /metrics, and frees the cap as sets expire', async () => {
     const base = await serve(storage(), { maxSetsPerAddress: 2 });
@@ -100,7 +100,7 @@ describe.each(storages)('subscription sets expire and are reclaimed (%s)', (_nam
     await vi.waitFor(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fosspush_subscription_sets 0$/m), { timeout: 5000 });
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fosspush_sets_reclaimed_total 3$/m);
     await subscribe(base);
-  });
+  }, 20_000);
 });
 
 function subscribeFrom(base: string, localAddress: string): Promise<number> {
