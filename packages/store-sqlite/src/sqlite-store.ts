@@ -240,7 +240,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     }
   }
 
-  const guarded = <T>(work: () => T): Promise<T> =>
+  const inNextBatch = <T>(work: () => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (closed) throw new FosspushError('CLOSED', 'the store is closed');
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject, failed: false, outcome: undefined });
@@ -252,22 +252,22 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
 
   return {
     putRegistration: (r) =>
-      guarded(() => {
+      inNextBatch(() => {
         sql.putRegistration.run(r.id, r.owner, r.createdAt, r.expiresAt ?? null, JSON.stringify(r.data));
       }),
     getRegistration: (id) =>
-      guarded(() => {
+      inNextBatch(() => {
         const row = sql.getRegistration.get(id, clock.now());
         return row && toRegistration(row);
       }),
-    listRegistrations: (owner) => guarded(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
-    deleteRegistration: (id) => guarded(() => sql.deleteRegistration.run(id).changes > 0),
+    listRegistrations: (owner) => inNextBatch(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
+    deleteRegistration: (id) => inNextBatch(() => sql.deleteRegistration.run(id).changes > 0),
     enqueue: (registrationId, message) =>
       message.topic === undefined
-        ? guarded(() => enqueue(registrationId, message))
-        : guarded(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
+        ? inNextBatch(() => enqueue(registrationId, message))
+        : inNextBatch(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
     listMessages: (query: MessageQuery) =>
-      guarded(() =>
+      inNextBatch(() =>
         sql.listMessages
           .all({
             owner: query.owner ?? null,
@@ -279,13 +279,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
           .map(toMessage),
       ),
     getMessage: (id) =>
-      guarded(() => {
+      inNextBatch(() => {
         const row = sql.liveMessageById.get(id, clock.now());
         return row && toMessage(row);
       }),
-    ack: (messageId) => guarded(() => sql.deleteMessage.run(messageId).changes > 0),
-    markSeen: (key, expiry) => guarded(() => markSeen(key, expiry)),
-    purgeExpired: () => guarded(() => purge(clock.now())),
+    ack: (messageId) => inNextBatch(() => sql.deleteMessage.run(messageId).changes > 0),
+    markSeen: (key, expiry) => inNextBatch(() => markSeen(key, expiry)),
+    purgeExpired: () => inNextBatch(() => purge(clock.now())),
     close: async () => {
       if (closed) return;
       closed = true;
