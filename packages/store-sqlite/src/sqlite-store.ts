@@ -197,8 +197,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
   });
 
   // Group commit: calls made in the same turn of the event loop run in order inside one
-  // transaction. A commit (a WAL append) per call capped throughput at ~16k writes/s;
-  // concurrent writers such as a push server's acks now share one. A failure touches only its
+  // transaction. A commit (a WAL append) per call capped throughput (figures:
+  // docs/push-server.md); concurrent writers such as a push server's acks now share one. A failure touches only its
   // caller: SQLite backs out a failed statement and keeps the transaction, and work of several
   // statements is a db.transaction, which nests as a savepoint. Every promise still resolves
   // only after its commit.
