@@ -2,8 +2,9 @@
 # Installs the Debian packages the integration tests run for real: Dovecot, Cyrus IMAP + Postfix
 # (the mail rig), redis-server (push-server scale-out), GnuPG (OpenPGP interop), dbus-daemon and
 # gdbus (UnifiedPush over D-Bus), dhtnode (the OpenDHT channel), iproute2 + nftables (rigs and the
-# pulled-cable test run in network namespaces of their own). Installs only what is missing; needs
-# root (or sudo) on a machine that lacks them.
+# pulled-cable test run in network namespaces of their own), nginx-light and caddy (the push
+# server behind the documented reverse proxies). Installs only what is missing; needs root (or
+# sudo) on a machine that lacks them.
 set -e
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,8 @@ sasl2-bin
 dhtnode
 iproute2
 nftables
+nginx-light
+caddy
 "
 
 # Cyrus's imapd comes from Debian's cyrus-imapd, which apt cannot install beside dovecot-imapd

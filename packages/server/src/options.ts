@@ -77,6 +77,13 @@ export interface PushServerOptions {
   registrationCacheMs?: number;
   /** How long `close()` waits for requests in flight before cutting them off. @default 10000 */
   drainTimeoutMs?: number;
+  /**
+   * Whether the public listener answers `/healthz` and `/metrics`. Set it to false when they
+   * are served on an operator listener of their own (`PushServer.operatorHandler`); the public
+   * one then answers 404 there, so the internet sees neither counters nor versions.
+   * @default true
+   */
+  publicOperatorRoutes?: boolean;
   /** @default JSON lines on stderr at level info */
   logger?: Logger;
   /** Expose Node process metrics (CPU, memory, event loop) on /metrics too. @default true */
@@ -110,4 +117,5 @@ export const PUSH_SERVER_DEFAULTS = {
   registrationCacheMs: 10_000,
   drainTimeoutMs: 10_000,
   processMetrics: true,
+  publicOperatorRoutes: true,
 } as const satisfies Omit<PushServerOptions, 'publicUrl' | 'logger' | 'deviceTransports' | 'runtime'>;
