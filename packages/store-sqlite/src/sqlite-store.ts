@@ -209,8 +209,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
   });
 
   // Group commit: calls made in the same turn of the event loop run in order inside one
-  // transaction. A commit (a WAL append) per call capped throughput at ~16k writes/s;
-  // concurrent writers such as a push server's acks now share one. A failure touches only its
+  // transaction. A commit (a WAL append) per call capped throughput (figures:
+  // docs/push-server.md); concurrent writers such as a push server's acks now share one. A failure touches only its
   // caller: SQLite backs out a failed statement and keeps the transaction, and work of several
   // statements is a db.transaction, which nests as a savepoint. Every promise still resolves
   // only after its commit.
@@ -252,7 +252,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     }
   }
 
-  const guarded = <T>(work: () => T): Promise<T> =>
+  const inNextBatch = <T>(work: () => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (closed) throw new FosspushError('CLOSED', 'the store is closed');
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject, failed: false, outcome: undefined });
@@ -264,25 +264,25 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
 
   return {
     putRegistration: (r) =>
-      guarded(() => {
+      inNextBatch(() => {
         sql.putRegistration.run(r.id, r.owner, r.createdAt, r.expiresAt ?? null, JSON.stringify(r.data));
       }),
     getRegistration: (id) =>
-      guarded(() => {
+      inNextBatch(() => {
         const row = sql.getRegistration.get(id, clock.now());
         return row && toRegistration(row);
       }),
-    listRegistrations: (owner) => guarded(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
-    deleteRegistration: (id) => guarded(() => sql.deleteRegistration.run(id).changes > 0),
+    listRegistrations: (owner) => inNextBatch(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
+    deleteRegistration: (id) => inNextBatch(() => sql.deleteRegistration.run(id).changes > 0),
     countRegistrations: (owner) =>
-      guarded(() => (owner === undefined ? sql.countAll.get(clock.now()) : sql.countOwned.get(owner, clock.now()))?.n ?? 0),
-    listExpiringRegistrations: (owner, before, limit) => guarded(() => sql.listExpiring.all(owner, before, limit).map(toRegistration)),
+      inNextBatch(() => (owner === undefined ? sql.countAll.get(clock.now()) : sql.countOwned.get(owner, clock.now()))?.n ?? 0),
+    listExpiringRegistrations: (owner, before, limit) => inNextBatch(() => sql.listExpiring.all(owner, before, limit).map(toRegistration)),
     enqueue: (registrationId, message) =>
       message.topic === undefined
-        ? guarded(() => enqueue(registrationId, message))
-        : guarded(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
+        ? inNextBatch(() => enqueue(registrationId, message))
+        : inNextBatch(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
     listMessages: (query: MessageQuery) =>
-      guarded(() =>
+      inNextBatch(() =>
         sql.listMessages
           .all({
             owner: query.owner ?? null,
@@ -294,13 +294,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
           .map(toMessage),
       ),
     getMessage: (id) =>
-      guarded(() => {
+      inNextBatch(() => {
         const row = sql.liveMessageById.get(id, clock.now());
         return row && toMessage(row);
       }),
-    ack: (messageId) => guarded(() => sql.deleteMessage.run(messageId).changes > 0),
-    markSeen: (key, expiry) => guarded(() => markSeen(key, expiry)),
-    purgeExpired: () => guarded(() => purge(clock.now())),
+    ack: (messageId) => inNextBatch(() => sql.deleteMessage.run(messageId).changes > 0),
+    markSeen: (key, expiry) => inNextBatch(() => markSeen(key, expiry)),
+    purgeExpired: () => inNextBatch(() => purge(clock.now())),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -39,3 +39,4 @@ export { type DbusRig, startDbus } from './dbus-rig.js';
 export { type IndependentConnector, type IndependentConnectorOptions, startIndependentConnector } from './unifiedpush-connector.js';
 export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';
 export { advanceWithIo } from './manual-timers.js';
+export { RFC8188_3_1, RFC8188_3_2, RFC8291, RFC8292 } from './webpush-vectors.js';
