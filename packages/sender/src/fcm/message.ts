@@ -35,6 +35,19 @@ export interface TokenMessage extends BaseMessage {
   token: Recipient;
 }
 
+/** firebase-admin's `TopicMessage`: every token subscribed to the topic (`/topics/` optional). */
+export interface TopicMessage extends BaseMessage {
+  topic: string;
+}
+
+/** firebase-admin's `ConditionMessage`: FCM's grammar, `'a' in topics && ('b' in topics || 'c' in topics)`. */
+export interface ConditionMessage extends BaseMessage {
+  condition: string;
+}
+
+/** firebase-admin's `Message`: to one token, a topic's members, or a condition's. */
+export type Message = TokenMessage | TopicMessage | ConditionMessage;
+
 export interface MulticastMessage extends BaseMessage {
   tokens: readonly Recipient[];
 }
@@ -72,9 +85,6 @@ function mergeMaps(field: string, ...maps: (Record<string, string> | undefined)[
  */
 export function fcmMessageFields(message: BaseMessage, dryRun: boolean): MessageFields {
   if (typeof message !== 'object' || message === null) throw invalidArgument('message must be an object', 'message');
-  if ('topic' in message || 'condition' in message) {
-    throw new FosspushError('INVALID_MESSAGE', 'topic and condition messages are not supported: send to tokens', { details: { field: 'topic' } });
-  }
   return {
     data: mergeMaps('data', message.data, message.android?.data, message.webpush?.data),
     notification: mergeMaps('notification', message.notification, message.android?.notification, message.webpush?.notification),
