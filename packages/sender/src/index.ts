@@ -19,6 +19,7 @@ export type { GcmResponse, GcmResult, GcmTopicResponse } from './gcm/response.js
 export { Constants, MulticastResult, Result } from './gcm/constants.js';
 export { type GcmStreamResult, type SendCallback, type SendOptions, Sender } from './gcm/sender.js';
 export type { MessagingError } from './fcm/errors.js';
+export type { AndroidNotification, ApnsConfig, FcmOptions, LightSettings, Notification, WebpushNotification } from './fcm/config.js';
 export type {
   AndroidConfig,
   BaseMessage,
