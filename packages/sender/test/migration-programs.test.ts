@@ -106,6 +106,9 @@ describe('migration programs against a real push server', () => {
     const topic = firstBodies.find(({ body }) => body.data.kind === 'topic');
     expect(topic?.body.notification).toMatchObject({ title: 'Breaking', notificationCount: '3', requireInteraction: 'true', link: 'https://example.org/a' });
     expect(topic?.event.message).toMatchObject({ urgency: 'high', ttlSeconds: 600 });
+    // The Topic header is the key's hash; the app gets the key itself.
+    expect(topic?.event.message.topic).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(topic?.body.collapseKey).toBe('breaking news, europe');
 
     const sender = new Sender(options);
     const gcmRun = await runGcmApp(sender, [first.token, second.token]);
