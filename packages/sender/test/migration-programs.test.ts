@@ -6,20 +6,18 @@ import {
   type Channel,
   type ChannelMessageEvent,
   decryptWebPush,
-  encodeToken,
-  generateSubscriptionKeys,
   generateVapidKeys,
   type SubscriptionKeys,
   utf8Decode,
   type VapidKeys,
 } from '@fosspush/core';
-import { createWebSocketChannel } from '@fosspush/websocket';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getMessaging } from '../src/fcm/messaging.js';
 import { Constants } from '../src/gcm/constants.js';
 import { Sender } from '../src/gcm/sender.js';
 import { runApp } from './programs/fosspush-firebase-admin-app.js';
 import { runGcmApp } from './programs/fosspush-node-gcm-app.js';
+import { connectDevice, type DeviceRig } from './rigs/device.js';
 import { type PushServerProcess, startPushServer } from './rigs/push-server.js';
 
 const programs = new URL('./programs/', import.meta.url);
@@ -52,14 +50,10 @@ describe('migration programs against a real push server', () => {
   let device: Channel;
   let vapidKeys: VapidKeys;
   const dir = mkdtempSync(join(tmpdir(), 'fosspush-migration-'));
-  const received: ChannelMessageEvent[] = [];
+  let received: ChannelMessageEvent[] = [];
+  let rig: DeviceRig;
 
-  async function register(): Promise<{ token: string; registrationId: string; keys: SubscriptionKeys }> {
-    const subscription = await device.subscribe({ vapidPublicKey: vapidKeys.publicKey });
-    const keys = await generateSubscriptionKeys();
-    const token = encodeToken({ channel: 'webpush', endpoint: subscription.endpoint, p256dh: keys.p256dh, auth: keys.auth, extras: subscription.extras });
-    return { token, registrationId: subscription.registrationId, keys };
-  }
+  const register = () => rig.register(vapidKeys);
 
   async function plaintexts(registration: { registrationId: string; keys: SubscriptionKeys }, count: number) {
     await vi.waitFor(() => expect(received.filter((event) => event.registrationId === registration.registrationId)).toHaveLength(count), { timeout: 10_000 });
@@ -72,12 +66,9 @@ describe('migration programs against a real push server', () => {
   beforeAll(async () => {
     server = await startPushServer();
     vapidKeys = await generateVapidKeys();
-    device = createWebSocketChannel({ serverUrl: server.url });
-    device.on('message', (event) => {
-      received.push(event);
-      void device.ack(event.registrationId, event.message.id);
-    });
-    await device.connect();
+    rig = await connectDevice(server.url);
+    device = rig.device;
+    received = rig.received;
   }, 30_000);
   afterAll(async () => {
     await device?.close();
