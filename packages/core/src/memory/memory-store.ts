@@ -77,14 +77,14 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     },
 
     async countRegistrations(owner) {
-      open();
+      assertOpen();
       const ids = owner === undefined ? registrations.keys() : (owned.get(owner) ?? []);
       let count = 0;
       for (const id of ids) if (live(registrations.get(id)?.expiresAt)) count++;
       return count;
     },
     async listExpiringRegistrations(owner, before, limit) {
-      open();
+      assertOpen();
       const out: Registration[] = [];
       for (const id of owned.get(owner) ?? []) {
         const registration = registrations.get(id);
