@@ -16,6 +16,8 @@ dovecot-managesieved
 postfix
 dhtnode
 iproute2
+prosody
+prosody-modules
 "
 
 missing=""

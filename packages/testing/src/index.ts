@@ -26,3 +26,4 @@ export { type ScriptedSmtp, startScriptedSmtp } from './scripted-smtp.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';
 export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';
+export { connectProsodyComponent, type ProsodyRig, type ProsodyUser, type StartProsodyOptions, startProsody } from './prosody-rig.js';
