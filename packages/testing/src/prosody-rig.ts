@@ -71,6 +71,8 @@ allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
 storage = "internal"
 http_default_host = ${lua(DOMAIN)}
+-- Endpoints name the loopback address, so app servers reach them as they are.
+http_external_url = ${lua(`http://127.0.0.1:${ports.http}/`)}
 unified_push_registration_ttl = ${ttlSeconds}
 VirtualHost ${lua(DOMAIN)}
 Component ${lua(`evil.${DOMAIN}`)}
