@@ -43,7 +43,13 @@ describe('daemon configuration', () => {
     refuses(() => resolveConfig({}, { server: 'http://x', transport: 'pigeon' }, env), 'transport');
     refuses(() => parseConfigFile('{"acounts":[]}', 'f.json'), 'acounts');
     refuses(() => parseConfigFile('{"accounts":[{"id":"a b","type":"email","options":{}}]}', 'f.json'), 'accounts[0].id');
-    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp"}]}', 'f.json'), 'accounts[0].type');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"pigeon"}]}', 'f.json'), 'accounts[0].type');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"alice"}]}', 'f.json'), 'accounts[0].jid');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","passwordFile":"f"}]}', 'f.json'), 'accounts[0].password');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","port":70000}]}', 'f.json'), 'accounts[0].port');
+    expect(parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","passwordFile":"pw"}]}', '/etc/fosspush/f.json').accounts).toEqual([
+      { id: 'a', type: 'xmpp', jid: 'a@b', passwordFile: '/etc/fosspush/pw' },
+    ]);
     refuses(() => parseConfigFile('{"logLevel":"loud"}', 'f.json'), 'logLevel');
     const twice = parseConfigFile('{"accounts":[{"id":"a","type":"push-server","url":"http://x"},{"id":"a","type":"push-server","url":"http://y"}]}', 'f.json');
     refuses(() => resolveConfig(twice, {}, env), 'accounts');
@@ -57,5 +63,25 @@ describe('daemon configuration', () => {
     expect(resolveConfig(file, {}, env)).toMatchObject({ requireVapid: true, accounts: [{ url: 'http://[::1]:8080' }] });
     expect(resolveConfig(file, { requireVapid: false }, env).requireVapid).toBe(false);
     expect(resolveConfig({}, { server: 'http://x' }, env)).not.toHaveProperty('requireVapid');
+  });
+});
+
+describe('the unifiedpush section', () => {
+  const accounts = [{ id: 'home', type: 'push-server', url: 'https://push.example' }];
+  const parse = (unifiedpush: unknown) => parseConfigFile(JSON.stringify({ accounts, unifiedpush }), '/etc/fosspushd.json');
+
+  it('passes its settings to the daemon', () => {
+    const file = parse({ enabled: true, name: 'fosspush2', account: 'home', requireVapid: true, redeliveryIntervalMs: 5000 });
+    expect(resolveConfig(file, {}, env).unifiedpush).toEqual({ enabled: true, name: 'fosspush2', account: 'home', requireVapid: true, redeliveryIntervalMs: 5000 });
+    expect(resolveConfig(parseConfigFile(JSON.stringify({ accounts }), '/x.json'), {}, env).unifiedpush).toBeUndefined();
+  });
+
+  it('refuses bad settings with the field named', () => {
+    refuses(() => parse('yes'), 'unifiedpush');
+    refuses(() => parse({ enabled: 'sometimes' }), 'unifiedpush.enabled');
+    refuses(() => parse({ name: 'has.dots' }), 'unifiedpush.name');
+    refuses(() => parse({ requireVapid: 1 }), 'unifiedpush.requireVapid');
+    refuses(() => parse({ colour: 'blue' }), 'unifiedpush.colour');
+    refuses(() => resolveConfig(parse({ account: 'work' }), {}, env), 'unifiedpush.account');
   });
 });

@@ -42,6 +42,8 @@ export type FosspushErrorCode =
   | 'UNAVAILABLE'
   | 'TIMEOUT'
   | 'CLOSED'
+  /** A database written by a newer version of fosspush: opening it could corrupt it. */
+  | 'UNSUPPORTED_STORE_VERSION'
   | 'INTERNAL';
 
 export interface FosspushErrorOptions {

@@ -33,6 +33,11 @@ export interface PushServerOptions {
   maxPayloadBytes?: number;
   /** Longer requested TTLs are capped to this. @default 2419200 (28 days) */
   maxTtlSeconds?: number;
+  /**
+   * The TTL of a push without a `TTL` header. RFC 8030 requires the header, but some
+   * UnifiedPush app servers omit it; `false` keeps the strict 400. @default 86400 (one day)
+   */
+  defaultTtlSeconds?: number | false;
   /** Request headers above this get 431 (node:http `maxHeaderSize`). @default 8192 */
   maxHeaderBytes?: number;
   /** A request body must arrive within this; slower ones get 408. @default 10000 */
@@ -54,8 +59,13 @@ export interface PushServerOptions {
     /** Pushes to one push resource. @default { ratePerSecond: 10, burst: 100 } */
     perSubscription?: RateLimit | false;
   };
-  /** Device stream heartbeats, passed to the WebSocket and SSE handlers. @default 25000 */
+  /** Device stream heartbeats of wire version 1 devices, passed to the WebSocket and SSE handlers. @default 25000 */
   heartbeatIntervalMs?: number;
+  /**
+   * Wire version 2: the longest interval between a device's heartbeats, announced to devices.
+   * A reverse proxy in front must keep idle connections open longer. @default 900000
+   */
+  maxDeviceHeartbeatMs?: number;
   /** How often expired messages are purged from the store. @default 60000 */
   purgeIntervalMs?: number;
   /** How long an unsubscribed push resource answers 410 before it is forgotten (404). @default 30 days */
@@ -67,6 +77,13 @@ export interface PushServerOptions {
   registrationCacheMs?: number;
   /** How long `close()` waits for requests in flight before cutting them off. @default 10000 */
   drainTimeoutMs?: number;
+  /**
+   * Whether the public listener answers `/healthz` and `/metrics`. Set it to false when they
+   * are served on an operator listener of their own (`PushServer.operatorHandler`); the public
+   * one then answers 404 there, so the internet sees neither counters nor versions.
+   * @default true
+   */
+  publicOperatorRoutes?: boolean;
   /** @default JSON lines on stderr at level info */
   logger?: Logger;
   /** Expose Node process metrics (CPU, memory, event loop) on /metrics too. @default true */
@@ -81,6 +98,7 @@ export const PUSH_SERVER_DEFAULTS = {
   trustProxy: false,
   maxPayloadBytes: 4096,
   maxTtlSeconds: 2_419_200,
+  defaultTtlSeconds: 86_400,
   maxHeaderBytes: 8192,
   bodyTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
@@ -93,9 +111,11 @@ export const PUSH_SERVER_DEFAULTS = {
     perSubscription: { ratePerSecond: 10, burst: 100 },
   },
   heartbeatIntervalMs: 25_000,
+  maxDeviceHeartbeatMs: 900_000,
   purgeIntervalMs: 60_000,
   unsubscribedRetentionMs: 30 * 24 * 3600 * 1000,
   registrationCacheMs: 10_000,
   drainTimeoutMs: 10_000,
   processMetrics: true,
+  publicOperatorRoutes: true,
 } as const satisfies Omit<PushServerOptions, 'publicUrl' | 'logger' | 'deviceTransports' | 'runtime'>;
