@@ -86,7 +86,7 @@ export function parsePush(element: Element): PushStanza {
 
 /** A stanza error for an iq answer: `cancel`/`modify`/`wait` and an RFC 6120 condition. */
 export function stanzaError(type: 'cancel' | 'modify' | 'wait', condition: string): Element {
-  return xml('error', { type }, xml(condition, STANZA_ERRORS_NS));
+  return xml('error', { type }, xml(condition, { xmlns: STANZA_ERRORS_NS }));
 }
 
 /** Whether a disco#info answer lists the UnifiedPush feature. */

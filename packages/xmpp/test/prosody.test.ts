@@ -87,6 +87,37 @@ describe('XMPP channel on a real Prosody', () => {
     expect(received[0]?.message.id).not.toBe(received[1]?.message.id);
   });
 
+  it('turns away pushes to an unsubscribed registration (500 from Prosody 0.12, see below), and keeps the other one', async () => {
+    const { channel, received } = await open();
+    const gone = await register(channel);
+    const kept = await register(channel);
+    await channel.unsubscribe(gone.subscription.registrationId);
+    // The channel answers item-not-found, which the module means to turn into 404; on Prosody 0.12.3
+    // its error handler reads `error.stanza`, which 0.12's send_iq errors lack (`error.context.stanza`),
+    // so every iq error reaches the sender as 500. This asserts what the server does today.
+    expect(await webPushSend(toPushSubscription(decodeToken(gone.token)), 'to the gone one')).toBe(500);
+    expect(await webPushSend(toPushSubscription(decodeToken(kept.token)), 'to the kept one')).toBe(201);
+    expect(received.map((event) => event.registrationId)).toEqual([kept.subscription.registrationId]);
+    expect(channel.dropped.unknown).toBe(1);
+  });
+
+  it('fails for good, with UNAUTHENTICATED, when the server refuses the login', async () => {
+    const channel = createXmppChannel({ jid: prosody.users[0].jid, password: 'wrong', host: prosody.host, port: prosody.c2sPort, allowPlaintext: true });
+    channels.push(channel);
+    channel.on('error', () => {});
+    await expect(channel.connect()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(channel.state).toBe('failed');
+    expect(channel.failure?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a server without TLS unless allowPlaintext is set', async () => {
+    const channel = createXmppChannel({ jid: prosody.users[0].jid, password: prosody.users[0].password, host: prosody.host, port: prosody.c2sPort });
+    channels.push(channel);
+    channel.on('error', () => {});
+    await expect(channel.connect()).rejects.toThrow(/no TLS/);
+    expect(channel.state).toBe('failed');
+  });
+
   it('carries 100 registrations on one stream, each message to its own registration only', async () => {
     const { channel, received } = await open();
     const registrations = [];
@@ -172,7 +203,7 @@ describe('XMPP channel on a real Prosody', () => {
       const seen = component.received();
       for (const id of ['malformed', 'noattrs', 'oversized', 'unknown']) expect(seen).toMatch(new RegExp(`id=['"]${id}['"][^>]*type=['"]error['"]|type=['"]error['"][^>]*id=['"]${id}['"]`));
     });
-    expect(component.received()).toContain('item-not-found');
+    expect(component.received()).toMatch(/<item-not-found xmlns=['"]urn:ietf:params:xml:ns:xmpp-stanzas['"]/);
     expect(component.received()).toContain('policy-violation');
     expect(channel.dropped).toMatchObject({ foreign: 1, malformed: 2, oversized: 1, unknown: 1 });
     expect(errors).toEqual(expect.arrayContaining(['UNKNOWN_SENDER', 'INVALID_MESSAGE', 'PAYLOAD_TOO_LARGE', 'NOT_FOUND']));
