@@ -40,6 +40,8 @@ export type FosspushErrorCode =
   | 'METHOD_NOT_FOUND'
   | 'PROTOCOL_ERROR'
   | 'UNAVAILABLE'
+  /** The service's storage is full (a disk, Redis maxmemory): HTTP 507, retry later. */
+  | 'STORAGE_FULL'
   | 'TIMEOUT'
   | 'CLOSED'
   /** A database written by a newer version of fosspush: opening it could corrupt it. */
@@ -119,6 +121,7 @@ const GCM_ERROR_NAMES: Partial<Record<FosspushErrorCode, GcmErrorName>> = {
   UNAUTHENTICATED: 'AuthenticationError',
   RATE_LIMITED: 'DeviceMessageRateExceeded',
   UNAVAILABLE: 'Unavailable',
+  STORAGE_FULL: 'Unavailable',
   TIMEOUT: 'Unavailable',
   CLOSED: 'Unavailable',
 };
@@ -158,5 +161,5 @@ export function toFcmErrorCode(code: FosspushErrorCode): FcmErrorCode {
 
 /** Whether a sender should retry after this error (GCM: only Unavailable and InternalServerError). */
 export function isTransient(code: FosspushErrorCode): boolean {
-  return code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'INTERNAL' || code === 'RATE_LIMITED';
+  return code === 'UNAVAILABLE' || code === 'STORAGE_FULL' || code === 'TIMEOUT' || code === 'INTERNAL' || code === 'RATE_LIMITED';
 }

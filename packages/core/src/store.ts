@@ -72,6 +72,18 @@ export interface Store {
   listRegistrations(owner: string): Promise<Registration[]>;
   /** Removes the registration and every message queued for it. */
   deleteRegistration(id: string): Promise<boolean>;
+  /**
+   * How many registrations `owner` has, or the store holds in all without an owner: cheap
+   * enough for a metrics scrape. One that expired may still count until `purgeExpired`.
+   */
+  countRegistrations(owner?: string): Promise<number>;
+  /**
+   * Registrations of `owner` whose `expiresAt` is at or before `before`, soonest first, at most
+   * `limit`, including expired ones `purgeExpired` has not removed yet: a caller can act on
+   * what is about to expire (the push server reclaims subscription sets with it) before the
+   * purge forgets it.
+   */
+  listExpiringRegistrations(owner: string, before: number, limit: number): Promise<Registration[]>;
 
   /**
    * Queues a message for a registration. A message with the same topic still queued for the

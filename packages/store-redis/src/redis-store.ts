@@ -132,6 +132,15 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
           .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
       }),
     deleteRegistration: (id) => guarded(async () => (await run('deleteRegistration', id)) === 1),
+    countRegistrations: (owner) => guarded(() => client.scard(owner === undefined ? `${prefix}rall` : `${prefix}o:${owner}`)),
+    listExpiringRegistrations: (owner, before, limit) =>
+      guarded(async () => {
+        const ids = ((await run('listExpiring', owner, before, limit)) as Reply[]).map(text);
+        const pipeline = client.pipeline();
+        for (const id of ids) pipeline.hgetall(`${prefix}r:${id}`);
+        const hashes = (await pipeline.exec()) ?? [];
+        return ids.flatMap((id, i) => toRegistration(id, (hashes[i]?.[1] ?? {}) as Record<string, string>) ?? []);
+      }),
 
     enqueue: (registrationId, message: PushMessage) =>
       guarded(async (): Promise<EnqueueResult> => {

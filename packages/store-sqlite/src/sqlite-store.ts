@@ -113,6 +113,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       'SELECT * FROM registrations WHERE owner = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id',
     ),
     deleteRegistration: db.prepare<[string]>('DELETE FROM registrations WHERE id = ?'),
+    countOwned: db.prepare<[string, number], { n: number }>(
+      'SELECT count(*) AS n FROM registrations WHERE owner = ? AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    countAll: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM registrations WHERE expires_at IS NULL OR expires_at > ?'),
+    listExpiring: db.prepare<[string, number, number], RegistrationRow>(
+      'SELECT * FROM registrations WHERE owner = ? AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, id LIMIT ?',
+    ),
     messageById: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
     liveMessageById: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE id = ? AND expires_at > ?'),
     sameTopic: db.prepare<[string, string], { id: string }>('SELECT id FROM messages WHERE registration_id = ? AND topic = ?'),
@@ -267,6 +274,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       }),
     listRegistrations: (owner) => guarded(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
     deleteRegistration: (id) => guarded(() => sql.deleteRegistration.run(id).changes > 0),
+    countRegistrations: (owner) =>
+      guarded(() => (owner === undefined ? sql.countAll.get(clock.now()) : sql.countOwned.get(owner, clock.now()))?.n ?? 0),
+    listExpiringRegistrations: (owner, before, limit) => guarded(() => sql.listExpiring.all(owner, before, limit).map(toRegistration)),
     enqueue: (registrationId, message) =>
       message.topic === undefined
         ? guarded(() => enqueue(registrationId, message))

@@ -76,6 +76,23 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       return registrations.delete(id);
     },
 
+    async countRegistrations(owner) {
+      open();
+      const ids = owner === undefined ? registrations.keys() : (owned.get(owner) ?? []);
+      let count = 0;
+      for (const id of ids) if (live(registrations.get(id)?.expiresAt)) count++;
+      return count;
+    },
+    async listExpiringRegistrations(owner, before, limit) {
+      open();
+      const out: Registration[] = [];
+      for (const id of owned.get(owner) ?? []) {
+        const registration = registrations.get(id);
+        if (registration?.expiresAt !== undefined && registration.expiresAt <= before) out.push(registration);
+      }
+      return out.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number) || (a.id < b.id ? -1 : 1)).slice(0, limit);
+    },
+
     async enqueue(registrationId, message: PushMessage): Promise<EnqueueResult> {
       open();
       const registration = registrations.get(registrationId);
