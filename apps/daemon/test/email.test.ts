@@ -90,7 +90,7 @@ describe('fosspushd with a push-server account and an email account', { timeout:
     const response = await sender.send(new Message({ data: { via: 'email' } }), emailToken);
     expect(response.success).toBe(1);
     await push(webToken, { via: 'push server' });
-    await vi.waitFor(() => expect(mailReceived).toEqual([{ via: 'email' }]), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(() => expect(mailReceived).toEqual([{ via: 'email' }]), { timeout: 60_000, interval: 100 });
     await vi.waitFor(() => expect(webReceived).toEqual(['push server']), { timeout: 30_000, interval: 100 });
     expect(await deviceConnections(server.url)).toBe(1);
     await untilStatus(socketPath(), (s) => s.accounts.find((a) => a.id === 'mail')?.kind === 'email' && s.registrations.length === 2);
