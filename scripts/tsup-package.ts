@@ -12,3 +12,13 @@ export function packageBuild(entry: string[], overrides: Options = {}) {
     ...overrides,
   });
 }
+
+/**
+ * The build of an app (a command on PATH): the workspace libraries it uses are bundled into its
+ * `dist/`, so `npm install -g ./fosspushd-<version>.tgz` works from the tarball alone, before
+ * and after the libraries are published. Their third-party dependencies stay external and are
+ * the app's own `dependencies` (packages/consumer-test checks the two lists agree).
+ */
+export function appBuild(entry: string[]) {
+  return packageBuild(entry, { noExternal: [/^@fosspush\//] });
+}

@@ -38,6 +38,8 @@ export type FosspushErrorCode =
   | 'UNAVAILABLE'
   | 'TIMEOUT'
   | 'CLOSED'
+  /** An optional peer dependency (openpgp for the email paths) is not installed. */
+  | 'MISSING_DEPENDENCY'
   | 'INTERNAL';
 
 export interface FosspushErrorOptions {

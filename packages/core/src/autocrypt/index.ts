@@ -9,6 +9,6 @@ export * from './address.js';
 export * from './crypto.js';
 export * from './header.js';
 export * from './keys.js';
-export { type KeyInput, readPrivateKey, readPublicKey } from './openpgp.js';
+export type { KeyInput } from './openpgp.js';
 export * from './peer-state.js';
 export * from './recommendation.js';
