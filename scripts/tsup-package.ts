@@ -20,5 +20,7 @@ export function packageBuild(entry: string[], overrides: Options = {}) {
  * the app's own `dependencies` (packages/consumer-test checks the two lists agree).
  */
 export function appBuild(entry: string[]) {
-  return packageBuild(entry, { noExternal: [/^@fosspush\//] });
+  // Everything else stays external, also what the app does not list (openpgp in the push
+  // server): a library's optional peer is loaded on demand, never copied into the bundle.
+  return packageBuild(entry, { noExternal: [/^@fosspush\//], external: [/^(?!@fosspush\/|\.|\/)/] });
 }

@@ -21,8 +21,6 @@ import { repoRoot } from '../src/workspace.js';
 const fixtures = join(repoRoot, 'packages/consumer-test/fixtures');
 /** What a Web Push-only sender, or an app, must never install (issue #13, item 3). */
 const HEAVY = ['imapflow', 'nodemailer', 'better-sqlite3', 'ioredis', 'openpgp', 'pino'];
-/** `du -sh node_modules` of `npm install web-push` on this machine, measured the same way: 4.1 MB. */
-const SENDER_ONLY_LIMIT_BYTES = 4.2 * 1024 * 1024;
 const CLIENT_ONLY_LIMIT_BYTES = 5 * 1024 * 1024;
 const TYPESCRIPT_VERSIONS = ['5.5', '5.6', '5.7', '5.8', '5.9'];
 
@@ -123,14 +121,18 @@ describe.sequential('installed from the tarballs, outside the repository', () =>
     }
   });
 
-  it('a Web Push-only sender installs none of the email, storage or logging stacks, and stays as small as web-push', async () => {
+  it('a Web Push-only sender installs none of the email, storage or logging stacks, and is no larger than web-push', async () => {
     const dir = project('sender-only', { type: 'module' });
     await npm(['install', ...tarballClosure(['@fosspush/sender'], tarballs)], dir);
     const installed = installedPackages(join(dir, 'node_modules'));
     expect(HEAVY.filter((name) => installed.has(name))).toEqual([]);
+    // The baseline, measured the same way in the same run: the web-push library.
+    const webPush = project('web-push-only', { type: 'module' });
+    await npm(['install', 'web-push@3'], webPush);
     const bytes = await diskUsageBytes(join(dir, 'node_modules'));
-    console.log(`sender-only node_modules: ${(bytes / 1024 / 1024).toFixed(2)} MB, ${installed.size} packages`);
-    expect(bytes).toBeLessThanOrEqual(SENDER_ONLY_LIMIT_BYTES);
+    const webPushBytes = await diskUsageBytes(join(webPush, 'node_modules'));
+    console.log(`sender-only node_modules: ${(bytes / 1024 / 1024).toFixed(2)} MB, ${installed.size} packages; web-push: ${(webPushBytes / 1024 / 1024).toFixed(2)} MB`);
+    expect(bytes).toBeLessThanOrEqual(webPushBytes);
 
     // The email path names the package it lacks, with a stable code.
     writeFileSync(
@@ -179,12 +181,14 @@ console.log(JSON.stringify({ missing: isFosspushError(error, 'MISSING_DEPENDENCY
     writeJson(join(esmApp, 'tsconfig.node16.json'), { compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16', outDir: 'dist' }, include: ['src'] });
     writeJson(join(esmApp, 'tsconfig.bundler.json'), { compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler', noEmit: true }, include: ['src'] });
 
+    // node16 on every version; bundler on the oldest and the newest (the resolution differs, the
+    // declarations the versions disagree on do not).
     for (const version of TYPESCRIPT_VERSIONS) {
       const tsc = join(esmApp, 'node_modules', `ts${version.replace('.', '')}`, 'bin', 'tsc');
       const { stdout } = await run('node', [tsc, '--version'], { cwd: esmApp });
       expect(stdout).toContain(`Version ${version}.`);
-      await run('node', [tsc, '-p', 'tsconfig.bundler.json'], { cwd: esmApp });
       await run('node', [tsc, '-p', 'tsconfig.node16.json', '--noEmit'], { cwd: esmApp });
+      if (version === TYPESCRIPT_VERSIONS[0] || version === TYPESCRIPT_VERSIONS.at(-1)) await run('node', [tsc, '-p', 'tsconfig.bundler.json'], { cwd: esmApp });
     }
     // The newest emits the JavaScript the next step runs.
     await run('node', [join(esmApp, 'node_modules/ts59/bin/tsc'), '-p', 'tsconfig.node16.json'], { cwd: esmApp });
