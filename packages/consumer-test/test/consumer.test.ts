@@ -107,7 +107,7 @@ describe.sequential('installed from the tarballs, outside the repository', () =>
     }
   });
 
-  it('puts fosspush, fosspushd and fosspush-server on PATH with npm install -g of each app tarball alone', async () => {
+  it('puts fosspush, fosspushd and fosspush-server on PATH with npm install -g of each app tarball alone; fosspush demo works there', async () => {
     const prefix = join(scratch, 'global');
     const apps = ['fosspush', 'fosspushd', '@fosspush/push-server'].map((name) => tarballs.get(name)?.file as string);
     await npm(['install', '--global', '--prefix', prefix, ...apps], scratch);
@@ -119,6 +119,16 @@ describe.sequential('installed from the tarballs, outside the repository', () =>
       expect(help, command).toContain(command);
       expect(help, command).not.toMatch(/apps\/|packages\//);
     }
+
+    // `fosspush demo` prints a send command that works here, and it does.
+    const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+    const demo = new Service(join(bin, 'fosspush'), ['demo'], { cwd: scratch, env });
+    services.push(demo);
+    const sendCommand = await demo.waitForLine((line) => (/ send --token @/.test(line) ? line.trim() : undefined));
+    expect(sendCommand).toMatch(/^fosspush send --token @\S+ --data message=hello$/);
+    const { stdout: sent } = await run('sh', ['-c', sendCommand], { cwd: scratch, env });
+    expect(sent).toMatch(/^sent, message id \S+/);
+    await demo.stop();
   });
 
   it('a Web Push-only sender installs none of the email, storage or logging stacks, and is no larger than web-push', async () => {
