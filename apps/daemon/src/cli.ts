@@ -26,9 +26,14 @@ Options:
   --config FILE       a JSON config file with several accounts (push servers, email);
                       flags override its settings
   --log-level LEVEL   debug, info, warn or error      [default: info]
+  --require-vapid     refuse new push-server registrations that name no app server
+                      VAPID key (their tokens would be bearer capabilities)
   --json              (status) print the raw JSON
   -h, --help          this text
   -v, --version       the version
+
+Exit codes: 0 stopped cleanly, 1 failure, 2 bad usage or config, 3 an unsafe socket or data
+folder (owned by another user, or open to others): the message says which and how to fix it.
 
 Config file example:
   {
@@ -68,6 +73,7 @@ async function run(flags: ConfigFlags): Promise<void> {
     logger,
     ...(config.minRetentionSeconds === undefined ? {} : { minRetentionSeconds: config.minRetentionSeconds }),
     ...(config.maxQueuedPerApp === undefined ? {} : { maxQueuedPerApp: config.maxQueuedPerApp }),
+    ...(config.requireVapid === undefined ? {} : { requireVapid: config.requireVapid }),
   });
   let stopping = false;
   const stop = (signal: string) => {
@@ -98,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
       socket: { type: 'string' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      'require-vapid': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -118,11 +125,16 @@ async function main(argv: string[]): Promise<void> {
   if (values.data !== undefined) flags.data = values.data;
   if (values.socket !== undefined) flags.socket = values.socket;
   if (values['log-level'] !== undefined) flags.logLevel = values['log-level'];
+  if (values['require-vapid'] !== undefined) flags.requireVapid = values['require-vapid'];
   await run(flags);
 }
 
+/** Exit codes a service manager or script can tell apart. */
+const EXIT_CODES = { failure: 1, usage: 2, insecurePath: 3 } as const;
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   const usage = isFosspushError(error, 'INVALID_REQUEST') || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
-  process.stderr.write(`fosspushd: ${(error as Error).message}\n${usage ? 'Run fosspushd --help for usage.\n' : ''}`);
-  process.exit(usage ? 2 : 1);
+  const code = isFosspushError(error) ? ` [${error.code}]` : '';
+  process.stderr.write(`fosspushd: ${(error as Error).message}${code}\n${usage ? 'Run fosspushd --help for usage.\n' : ''}`);
+  process.exit(usage ? EXIT_CODES.usage : isFosspushError(error, 'INSECURE_PATH') ? EXIT_CODES.insecurePath : EXIT_CODES.failure);
 });

@@ -49,5 +49,13 @@ describe('daemon configuration', () => {
     refuses(() => resolveConfig(twice, {}, env), 'accounts');
     refuses(() => resolveConfig({ ...twice, accounts: twice.accounts?.slice(0, 1), defaultAccount: 'zz' }, {}, env), 'defaultAccount');
     expect(() => parseConfigFile('{not json', 'f.json')).toThrow(/f.json is not valid JSON/);
+    refuses(() => parseConfigFile('{"requireVapid":"yes"}', 'f.json'), 'requireVapid');
+  });
+
+  it('takes requireVapid from the file, and the --require-vapid flag over it', () => {
+    const file = parseConfigFile('{"requireVapid":true,"accounts":[{"id":"a","type":"push-server","url":"http://[::1]:8080"}]}', 'f.json');
+    expect(resolveConfig(file, {}, env)).toMatchObject({ requireVapid: true, accounts: [{ url: 'http://[::1]:8080' }] });
+    expect(resolveConfig(file, { requireVapid: false }, env).requireVapid).toBe(false);
+    expect(resolveConfig({}, { server: 'http://x' }, env)).not.toHaveProperty('requireVapid');
   });
 });

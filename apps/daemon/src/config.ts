@@ -14,6 +14,8 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   minRetentionSeconds?: number;
   maxQueuedPerApp?: number;
+  /** Refuse new push-server registrations without a VAPID key (see DaemonOptions.requireVapid). */
+  requireVapid?: boolean;
 }
 
 /** The config file: every field optional, flags fill in or override. */
@@ -26,7 +28,21 @@ export interface ConfigFlags {
   data?: string;
   socket?: string;
   logLevel?: string;
+  requireVapid?: boolean;
 }
+
+/** Every setting a config file may hold; docs/daemon.md describes each. */
+export const CONFIG_FILE_FIELDS = [
+  'dataDir',
+  'socketPath',
+  'accounts',
+  'defaultAccount',
+  'logLevel',
+  'minRetentionSeconds',
+  'maxQueuedPerApp',
+  'requireVapid',
+  '$schema',
+];
 
 const ACCOUNT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** The account the `--server` flag creates. */
@@ -99,7 +115,7 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
   const base = dirname(path);
   const config: DaemonConfigFile = {};
   for (const key of Object.keys(file)) {
-    if (!['dataDir', 'socketPath', 'accounts', 'defaultAccount', 'logLevel', 'minRetentionSeconds', 'maxQueuedPerApp', '$schema'].includes(key)) {
+    if (!CONFIG_FILE_FIELDS.includes(key)) {
       throw bad(`${path}: unknown setting ${JSON.stringify(key)}`, key);
     }
   }
@@ -115,6 +131,10 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
   if (retention !== undefined) config.minRetentionSeconds = retention;
   const maxQueued = checkPositiveInteger(file['maxQueuedPerApp'], 'maxQueuedPerApp');
   if (maxQueued !== undefined) config.maxQueuedPerApp = maxQueued;
+  if (file['requireVapid'] !== undefined) {
+    if (typeof file['requireVapid'] !== 'boolean') throw bad('requireVapid must be true or false', 'requireVapid');
+    config.requireVapid = file['requireVapid'];
+  }
   return config;
 }
 
@@ -157,5 +177,7 @@ export function resolveConfig(file: DaemonConfigFile, flags: ConfigFlags, env: R
   };
   if (file.minRetentionSeconds !== undefined) config.minRetentionSeconds = file.minRetentionSeconds;
   if (file.maxQueuedPerApp !== undefined) config.maxQueuedPerApp = file.maxQueuedPerApp;
+  const requireVapid = flags.requireVapid ?? file.requireVapid;
+  if (requireVapid !== undefined) config.requireVapid = requireVapid;
   return config;
 }

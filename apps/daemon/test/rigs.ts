@@ -7,7 +7,7 @@ import { spawnSource } from '@fosspush/testing';
 import { buildPushRequest } from '@fosspush/webpush';
 
 const PUSH_SERVER = new URL('../../push-server/src/cli.ts', import.meta.url);
-const DAEMON = new URL('../src/cli.ts', import.meta.url);
+export const DAEMON = new URL('../src/cli.ts', import.meta.url);
 const BUILT_DAEMON = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** A real child process, stopped politely (SIGTERM) or killed (SIGKILL) by its PID. */
@@ -18,7 +18,7 @@ export interface Running {
 }
 
 /** Runs a TypeScript entry from source, or a built JavaScript file with plain node (no tsx in memory). */
-function run(entry: URL | string, args: string[]): Running {
+export function run(entry: URL | string, args: string[]): Running {
   const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
   const child = typeof entry === 'string' ? spawn(process.execPath, [entry, ...args], { stdio }) : spawnSource(entry, args, { stdio });
   let output = '';
@@ -50,13 +50,25 @@ async function waitFor<T>(what: string, running: Running, attempt: () => Promise
   }
 }
 
+/** Waits for a process to end by itself; its exit code. */
+export async function exitCodeOf(running: Running, timeoutMs = 30_000): Promise<number | null> {
+  const { child } = running;
+  if (child.exitCode === null && child.signalCode === null) {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await once(child, 'exit');
+    clearTimeout(timer);
+  }
+  return child.exitCode;
+}
+
 export interface PushServerProcess extends Running {
   readonly url: string;
 }
 
 /** `fosspush-server` on loopback with a SQLite file, so a restart on the same port keeps its queue. */
-export async function startPushServer(options: { db: string; port?: number }): Promise<PushServerProcess> {
-  const running = run(PUSH_SERVER, ['--listen', `127.0.0.1:${options.port ?? 0}`, '--db', options.db, '--log-level', 'warn']);
+export async function startPushServer(options: { db: string; port?: number; host?: '127.0.0.1' | '[::1]' }): Promise<PushServerProcess> {
+  const listen = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`;
+  const running = run(PUSH_SERVER, ['--listen', listen, '--db', options.db, '--log-level', 'warn']);
   const url = await waitFor('push server listening', running, async () => /listening on (http:\/\/\S+)/.exec(running.output())?.[1]?.replace(/\/$/, ''));
   return { ...running, url };
 }

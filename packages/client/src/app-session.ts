@@ -1,11 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createEmitter,
   decryptWebPush,
+  delay,
   FosspushError,
   fromBase64Url,
   generateSubscriptionKeys,
   isFosspushError,
+  resolveRuntime,
+  type Runtime,
   toBase64Url,
   toFosspushError,
   type Urgency,
@@ -36,6 +38,8 @@ export interface ClientOptions {
   reconnectMaxDelayMs?: number;
   /** Trouble that has no caller to reject: a message that does not decrypt, a lost daemon. @default ignored */
   onError?: (error: FosspushError) => void;
+  /** Clock and random source (a new instance id and its date), timers (waits to reach the daemon again). */
+  runtime?: Partial<Runtime>;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -89,6 +93,7 @@ export class AppSession {
   private readonly messageListeners = new Map<MessageListener, InstanceFilter>();
   private readonly keyFilePath: string;
   private readonly socketPath: string;
+  private readonly runtime: Runtime;
   private file: Promise<AppKeyFile> | undefined;
   private ipc: Promise<IpcClient> | undefined;
   private observing: Promise<void> | undefined;
@@ -103,6 +108,12 @@ export class AppSession {
     validateAppId(options.appId);
     this.keyFilePath = options.keyFile ?? defaultKeyFile(options.appId);
     this.socketPath = options.socketPath ?? defaultSocketPath();
+    this.runtime = resolveRuntime(options.runtime);
+  }
+
+  /** A fresh instance id (FCM's installation id), stamped with when it was made. */
+  private newInstance(): { instanceId: string; instanceCreatedAt: number } {
+    return { instanceId: toBase64Url(this.runtime.random.bytes(8)), instanceCreatedAt: this.runtime.clock.now() };
   }
 
   get appId(): string {
@@ -124,8 +135,7 @@ export class AppSession {
       const created: AppKeyFile = {
         version: 1,
         appId: this.appId,
-        instanceId: toBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(8))),
-        instanceCreatedAt: Date.now(),
+        ...this.newInstance(),
         registrations: {},
       };
       await writeKeyFile(this.keyFilePath, created);
@@ -186,7 +196,7 @@ export class AppSession {
   private async reconnect(): Promise<void> {
     let delayMs = 100;
     while (!this.closed && this.listenerCount() > 0) {
-      await sleep(delayMs);
+      await delay(delayMs, this.runtime.timers).done;
       try {
         await this.receive();
         return;
@@ -272,8 +282,7 @@ export class AppSession {
     const file = await this.keyFile();
     for (const instance of Object.keys(file.registrations)) await this.unregister(instance);
     await this.saveKeyFile((f) => {
-      f.instanceId = toBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(8)));
-      f.instanceCreatedAt = Date.now();
+      Object.assign(f, this.newInstance());
       f.registrations = {};
     });
   }

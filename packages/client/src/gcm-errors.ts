@@ -27,6 +27,10 @@ const BY_CODE: Partial<Record<FosspushErrorCode, GcmClientError>> = {
   UNAUTHENTICATED: 'AUTHENTICATION_FAILED',
   INVALID_REQUEST: 'INVALID_PARAMETERS',
   INVALID_KEY: 'INVALID_PARAMETERS',
+  // The daemon takes only registrations restricted to an app server's VAPID key: the sender
+  // id given was not one, which GCM reported as INVALID_SENDER.
+  VAPID_REQUIRED: 'INVALID_SENDER',
+  INSECURE_PATH: 'AUTHENTICATION_FAILED',
 };
 
 /** Rewrites any failure as the GCM client error an Android app would have seen. */

@@ -4,6 +4,7 @@ import { GCM_CLIENT_ERRORS, gcmCall } from './gcm-errors.js';
 import { InstanceID, instanceName } from './instance-id.js';
 import type { GcmListenerService } from './listener-service.js';
 import { isFcmInstance } from './messaging.js';
+import { senderRestriction } from './sender-restriction.js';
 import { sessionFor } from './sessions.js';
 
 /** What a GCM BroadcastReceiver got: the message data plus GCM's own extras. */
@@ -28,7 +29,7 @@ const isGcmInstance = (instance: string) => !isFcmInstance(instance);
  *
  * @example
  * const gcm = GoogleCloudMessaging.getInstance({ appId: 'org.example.chat' });
- * const token = await gcm.register('123456789');
+ * const token = await gcm.register(vapidPublicKey); // or a GCM sender id: then a bearer token
  * gcm.setListener(new (class extends GcmListenerService {
  *   override onMessageReceived(from: string, data: Record<string, string>) { console.log(from, data); }
  * })());
@@ -60,11 +61,20 @@ export class GoogleCloudMessaging {
     return sessionFor(this.options);
   }
 
-  /** Registers for messages from these senders; the same token comes back on every call. */
+  /**
+   * Registers for messages from these senders; the same token comes back on every call. Pass
+   * the app server's VAPID public key as the sender id to get a token only that server can
+   * push to (RFC 8292); a numeric GCM sender id makes a bearer token anyone holding it can use.
+   */
   register(...senderIds: string[]): Promise<string> {
     return gcmCall(async () => {
       if (senderIds.length === 0) throw new FosspushError('INVALID_REQUEST', 'register needs at least one sender id');
-      const registration = await this.session.register({ instance: instanceName(senderIds.join(','), GCM_SCOPE), senderIds });
+      const vapidPublicKey = senderRestriction(senderIds);
+      const registration = await this.session.register({
+        instance: instanceName(senderIds.join(','), GCM_SCOPE),
+        senderIds,
+        ...(vapidPublicKey === undefined ? {} : { vapidPublicKey }),
+      });
       return registration.token;
     });
   }

@@ -18,6 +18,7 @@ export { AppSession, CLIENT_DEFAULTS, type ClientOptions, type InstanceFilter, t
 export { GoogleCloudMessaging, type GcmIntent } from './gcm.js';
 export { GCM_CLIENT_ERRORS, type GcmClientError, toGcmClientError } from './gcm-errors.js';
 export { InstanceID, type TokenOptions } from './instance-id.js';
+export { isVapidPublicKey } from './sender-restriction.js';
 export { GcmListenerService } from './listener-service.js';
 export { GcmPubSub } from './pubsub.js';
 export { deleteToken, type GetTokenOptions, getMessaging, getToken, type Messaging, type MessagePayload, onMessage, type Unsubscribe } from './messaging.js';

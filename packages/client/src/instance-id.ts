@@ -1,6 +1,7 @@
 import { FosspushError } from '@fosspush/core';
 import type { ClientOptions } from './app-session.js';
 import { GCM_CLIENT_ERRORS, gcmCall } from './gcm-errors.js';
+import { senderRestriction } from './sender-restriction.js';
 import { sessionFor } from './sessions.js';
 
 export interface TokenOptions {
@@ -54,13 +55,20 @@ export class InstanceID {
     return (await this.session.keyFile()).instanceCreatedAt;
   }
 
-  /** The token for this entity and scope: the same one on every call until deleted. */
+  /**
+   * The token for this entity and scope: the same one on every call until deleted. An
+   * authorized entity that is a VAPID public key restricts the token to that app server
+   * (RFC 8292), as `options.vapidPublicKey` does; any other entity makes a bearer token.
+   */
   getToken(authorizedEntity: string, scope: string, options: TokenOptions = {}): Promise<string> {
     return gcmCall(async () => {
+      const senderIds = authorizedEntity.split(',');
+      const vapidPublicKey = senderRestriction(senderIds, options.vapidPublicKey);
       const registration = await this.session.register({
         instance: instanceName(authorizedEntity, scope),
-        senderIds: authorizedEntity.split(','),
-        ...options,
+        senderIds,
+        ...(options.account === undefined ? {} : { account: options.account }),
+        ...(vapidPublicKey === undefined ? {} : { vapidPublicKey }),
       });
       return registration.token;
     }, 'TIMEOUT');

@@ -1,7 +1,8 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FosspushError, type SubscriptionKeys } from '@fosspush/core';
+import { ensurePrivateFolder } from '@fosspush/ipc';
 
 /**
  * What an app keeps about its push registrations, in one private file (0600) the daemon never
@@ -33,13 +34,34 @@ function corrupt(path: string, cause?: unknown): FosspushError {
   return new FosspushError('INVALID_KEY', `${path} is not a fosspush app key file`, { cause, details: { path } });
 }
 
+/**
+ * A key file must be ours and 0600: one left readable (copied, restored from a backup, written
+ * by an older version) is tightened before its keys are read, one another user owns is refused.
+ */
+async function keepPrivate(handle: FileHandle, path: string): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const info = await handle.stat();
+  if (info.uid !== uid) {
+    throw new FosspushError('INSECURE_PATH', `${path} belongs to uid ${info.uid}, not to this user (${uid})`, { details: { path } });
+  }
+  if ((info.mode & 0o077) !== 0) await handle.chmod(0o600);
+}
+
 export async function readKeyFile(path: string, appId: string): Promise<AppKeyFile | undefined> {
-  let text: string;
+  let handle: FileHandle;
   try {
-    text = await readFile(path, 'utf8');
+    handle = await open(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+  let text: string;
+  try {
+    await keepPrivate(handle, path);
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
   let parsed: AppKeyFile;
   try {
@@ -56,7 +78,11 @@ export async function readKeyFile(path: string, appId: string): Promise<AppKeyFi
 
 /** Writes the whole file to a temporary name and renames it over the old one: never half-written. */
 export async function writeKeyFile(path: string, file: AppKeyFile): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const folder = dirname(path);
+  // The SDK's own folder is made private even if it already existed looser; an app's own
+  // folder (a custom `keyFile`) is the app's business, and the file itself is 0600 either way.
+  if (folder === dirname(defaultKeyFile(file.appId))) await ensurePrivateFolder(folder);
+  else await mkdir(folder, { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   await chmod(temporary, 0o600);

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeToken, encryptWebPush, type FosspushError, isFosspushError, toBase64Url, utf8Encode } from '@fosspush/core';
+import { decodeToken, encryptWebPush, type FosspushError, isFosspushError, manualClock, toBase64Url, utf8Encode } from '@fosspush/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type ClientOptions,
@@ -212,6 +212,20 @@ describe('@fosspush/client against a scripted daemon on a real socket', () => {
     expect(daemon.registrations.size).toBe(0);
     expect(await iid.getId()).not.toBe(id);
     expect(await iid.getToken('1234', 'GCM')).not.toBe(a);
+  });
+
+  it('InstanceID: the id and its creation time come from the injected runtime', async () => {
+    const clock = manualClock(1_700_000_000_000);
+    let draws = 0;
+    const runtime = { clock, random: { bytes: (length: number) => new Uint8Array(length).fill(++draws) } };
+    const iid = InstanceID.getInstance({ ...options, runtime });
+    closers.push(() => GoogleCloudMessaging.getInstance(options).close());
+    expect(await iid.getId()).toBe(toBase64Url(new Uint8Array(8).fill(1)));
+    expect(await iid.getCreationTime()).toBe(1_700_000_000_000);
+    clock.advance(60_000);
+    await iid.deleteInstanceID();
+    expect(await iid.getId()).toBe(toBase64Url(new Uint8Array(8).fill(2)));
+    expect(await iid.getCreationTime()).toBe(1_700_000_060_000);
   });
 
   it('tells the listener service and receivers about deleted messages', async () => {

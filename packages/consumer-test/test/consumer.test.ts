@@ -29,7 +29,7 @@ const TYPESCRIPT_VERSIONS = ['5.5', '5.6', '5.7', '5.8', '5.9'];
  * the app's own API, the token its server stored...) and what an app-server example ends with.
  */
 const EXAMPLES: Record<string, { uses: string[]; report?: string[] }> = {
-  'migrating/gcm-app': { uses: ['api', 'showNotification', 'syncEverything', 'retryLater'] },
+  'migrating/gcm-app': { uses: ['APP_SERVER_VAPID_PUBLIC_KEY', 'api', 'showNotification', 'syncEverything', 'retryLater'] },
   'migrating/gcm-app-server': { uses: ['vapidKeys', 'token'], report: ['response'] },
   'migrating/fcm-app': { uses: ['APP_SERVER_VAPID_PUBLIC_KEY', 'api', 'showNotification'] },
   'sending/node-gcm': { uses: ['tokens', 'forgetToken'], report: ['response'] },
@@ -205,7 +205,8 @@ console.log(JSON.stringify({ missing: isFosspushError(error, 'MISSING_DEPENDENCY
     expect(existsSync(join(esmApp, 'dist/migrating-gcm-app.js'))).toBe(true);
   });
 
-  let gcmToken: string;
+  /** A token registered with a numeric sender id: any app server may push to it. */
+  let bearerToken: string;
   let serverUrl: string;
 
   it("runs the guides' examples: app servers reach a real fosspush-server, apps receive through a real fosspushd", async () => {
@@ -213,34 +214,43 @@ console.log(JSON.stringify({ missing: isFosspushError(error, 'MISSING_DEPENDENCY
     services.push(server);
     serverUrl = await server.waitForLine((line) => /^listening on (\S+)/.exec(line)?.[1]);
 
-    const socket = join(scratch, 'run', 'daemon.sock');
-    const daemon = new Service(join(bin, 'fosspushd'), ['--server', serverUrl, '--data', join(scratch, 'daemon-data'), '--socket', socket, '--log-level', 'warn'], {
-      cwd: scratch,
-    });
-    services.push(daemon);
-    await waitFor(() => existsSync(socket), 30_000, 'the daemon socket');
+    // One device per daemon: a second one lets the same app register again with fresh keys.
+    const startDaemon = async (device: string) => {
+      const socket = join(scratch, device, 'daemon.sock');
+      const daemon = new Service(join(bin, 'fosspushd'), ['--server', serverUrl, '--data', join(scratch, device, 'data'), '--socket', socket, '--log-level', 'warn'], {
+        cwd: scratch,
+      });
+      services.push(daemon);
+      await waitFor(() => existsSync(socket), 30_000, `the daemon socket of ${device}`);
+      return { FOSSPUSH_SOCKET: socket, XDG_DATA_HOME: join(scratch, device, 'app-data') };
+    };
+    const device = await startDaemon('device-1');
 
     const vapidKeys = (await run('node', ['--input-type=module', '-e', "import { generateVapidKeys } from '@fosspush/sender'; console.log(JSON.stringify(await generateVapidKeys()));"], { cwd: esmApp })).stdout.trim();
-    const env = (extra: Record<string, string>) => ({ ...process.env, FOSSPUSH_SOCKET: socket, XDG_DATA_HOME: join(scratch, 'app-data'), VAPID_KEYS: vapidKeys, ...extra });
     const runExample = (name: string, extra: Record<string, string> = {}) => {
-      const service = new Service('node', [join('dist', `${fileOf(name)}.js`)], { cwd: esmApp, env: env(extra) });
+      const service = new Service('node', [join('dist', `${fileOf(name)}.js`)], { cwd: esmApp, env: { ...process.env, ...device, VAPID_KEYS: vapidKeys, ...extra } });
       services.push(service);
       return service;
     };
 
-    // docs/migrating-from-gcm.md: the GCM app registers, its node-gcm-shaped server sends.
+    // docs/migrating-from-gcm.md: the GCM app registers with its server's VAPID key, the node-gcm-shaped server sends.
     const gcmApp = runExample('migrating/gcm-app');
-    gcmToken = String((await gcmApp.waitForEvent('token'))['token']);
+    const gcmToken = String((await gcmApp.waitForEvent('token'))['token']);
     expect(gcmToken).toMatch(/^fp1\./);
     const gcmServer = runExample('migrating/gcm-app-server', { FOSSPUSH_TOKEN: gcmToken });
     expect(await gcmServer.waitForEvent('done')).toMatchObject({ response: { success: 1, failure: 0 } });
     expect(await gcmApp.waitForEvent('notification')).toEqual({ event: 'notification', title: 'ana', body: 'hi!' });
-
-    // docs/sending.md, node-gcm shape, to the same app (its listener shows sender and text, which this message lacks).
-    const nodeGcm = runExample('sending/node-gcm', { FOSSPUSH_TOKEN: gcmToken });
-    expect(await nodeGcm.waitForEvent('done')).toMatchObject({ response: { success: 1, failure: 0 } });
-    await gcmApp.waitForEvent('notification', { nth: 2 });
     await gcmApp.stop();
+
+    // docs/sending.md, node-gcm shape: it makes its own VAPID keys, so it sends to the same app
+    // registered (on a second device) with a numeric sender id, a bearer token. The listener
+    // shows sender and text, which this message lacks: it reports nulls.
+    const bearerApp = runExample('migrating/gcm-app', { ...(await startDaemon('device-2')), APP_SERVER_ID: '123456789' });
+    bearerToken = String((await bearerApp.waitForEvent('token'))['token']);
+    const nodeGcm = runExample('sending/node-gcm', { FOSSPUSH_TOKEN: bearerToken });
+    expect(await nodeGcm.waitForEvent('done')).toMatchObject({ response: { success: 1, failure: 0 } });
+    expect(await bearerApp.waitForEvent('notification')).toEqual({ event: 'notification', title: null, body: null });
+    await bearerApp.stop();
 
     // docs/migrating-from-gcm.md FCM style with docs/sending.md's firebase-admin shape: the token is restricted to the server's VAPID key.
     const fcmApp = runExample('migrating/fcm-app');
@@ -258,7 +268,7 @@ console.log(JSON.stringify({ missing: isFosspushError(error, 'MISSING_DEPENDENCY
     const dir = project('cjs-app', { type: 'commonjs' });
     await npm(['install', ...tarballClosure(['@fosspush/client', '@fosspush/sender'], tarballs)], dir);
     copyFileSync(join(fixtures, 'cjs-app.cjs'), join(dir, 'app.cjs'));
-    const { stdout } = await run('node', ['app.cjs'], { cwd: dir, env: { ...process.env, FOSSPUSH_TOKEN: gcmToken } });
+    const { stdout } = await run('node', ['app.cjs'], { cwd: dir, env: { ...process.env, FOSSPUSH_TOKEN: bearerToken } });
     expect(JSON.parse(stdout)).toEqual({
       event: 'done',
       success: 1,
@@ -276,7 +286,7 @@ console.log(JSON.stringify({ missing: isFosspushError(error, 'MISSING_DEPENDENCY
     // Only the direct dependency is visible to the app: @fosspush/core is not, so the guide must not import it.
     expect(existsSync(join(dir, 'node_modules/@fosspush/core'))).toBe(false);
     for (const file of ['harness.js', 'sending-node-gcm.js']) copyFileSync(join(esmApp, 'dist', file), join(dir, file));
-    const app = new Service('node', ['sending-node-gcm.js'], { cwd: dir, env: { ...process.env, FOSSPUSH_TOKEN: gcmToken } });
+    const app = new Service('node', ['sending-node-gcm.js'], { cwd: dir, env: { ...process.env, FOSSPUSH_TOKEN: bearerToken } });
     services.push(app);
     expect(await app.waitForEvent('done')).toMatchObject({ response: { success: 1, failure: 0 } });
   });

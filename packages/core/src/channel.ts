@@ -3,7 +3,18 @@ import type { FosspushError } from './errors.js';
 import type { PushMessage } from './message.js';
 import type { Runtime } from './runtime.js';
 
-export type ChannelState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+/**
+ * Where a channel's connection stands (`createChannelLifecycle` moves it; see there for every
+ * transition):
+ * - `idle`: `connect()` has not been called;
+ * - `connecting`, `reconnecting`: a connection is being opened, or a retry waits (after a drop);
+ * - `connected`: ready, or nothing to connect for yet (a push-server channel with no subscription);
+ * - `failed`: an error no retry will fix (a refused login, a permanent refusal): the channel
+ *   stopped trying, `failure` says why, and a person must act before `connect()` can succeed;
+ * - `closed`: `close()` was called, or the far side ended the channel (a forgotten subscription
+ *   set); `connect()` starts again.
+ */
+export type ChannelState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
 export interface SubscribeRequest {
   /** Re-subscribes an existing registration (after a restart) instead of creating one. */
@@ -40,6 +51,8 @@ export interface ChannelEvents extends Record<string, unknown> {
 export interface Channel extends Emitter<ChannelEvents> {
   readonly kind: string;
   readonly state: ChannelState;
+  /** Why the state is `failed` (what `fosspushd status` shows); undefined in every other state. */
+  readonly failure?: FosspushError | undefined;
   connect(): Promise<void>;
   close(): Promise<void>;
   subscribe(request: SubscribeRequest): Promise<ChannelSubscription>;

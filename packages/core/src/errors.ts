@@ -29,6 +29,10 @@ export type FosspushErrorCode =
   /** It existed and was deliberately removed (an unsubscribed push resource): HTTP 410. */
   | 'GONE'
   | 'PERMISSION_DENIED'
+  /** A folder or file that others could read or swap (a foreign socket folder, a loose data folder). */
+  | 'INSECURE_PATH'
+  /** The daemon accepts only registrations restricted to an app server's VAPID key (RFC 8292). */
+  | 'VAPID_REQUIRED'
   | 'RATE_LIMITED'
   // wire and runtime
   | 'INVALID_REQUEST'

@@ -9,6 +9,8 @@
 export * from './errors.js';
 export * from './log.js';
 export * from './runtime.js';
+export * from './timing.js';
+export * from './backoff.js';
 export * from './emitter.js';
 export * from './encoding/base64url.js';
 export * from './encoding/bytes.js';
@@ -18,6 +20,7 @@ export * from './store.js';
 export * from './broker.js';
 export * from './channel.js';
 export * from './channel-support.js';
+export * from './channel-lifecycle.js';
 export { createMemoryStore } from './memory/memory-store.js';
 export { createMemoryBroker } from './memory/memory-broker.js';
 export * from './device-stream.js';

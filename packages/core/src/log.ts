@@ -1,3 +1,5 @@
+import { type Runtime, resolveRuntime } from './runtime.js';
+
 /**
  * Structured logs: one event name plus fields, written as one JSON object per line, so journald,
  * log shippers and `jq` read them alike. Messages are for people, fields for tools; fields never
@@ -20,8 +22,8 @@ export interface JsonLoggerOptions {
   level?: LogLevel;
   /** Receives each line, without its newline. @default console.error */
   write?: (line: string) => void;
-  /** @default Date.now */
-  now?: () => number;
+  /** The clock stamps each line's `time`. @default the system clock */
+  runtime?: Partial<Runtime>;
 }
 
 /** Errors become `{name, code?, message}`: no stack or secret lands in a log by accident. */
@@ -39,10 +41,10 @@ function describeError(value: unknown): unknown {
 export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level ?? 'info');
   const write = options.write ?? ((line: string) => console.error(line));
-  const now = options.now ?? Date.now;
+  const { clock } = resolveRuntime(options.runtime);
   const log = (level: LogLevel) => (event: string, fields: LogFields = {}) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
-    const entry: Record<string, unknown> = { time: new Date(now()).toISOString(), level, event };
+    const entry: Record<string, unknown> = { time: new Date(clock.now()).toISOString(), level, event };
     for (const [key, value] of Object.entries(fields)) entry[key] = describeError(value);
     write(JSON.stringify(entry));
   };

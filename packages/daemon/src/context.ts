@@ -23,6 +23,8 @@ export interface DaemonContext {
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly minRetentionSeconds: number;
+  /** Refuse new push-server registrations that are not restricted to a VAPID key. */
+  readonly requireVapid: boolean;
 }
 
 export function registrationInfo(context: DaemonContext, registration: Registration): RegistrationInfo {

@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FosspushError, resolveRuntime, type Runtime, type Store } from '@fosspush/core';
 import { createIpcServer, defaultSocketPath, type IpcServer, type IpcServerOptions, type StatusResult } from '@fosspush/ipc';
@@ -8,6 +6,7 @@ import { type Account, type ChannelFactory, createAccount } from './account.js';
 import { createAppCredentials } from './app-credentials.js';
 import { createAppQueues } from './app-queues.js';
 import { createChannelForAccount } from './channels.js';
+import { prepareDataFolder } from './data-folder.js';
 import type { AccountConfig } from './accounts.js';
 import { allRegistrations, type DaemonContext } from './context.js';
 import { deliver } from './delivery.js';
@@ -23,7 +22,7 @@ import { restoreSubscriptions } from './subscriptions.js';
 import { DAEMON_VERSION } from './version.js';
 
 export interface DaemonOptions {
-  /** Folder for the database (`fosspushd.db`); created private (0700) if missing. */
+  /** Folder for the database (`fosspushd.db`): created 0700, or tightened to 0700 if it is ours and looser. */
   dataDir: string;
   /** @default defaultSocketPath() */
   socketPath?: string;
@@ -38,6 +37,14 @@ export interface DaemonOptions {
   minRetentionSeconds?: number;
   /** Unread messages kept per app; past it the oldest are dropped and the app told. @default 1000 */
   maxQueuedPerApp?: number;
+  /**
+   * Refuse (VAPID_REQUIRED) a new push-server registration that names no VAPID key. Without a
+   * key a token is a bearer capability: anyone who learns it can push to the app. With one, the
+   * push server accepts only pushes that key signs (RFC 8292). Email accounts are not affected:
+   * the email channel authenticates senders by their pinned OpenPGP key.
+   * @default false
+   */
+  requireVapid?: boolean;
   /** @default 60000 */
   purgeIntervalMs?: number;
   /** First wait before retrying an account that could not connect; doubles up to the max. @default 500 */
@@ -55,6 +62,7 @@ export interface DaemonOptions {
 export const DAEMON_DEFAULTS = {
   minRetentionSeconds: 604_800,
   maxQueuedPerApp: 1000,
+  requireVapid: false,
   purgeIntervalMs: 60_000,
   reconnectInitialDelayMs: 500,
   reconnectMaxDelayMs: 30_000,
@@ -99,9 +107,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const bringingUp = new Set<Account>();
 
   /**
-   * Connects an account and hands its channel the stored registrations. The push-server
-   * channels retry dropped connections themselves; this loop covers what they give up on (a
-   * first connect that fails, a server that forgot the device's subscription set).
+   * Connects an account and hands its channel the stored registrations. The channels retry
+   * dropped connections themselves; this loop covers what they give up on (a first connect
+   * that fails, a server that forgot the device's subscription set), but not a channel that
+   * `failed`: its error needs a person (`fosspushd status` shows it).
    */
   async function bringUp(ctx: DaemonContext, account: Account): Promise<void> {
     if (bringingUp.has(account)) return;
@@ -125,6 +134,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
       } catch (error) {
         if (stopping.signal.aborted) return;
         account.lastError = (error as Error).message;
+        if (account.channel.state === 'failed') {
+          // No retry fixes it (a refused login): trying again would only lock the account.
+          logger.error('account_failed', { account: account.config.id, error });
+          return;
+        }
         logger.warn('account not reachable, retrying', { account: account.config.id, error, retryInMs: delayMs });
         await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => {});
         delayMs = Math.min(delayMs * 2, settings.reconnectMaxDelayMs);
@@ -143,8 +157,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     socketPath,
     async start() {
       if (options.accounts.length === 0) throw new FosspushError('INVALID_REQUEST', 'the daemon needs at least one account');
-      await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-      const opened = createSqliteStore({ path: join(options.dataDir, 'fosspushd.db'), runtime });
+      const opened = createSqliteStore({ path: await prepareDataFolder(options.dataDir, logger), runtime });
       store = opened;
       const observers = new Observers();
       const accounts = new Map<string, Account>();
@@ -171,6 +184,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         runtime,
         logger,
         minRetentionSeconds: settings.minRetentionSeconds,
+        requireVapid: settings.requireVapid,
       };
       context = ctx;
       for (const registration of await allRegistrations(ctx)) {

@@ -31,6 +31,16 @@ async function release(context: DaemonContext, fields: RegistrationFields): Prom
   context.index.delete(fields.account, fields.channelRegistrationId);
 }
 
+/** A new subscription is about to be made: refuse it unrestricted when the daemon requires VAPID. */
+function checkRestriction(context: DaemonContext, account: Account, vapidPublicKey: string | undefined): void {
+  if (!context.requireVapid || vapidPublicKey !== undefined || account.config.type !== 'push-server') return;
+  throw new FosspushError(
+    'VAPID_REQUIRED',
+    "this daemon accepts only registrations restricted to an app server's VAPID key (RFC 8292): register with the app server's VAPID public key as the sender id",
+    { details: { field: 'vapidPublicKey', account: account.config.id } },
+  );
+}
+
 async function register(context: DaemonContext, params: RegisterParams) {
   checkPublicKeys(params.keys);
   const claim = await context.credentials.claim(params.appId, params.credential);
@@ -57,6 +67,7 @@ async function register(context: DaemonContext, params: RegisterParams) {
       next = withSubscription(next, account, { registrationId: previous.channelRegistrationId, endpoint: previous.endpoint, extras: previous.extras });
     } else {
       // A push subscription is bound to its VAPID key (RFC 8292), so a new key or account means a new subscription.
+      checkRestriction(context, account, params.vapidPublicKey);
       next = withSubscription(next, account, await subscribe(account, params.vapidPublicKey));
       await release(context, previous);
     }
@@ -64,6 +75,7 @@ async function register(context: DaemonContext, params: RegisterParams) {
     return { registration: registrationInfo(context, saved), created: false, ...credential };
   }
 
+  checkRestriction(context, account, params.vapidPublicKey);
   const subscription = await subscribe(account, params.vapidPublicKey);
   const fields = withSubscription(
     { appId: params.appId, instance: params.instance, account: '', channelKind: '', channelRegistrationId: '', endpoint: '', extras: {}, token: '', ...wanted },

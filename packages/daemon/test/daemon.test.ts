@@ -1,7 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeToken, encryptWebPush, isFosspushError, utf8Encode } from '@fosspush/core';
+import { decodeToken, encryptWebPush, FosspushError, isFosspushError, utf8Encode } from '@fosspush/core';
 import { getMessaging } from '@fosspush/client';
 import { connectIpc, IPC_PAGE_BYTES, type IpcClient, type IpcNotifications } from '@fosspush/ipc';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,7 +15,8 @@ describe('fosspushd with an in-memory channel', () => {
   const clients: IpcClient[] = [];
   const closers: (() => Promise<unknown>)[] = [];
 
-  async function start(overrides: Partial<DaemonOptions> = {}): Promise<Daemon> {
+  /** Starts a daemon on fake channels (`prepare` sets each up); does not wait for them. */
+  async function launch(overrides: Partial<DaemonOptions> = {}, prepare: (channel: FakeChannel) => void = () => undefined): Promise<Daemon> {
     channels = [];
     daemon = createDaemon({
       dataDir: join(dir, 'data'),
@@ -23,6 +24,7 @@ describe('fosspushd with an in-memory channel', () => {
       accounts: [{ id: 'home', type: 'push-server', url: 'https://push.example' }],
       createChannel: (_, { state }) => {
         const channel = createFakeChannel(state);
+        prepare(channel);
         channels.push(channel);
         return channel;
       },
@@ -30,8 +32,12 @@ describe('fosspushd with an in-memory channel', () => {
       ...overrides,
     });
     await daemon.start();
-    await vi.waitFor(() => expect(channels[0]?.state).toBe('connected'));
     return daemon;
+  }
+  async function start(overrides: Partial<DaemonOptions> = {}): Promise<Daemon> {
+    await launch(overrides);
+    await vi.waitFor(() => expect(channels[0]?.state).toBe('connected'));
+    return daemon as Daemon;
   }
   async function client(): Promise<IpcClient> {
     const ipc = await connectIpc({ socketPath: join(dir, 'daemon.sock') });
@@ -189,19 +195,9 @@ describe('fosspushd with an in-memory channel', () => {
   });
 
   it('retries an account that cannot connect, and reports the error meanwhile', async () => {
-    daemon = createDaemon({
-      dataDir: join(dir, 'data'),
-      socketPath: join(dir, 'daemon.sock'),
-      accounts: [{ id: 'home', type: 'push-server', url: 'https://push.example' }],
-      createChannel: (_, { state }) => {
-        const fake = createFakeChannel(state);
-        fake.failConnects = 2;
-        channels = [fake];
-        return fake;
-      },
-      reconnectInitialDelayMs: 20,
+    await launch({ reconnectInitialDelayMs: 20 }, (fake) => {
+      fake.failConnects = 2;
     });
-    await daemon.start();
     const ipc = await client();
     const early = await ipc.call('status', {});
     expect(early.accounts[0]?.state).not.toBe('connected');
@@ -209,6 +205,19 @@ describe('fosspushd with an in-memory channel', () => {
     await vi.waitFor(() => expect(channel().state).toBe('connected'));
     const reg = await ipc.call('register', { appId: 'app.a', instance: 'gcm', keys: await publicKeys() });
     expect(reg.credential).toBeDefined();
+  });
+
+  it('stops retrying an account whose channel failed, and status says why', async () => {
+    const events: string[] = [];
+    const log = (event: string) => events.push(event);
+    await launch({ reconnectInitialDelayMs: 1, logger: { debug: log, info: log, warn: log, error: log } }, (fake) => {
+      fake.fatal = new FosspushError('UNAUTHENTICATED', 'the server refused the login');
+    });
+    // Logged as the retry loop gives up: from here on nothing calls connect() again.
+    await vi.waitFor(() => expect(events).toContain('account_failed'));
+    expect(channel().connects).toBe(1);
+    const status = await (await client()).call('status', {});
+    expect(status.accounts[0]).toMatchObject({ state: 'failed', lastError: 'the server refused the login' });
   });
 
   it('pages stored messages by size, so no reply grows past a few hundred KiB', async () => {
@@ -251,6 +260,18 @@ describe('fosspushd with an in-memory channel', () => {
     expect([...seen].sort()).toEqual([...ids].sort());
     expect(deliveries).toBe(150);
   }, 60_000);
+
+  it('passes the VAPID key to the channel, and with requireVapid refuses a registration without one', async () => {
+    await start({ requireVapid: true });
+    const ipc = await client();
+    const vapidPublicKey = (await publicKeys()).p256dh;
+    const refused = ipc.call('register', { appId: 'org.example.a', instance: '1234|GCM', keys: await publicKeys(), senderIds: ['1234'] });
+    await expect(refused).rejects.toSatisfy((e) => isFosspushError(e, 'VAPID_REQUIRED'));
+    expect(channel().subscribed.size).toBe(0);
+    const restricted = await ipc.call('register', { appId: 'org.example.a', instance: 'k|GCM', keys: await publicKeys(), vapidPublicKey });
+    expect(restricted.registration.vapidPublicKey).toBe(vapidPublicKey);
+    expect([...channel().subscribed.values()]).toEqual([{ vapidPublicKey }]);
+  });
 
   it('rejects keys that are not a P-256 point and a 16-byte secret', async () => {
     await start();

@@ -2,9 +2,8 @@ import {
   ASCII_ADDRESS_PATTERN,
   type Channel,
   type ChannelEvents,
-  type ChannelState,
   type ChannelSubscription,
-  createConnectWaiters,
+  createChannelLifecycle,
   createEmitter,
   createMemoryChannelState,
   createSerialQueue,
@@ -12,19 +11,31 @@ import {
   emailTokenExtras,
   FosspushError,
   generateEmailIdentity,
-  isFosspushError,
   REGISTRATION_ID_PATTERN,
   resolveRuntime,
   toBase64Url,
   toFosspushError,
   validateMessageId,
 } from '@fosspush/core';
-import { createReconnectScheduler, systemTimers } from '@fosspush/webpush';
 import { createImapStateView } from './channel-state.js';
 import { createDeliveryLedger } from './ledger.js';
 import { IMAP_CHANNEL_DEFAULTS, type ImapChannelOptions, type ResolvedImapChannelOptions } from './options.js';
-import { createReceiver, type Receiver } from './receiver.js';
+import { createReceiver } from './receiver.js';
 import { createImapSession, type ImapSession } from './session.js';
+
+/**
+ * Errors no reconnect will fix, on which the channel turns `failed` and stops trying until a
+ * person acts (`fosspushd status` shows the reason):
+ * - UNAUTHENTICATED, a refused login: a wrong password stays wrong, and retrying it can get
+ *   the account locked;
+ * - any FosspushError with `details.permanent: true`. That is the convention for the IMAP
+ *   error mapping (imap-errors.ts, mailbox-ops.ts): an error that will come back on every
+ *   attempt (a server refusal that no reconnect changes) sets it; a transient one (a dropped
+ *   connection, a timeout, a server that is busy) leaves it out and is retried with backoff.
+ */
+export function isPermanentImapError(error: FosspushError): boolean {
+  return error.code === 'UNAUTHENTICATED' || error.details['permanent'] === true;
+}
 
 /** The email channel: a Channel plus what it negotiated with the server, for status displays. */
 export interface ImapChannel extends Channel {
@@ -70,8 +81,8 @@ function resolveOptions(options: ImapChannelOptions): ResolvedImapChannelOptions
  * is ever read, moved or flagged.
  *
  * `connect()` resolves once the first session is watching the mailbox, retries transient
- * failures with jittered backoff, and rejects when the server refuses the login
- * (UNAUTHENTICATED) or the channel is closed.
+ * failures with jittered backoff (core's `createChannelLifecycle`), and rejects when an error
+ * is permanent (`isPermanentImapError`: the state turns `failed`) or the channel is closed.
  *
  * @example
  * const channel = createImapChannel({
@@ -86,24 +97,17 @@ function resolveOptions(options: ImapChannelOptions): ResolvedImapChannelOptions
 export function createImapChannel(options: ImapChannelOptions): ImapChannel {
   const config = resolveOptions(options);
   const runtime = resolveRuntime(options.runtime);
-  const timers = options.timers ?? systemTimers;
   const emitter = createEmitter<ChannelEvents>();
   const store = options.state ?? createMemoryChannelState();
   const state = createImapStateView(store);
   const ledger = createDeliveryLedger(store, runtime.clock);
-  const scheduler = createReconnectScheduler(config.reconnect, runtime.random, timers);
-
-  let channelState: ChannelState = 'idle';
-  let wanted = false;
-  let session: ImapSession | undefined;
-  let retrying = false;
-  let stableTimer: unknown;
   let inboxWatch: ImapChannel['inboxWatch'];
-  const waiters = createConnectWaiters();
-  let loaded: Promise<{ identity: EmailIdentity; registrations: Set<string>; receiver: Receiver }> | undefined;
 
-  const load = () =>
-    (loaded ??= (async () => {
+  const lifecycle = createChannelLifecycle({
+    runtime,
+    events: emitter,
+    reconnect: config.reconnect,
+    async load() {
       let identity = await state.identity();
       if (identity === undefined) {
         identity = await generateEmailIdentity(config.address, runtime);
@@ -122,79 +126,34 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
         unknownSenderGraceMs: config.unknownSenderGraceMs,
       });
       return { identity, registrations, receiver };
-    })().catch((error: unknown) => {
-      loaded = undefined;
-      throw toFosspushError(error);
-    }));
+    },
+    start({ receiver }, link): ImapSession {
+      const session = createImapSession({
+        options: config,
+        receiver,
+        ledger,
+        state,
+        timers: runtime.timers,
+        clock: runtime.clock,
+        onReady(info) {
+          if (!link.current) return;
+          inboxWatch = info.inboxWatch;
+          link.ready();
+        },
+      });
+      // A failed session is not repaired: the lifecycle stops it and starts a new one.
+      session.run().then(
+        () => undefined,
+        (error: FosspushError) => link.dropped(error),
+      );
+      return session;
+    },
+    stop: (session) => session.stop(),
+    isFatal: isPermanentImapError,
+  });
 
   // Subscribe and unsubscribe run one at a time: both rewrite the registration list.
   const serially = createSerialQueue();
-
-  const setState = (next: ChannelState) => {
-    if (channelState === next) return;
-    channelState = next;
-    emitter.emit('state', next);
-  };
-
-  const clearStableTimer = () => {
-    if (stableTimer !== undefined) timers.clearTimeout(stableTimer);
-    stableTimer = undefined;
-  };
-
-  async function startSession() {
-    retrying = false;
-    if (!wanted || session !== undefined) return;
-    let receiver: Receiver;
-    try {
-      receiver = (await load()).receiver;
-    } catch (error) {
-      return sessionFailed(toFosspushError(error));
-    }
-    if (!wanted || session !== undefined) return;
-    const current = createImapSession({
-      options: config,
-      receiver,
-      ledger,
-      state,
-      timers,
-      clock: runtime.clock,
-      onReady(info) {
-        if (session !== current) return;
-        inboxWatch = info.inboxWatch;
-        clearStableTimer();
-        stableTimer = timers.setTimeout(() => scheduler.reset(), config.reconnect.resetAfterMs);
-        setState('connected');
-        waiters.settle();
-      },
-    });
-    session = current;
-    current.run().then(
-      () => undefined,
-      (error: FosspushError) => {
-        if (session !== current) return;
-        session = undefined;
-        void current.stop();
-        sessionFailed(error);
-      },
-    );
-  }
-
-  function sessionFailed(error: FosspushError) {
-    clearStableTimer();
-    if (!wanted) return;
-    emitter.emit('error', error);
-    if (isFosspushError(error, 'UNAUTHENTICATED')) {
-      // A wrong password stays wrong: retrying would only lock the account.
-      wanted = false;
-      scheduler.cancel();
-      setState('closed');
-      waiters.settle(error);
-      return;
-    }
-    setState('reconnecting');
-    retrying = true;
-    scheduler.schedule(() => void startSession());
-  }
 
   const toSubscription = (identity: EmailIdentity, registrationId: string): ChannelSubscription => ({
     registrationId,
@@ -206,40 +165,20 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
     kind: 'email',
     on: emitter.on,
     get state() {
-      return channelState;
+      return lifecycle.state;
+    },
+    get failure() {
+      return lifecycle.failure;
     },
     get inboxWatch() {
       return inboxWatch;
     },
-
-    async connect() {
-      await load();
-      if (wanted && channelState === 'connected') return;
-      wanted = true;
-      const ready = waiters.wait();
-      if (session === undefined && !retrying) {
-        setState('connecting');
-        void startSession();
-      }
-      return ready;
-    },
-
-    async close() {
-      wanted = false;
-      retrying = false;
-      scheduler.cancel();
-      clearStableTimer();
-      const current = session;
-      session = undefined;
-      await current?.stop();
-      await ledger.flush().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
-      setState('closed');
-      waiters.settle(new FosspushError('CLOSED', 'the channel was closed'));
-    },
+    connect: () => lifecycle.connect(),
+    close: () => lifecycle.close(undefined, () => ledger.flush().catch((error: unknown) => emitter.emit('error', toFosspushError(error)))),
 
     subscribe(request) {
       return serially(async () => {
-        const { identity, registrations } = await load();
+        const { identity, registrations } = await lifecycle.load();
         if (request.registrationId !== undefined) {
           if (!registrations.has(request.registrationId)) {
             throw new FosspushError('NOT_FOUND', `no registration ${request.registrationId} on this email account`);
@@ -261,7 +200,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
 
     unsubscribe(registrationId) {
       return serially(async () => {
-        const { registrations } = await load();
+        const { registrations } = await lifecycle.load();
         if (!registrations.has(registrationId)) throw new FosspushError('NOT_FOUND', `no registration ${registrationId} on this email account`);
         registrations.delete(registrationId);
         await state.saveRegistrations(registrations);
@@ -271,8 +210,8 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
 
     async ack(registrationId, messageId) {
       validateMessageId(messageId);
-      const { receiver } = await load();
-      if (await receiver.ack(registrationId, messageId)) session?.wake('folder');
+      const { receiver } = await lifecycle.load();
+      if (await receiver.ack(registrationId, messageId)) lifecycle.connection?.wake('folder');
     },
   };
 }

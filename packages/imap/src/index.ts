@@ -7,7 +7,7 @@
  * mails over pooled SMTP (`createSmtpTransport`); `installSieveRule` files notifications out
  * of INBOX on the server, over ManageSieve, or says how to do it by hand.
  */
-export { createImapChannel, type ImapChannel } from './channel.js';
+export { createImapChannel, type ImapChannel, isPermanentImapError } from './channel.js';
 export { IMAP_CHANNEL_DEFAULTS, type ImapAccountOptions, type ImapChannelOptions, type InboxWatchMode } from './options.js';
 export {
   createSmtpTransport,

@@ -1,5 +1,4 @@
-import type { ChannelOptions } from '@fosspush/core';
-import { RECONNECT_DEFAULTS, type ReconnectOptions, type Timers } from '@fosspush/webpush';
+import { type ChannelOptions, RECONNECT_DEFAULTS, type ReconnectOptions } from '@fosspush/core';
 import type { ImapFlowOptions } from 'imapflow';
 
 /** Where the mailbox is and how to log in: the fields of imapflow's options the channel needs. */
@@ -88,8 +87,6 @@ export interface ImapChannelOptions extends ChannelOptions {
   fetchBatchSize?: number;
   /** @default RECONNECT_DEFAULTS */
   reconnect?: Partial<ReconnectOptions>;
-  /** @default the global setTimeout/clearTimeout */
-  timers?: Timers;
   /**
    * Escape hatch: further imapflow options (a logger, a proxy...). The channel's own settings
    * (IDLE control, timeouts) win where they overlap.

@@ -1,5 +1,4 @@
-import { EMAIL_NOTIFY_LIMITS, EMAIL_NOTIFY_MARKER_HEADER, FosspushError, type Clock } from '@fosspush/core';
-import type { Timers } from '@fosspush/webpush';
+import { type Clock, delay, EMAIL_NOTIFY_LIMITS, EMAIL_NOTIFY_MARKER_HEADER, FosspushError, type Timers, withTimeout } from '@fosspush/core';
 import { ImapFlow } from 'imapflow';
 import type { ImapStateView } from './channel-state.js';
 import { type MailboxWatch, startConnectionWatch, startNotifyWatch } from './mailbox-watch.js';
@@ -7,7 +6,6 @@ import type { DeliveryLedger } from './ledger.js';
 import { ensureFolder, expungeOwn, moveOutOfInbox, moveOwn, searchUids, toImapPath, uidSet } from './mailbox-ops.js';
 import type { ResolvedImapChannelOptions } from './options.js';
 import type { Receiver } from './receiver.js';
-import { delay, withTimeout } from './timing.js';
 import { toImapError } from './imap-errors.js';
 
 export interface SessionContext {

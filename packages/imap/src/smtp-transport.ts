@@ -1,5 +1,4 @@
-import { FosspushError, isFosspushError, resolveRuntime, type Runtime } from '@fosspush/core';
-import { fullJitterDelayMs, randomFraction } from '@fosspush/webpush';
+import { FosspushError, isFosspushError } from '@fosspush/core';
 import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 
@@ -21,15 +20,8 @@ export interface SmtpTransportOptions {
   maxConnections?: number;
   /** Mails sent over one connection before it is replaced. @default 100 */
   maxMessages?: number;
-  /** Further attempts after a transient failure (4xx reply, network error). @default 2 */
-  retries?: number;
-  /** The cap of the first retry's delay; retries back off exponentially with full jitter. @default 500 */
-  retryDelayMs?: number;
-  /** @default 10_000 */
-  maxRetryDelayMs?: number;
   /** Connection, greeting and socket timeout. @default 30_000 */
   timeoutMs?: number;
-  runtime?: Partial<Runtime>;
   /** Escape hatch: further nodemailer SMTP pool options (DKIM signing, a proxy, logging...). */
   transportOptions?: Partial<SMTPPool.Options>;
 }
@@ -38,9 +30,6 @@ export const SMTP_TRANSPORT_DEFAULTS = {
   secure: false,
   maxConnections: 5,
   maxMessages: 100,
-  retries: 2,
-  retryDelayMs: 500,
-  maxRetryDelayMs: 10_000,
   timeoutMs: 30_000,
 } satisfies Partial<SmtpTransportOptions>;
 
@@ -56,12 +45,13 @@ export interface OutgoingMail {
 export interface SmtpSendResult {
   /** The server's final reply, e.g. `250 2.0.0 Ok: queued as 4F1B2`. */
   response: string;
-  /** How many attempts it took. */
-  attempts: number;
 }
 
 export interface SmtpTransport {
-  /** Submits one mail. Rejects with UNAVAILABLE (4xx, network; after retries), INVALID_REQUEST (5xx), UNAUTHENTICATED, PAYLOAD_TOO_LARGE. */
+  /**
+   * Submits one mail, once. Rejects with UNAVAILABLE (4xx, network: worth retrying),
+   * INVALID_REQUEST (5xx), UNAUTHENTICATED, PAYLOAD_TOO_LARGE.
+   */
   send(mail: OutgoingMail): Promise<SmtpSendResult>;
   /** Checks that the server is reachable and accepts the credentials. */
   verify(): Promise<void>;
@@ -99,9 +89,12 @@ export function toSmtpError(error: unknown): FosspushError {
 
 /**
  * Pooled SMTP submission for the sender SDK (`new Sender({ email: { identity, smtp } })`):
- * complete mails go out as they are, over a few long-lived connections, with retries on
- * transient failures. A retried mail may arrive twice when the first attempt's reply was lost;
- * the receiver's seen-id store delivers it once (Email-notify spec section 7.2).
+ * complete mails go out as they are, over a few long-lived connections. It does not retry: the
+ * sender's send engine retries transient failures (UNAVAILABLE) for every channel alike, with
+ * the app server's `retries` setting and Retry-After handling; a second retry loop here
+ * multiplied the two (3 x 6 = 18 submissions for one lasting 4xx). A retried mail may arrive
+ * twice when the first attempt's reply was lost; the receiver's seen-id store delivers it once
+ * (Email-notify spec section 7.2).
  *
  * @example
  * const smtp = createSmtpTransport({ host: 'smtp.example.org', auth: { user, pass } });
@@ -110,8 +103,6 @@ export function toSmtpError(error: unknown): FosspushError {
 export function createSmtpTransport(options: SmtpTransportOptions): SmtpTransport {
   const config = { ...SMTP_TRANSPORT_DEFAULTS, ...options };
   if (typeof config.host !== 'string' || config.host === '') throw new FosspushError('INVALID_REQUEST', 'createSmtpTransport needs a host');
-  if (!Number.isInteger(config.retries) || config.retries < 0) throw new FosspushError('INVALID_REQUEST', 'retries must be a non-negative integer');
-  const runtime = resolveRuntime(options.runtime);
   const transport = nodemailer.createTransport({
     ...options.transportOptions,
     pool: true,
@@ -127,28 +118,18 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
     socketTimeout: config.timeoutMs,
   } satisfies SMTPPool.Options);
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
   return {
     async send(mail) {
       if (typeof mail?.raw !== 'string' || typeof mail.from !== 'string' || typeof mail.to !== 'string') {
         throw new FosspushError('INVALID_REQUEST', 'send needs { raw, from, to } strings');
       }
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const info = await transport.sendMail({ envelope: { from: mail.from, to: [mail.to] }, raw: mail.raw });
-          if (info.rejected.length > 0) {
-            throw new FosspushError('INVALID_REQUEST', `the SMTP server refused the recipient ${mail.to}`, { details: { rejected: info.rejected.map(String) } });
-          }
-          return { response: info.response, attempts: attempt };
-        } catch (error) {
-          const failure = toSmtpError(error);
-          if (failure.code !== 'UNAVAILABLE' || attempt > config.retries) {
-            throw attempt === 1 ? failure : new FosspushError(failure.code, `${failure.message} (after ${attempt} attempts)`, { cause: failure, details: { ...failure.details, attempts: attempt } });
-          }
-          await sleep(fullJitterDelayMs(attempt - 1, { initialDelayMs: config.retryDelayMs, maxDelayMs: config.maxRetryDelayMs }, randomFraction(runtime.random)));
-        }
+      const info = await transport.sendMail({ envelope: { from: mail.from, to: [mail.to] }, raw: mail.raw }).catch((error: unknown) => {
+        throw toSmtpError(error);
+      });
+      if (info.rejected.length > 0) {
+        throw new FosspushError('INVALID_REQUEST', `the SMTP server refused the recipient ${mail.to}`, { details: { rejected: info.rejected.map(String) } });
       }
+      return { response: info.response };
     },
     async verify() {
       try {

@@ -91,7 +91,7 @@ export class AppServer {
   ) {}
 
   static async create(info: MailRigInfo): Promise<AppServer> {
-    const smtp = createSmtpTransport({ host: info.host, port: info.ports.smtp, retries: 2, retryDelayMs: 50 });
+    const smtp = createSmtpTransport({ host: info.host, port: info.ports.smtp });
     return new AppServer(await generateEmailIdentity('push@app.example'), smtp);
   }
 

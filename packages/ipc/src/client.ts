@@ -1,9 +1,11 @@
 import { connect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { createEmitter, FosspushError, type Listener } from '@fosspush/core';
 import { FrameDecoder } from './framing.js';
 import { encodeFrame, fromJsonRpcError, parseFrame } from './jsonrpc.js';
 import type { IpcMethodName, IpcNotificationName, IpcNotifications, IpcParams, IpcResult } from './methods.js';
-import { defaultSocketPath } from './socket-path.js';
+import { checkSocketFile } from './private-paths.js';
+import { defaultSocketPath, isNamedPipe } from './socket-path.js';
 
 export interface IpcClientOptions {
   /** @default defaultSocketPath() */
@@ -38,7 +40,30 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-function openSocket(path: string, timeoutMs: number): Promise<Socket> {
+function unreachable(path: string, error: NodeJS.ErrnoException): FosspushError {
+  return new FosspushError('UNAVAILABLE', `fosspushd is not reachable on ${path} (${error.code ?? error.message}): is the daemon running?`, {
+    cause: error,
+    details: { socketPath: path },
+  });
+}
+
+/**
+ * Refuses a socket another user could have put there, before anything (an app credential
+ * above all) is sent to it: the same ownership rules the daemon applies when it listens.
+ */
+async function checkOwnership(path: string): Promise<void> {
+  if (isNamedPipe(path)) return;
+  try {
+    await checkSocketFile(path, dirname(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') throw unreachable(path, error as NodeJS.ErrnoException);
+    throw error;
+  }
+}
+
+async function openSocket(path: string, timeoutMs: number): Promise<Socket> {
+  await checkOwnership(path);
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     const timer = setTimeout(() => {
@@ -52,12 +77,7 @@ function openSocket(path: string, timeoutMs: number): Promise<Socket> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(
-        new FosspushError('UNAVAILABLE', `fosspushd is not reachable on ${path} (${error.code ?? error.message}): is the daemon running?`, {
-          cause: error,
-          details: { socketPath: path },
-        }),
-      );
+      reject(unreachable(path, error));
     });
   });
 }

@@ -7,6 +7,7 @@
  */
 export * from './methods.js';
 export { defaultSocketPath, isNamedPipe, type SocketPathEnvironment } from './socket-path.js';
+export { checkSocketFile, checkSocketFolder, ensurePrivateFile, ensurePrivateFolder } from './private-paths.js';
 export { createIpcServer, IPC_SERVER_DEFAULTS, type IpcServer, type IpcServerOptions } from './server.js';
 export type { IpcConnection, IpcHandlers, IpcServerEvent } from './server-connection.js';
 export { connectIpc, IPC_CLIENT_DEFAULTS, type IpcClient, type IpcClientOptions } from './client.js';

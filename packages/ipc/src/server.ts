@@ -1,8 +1,9 @@
-import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { FosspushError } from '@fosspush/core';
 import { type IpcHandlers, type IpcServerEvent, ServerConnection } from './server-connection.js';
+import { checkSocketFolder } from './private-paths.js';
 import { defaultSocketPath, isNamedPipe } from './socket-path.js';
 
 export interface IpcServerOptions {
@@ -50,20 +51,12 @@ function probe(path: string): Promise<boolean> {
 /**
  * Makes the socket's folder private. Node cannot read a peer's uid (no SO_PEERCRED), so the
  * file system is the access check: a 0700 folder we own and a 0600 socket admit only our uid.
- * A folder someone else owns could hold a look-alike socket that harvests app credentials,
- * so it is refused, except a sticky shared folder like /tmp where others cannot replace our file.
+ * Any other folder is refused (see checkSocketFolder), except a sticky one root owns.
  */
 async function prepareDirectory(socketPath: string): Promise<void> {
   const dir = dirname(socketPath);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const info = await lstat(dir);
-  const uid = process.getuid?.();
-  const sticky = (info.mode & 0o1000) !== 0;
-  if (uid !== undefined && info.uid !== uid && !sticky) {
-    throw new FosspushError('PERMISSION_DENIED', `socket folder ${dir} belongs to uid ${info.uid}, not to this user (${uid})`, {
-      details: { path: dir },
-    });
-  }
+  await checkSocketFolder(dir);
 }
 
 function listenOn(server: Server, path: string): Promise<void> {

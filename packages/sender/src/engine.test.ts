@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fakeToken, fakeTransport, recordingSleep } from '../test/fake-transport.js';
+import { fakeToken, fakeTransport, recordingTimers } from '../test/fake-transport.js';
 import { createSendEngine } from './engine.js';
 import { createOutgoingMessage } from './outgoing.js';
 
@@ -8,17 +8,17 @@ const half = { bytes: () => Uint8Array.of(0x80, 0, 0, 0) };
 
 function setup(answer: Parameters<typeof fakeTransport>[0], retry = {}) {
   const transport = fakeTransport(answer);
-  const sleep = recordingSleep();
-  const engine = createSendEngine({ transports: { webpush: transport }, sleep, runtime: { random: half }, ...retry });
-  return { transport, sleep, engine };
+  const timers = recordingTimers();
+  const engine = createSendEngine({ transports: { webpush: transport }, runtime: { random: half, timers }, ...retry });
+  return { transport, timers, engine };
 }
 
 describe('send engine', () => {
   it('retries transient failures with doubling jittered backoff, then succeeds', async () => {
-    const { engine, transport, sleep } = setup((_, attempt) => (attempt < 3 ? { code: 'UNAVAILABLE' } : 'ok'));
+    const { engine, transport, timers } = setup((_, attempt) => (attempt < 3 ? { code: 'UNAVAILABLE' } : 'ok'));
     expect(await engine.deliver(message, fakeToken(1))).toEqual({ ok: true, messageId: 'ok' });
     expect(transport.calls).toHaveLength(4);
-    expect(sleep.waits).toEqual([500, 1000, 2000]);
+    expect(timers.waits).toEqual([500, 1000, 2000]);
   });
 
   it('gives up after `retries` and reports the last error', async () => {
@@ -29,25 +29,25 @@ describe('send engine', () => {
   });
 
   it.each(['NOT_FOUND', 'GONE', 'PAYLOAD_TOO_LARGE', 'UNAUTHENTICATED', 'INVALID_REQUEST'] as const)('never retries %s', async (code) => {
-    const { engine, transport, sleep } = setup(() => ({ code }));
+    const { engine, transport, timers } = setup(() => ({ code }));
     const outcome = await engine.deliver(message, fakeToken(1));
     expect(outcome.ok === false && outcome.error.code).toBe(code);
     expect(transport.calls).toHaveLength(1);
-    expect(sleep.waits).toEqual([]);
+    expect(timers.waits).toEqual([]);
   });
 
   it('waits at least as long as Retry-After asks', async () => {
-    const { engine, sleep } = setup((_, attempt) => (attempt === 0 ? { code: 'RATE_LIMITED', retryAfterMs: 7000 } : 'ok'));
+    const { engine, timers } = setup((_, attempt) => (attempt === 0 ? { code: 'RATE_LIMITED', retryAfterMs: 7000 } : 'ok'));
     expect((await engine.deliver(message, fakeToken(1))).ok).toBe(true);
-    expect(sleep.waits).toEqual([7000]);
+    expect(timers.waits).toEqual([7000]);
   });
 
   it('does not wait for a Retry-After longer than maxRetryAfterMs', async () => {
-    const { engine, transport, sleep } = setup(() => ({ code: 'UNAVAILABLE', retryAfterMs: 3_600_000 }));
+    const { engine, transport, timers } = setup(() => ({ code: 'UNAVAILABLE', retryAfterMs: 3_600_000 }));
     const outcome = await engine.deliver(message, fakeToken(1));
     expect(outcome.ok === false && outcome.error.code).toBe('UNAVAILABLE');
     expect(transport.calls).toHaveLength(1);
-    expect(sleep.waits).toEqual([]);
+    expect(timers.waits).toEqual([]);
   });
 
   it('fails a malformed token as INVALID_TOKEN without calling the transport', async () => {

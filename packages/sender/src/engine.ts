@@ -1,5 +1,15 @@
-import { FosspushError, isTransient, type PushToken, resolveRuntime, type Runtime, type TokenChannel, toFosspushError } from '@fosspush/core';
-import { fullJitterDelayMs, randomFraction } from '@fosspush/webpush';
+import {
+  delay,
+  FosspushError,
+  fullJitterDelayMs,
+  isTransient,
+  type PushToken,
+  randomFraction,
+  resolveRuntime,
+  type Runtime,
+  type TokenChannel,
+  toFosspushError,
+} from '@fosspush/core';
 import { checkRetryOptions, ENGINE_DEFAULTS, type EngineOptions, type RetryOptions } from './options.js';
 import type { OutgoingMessage } from './outgoing.js';
 import { type Recipient, resolveRecipient } from './recipient.js';
@@ -10,15 +20,15 @@ export type SendOutcome = { ok: true; messageId: string } | { ok: false; error: 
 
 /**
  * The channel-independent half of the sender: routes a token to its channel's transport and
- * retries transient failures. The node-gcm and firebase-admin shapes are thin layers on it.
+ * retries transient failures. It is the only layer that retries: transports (the Web Push
+ * client, the SMTP transport) try once, so `retries` means what it says on every channel.
+ * The node-gcm and firebase-admin shapes are thin layers on it.
  */
 export interface SendEngine {
   readonly concurrency: number;
   deliver(message: OutgoingMessage, recipient: Recipient, retry?: RetryOptions): Promise<SendOutcome>;
   close(): Promise<void>;
 }
-
-const sleepWithTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function failure(error: unknown): SendOutcome {
   return { ok: false, error: toFosspushError(error) };
@@ -31,7 +41,6 @@ export function createSendEngine(options: EngineOptions & { transports: Partial<
     throw new FosspushError('INVALID_REQUEST', 'concurrency must be a positive integer', { details: { field: 'concurrency' } });
   }
   const runtime: Runtime = resolveRuntime(options.runtime);
-  const sleep = options.sleep ?? sleepWithTimer;
   const transports = options.transports;
 
   async function attempt(transport: Transport, token: PushToken, message: OutgoingMessage, retry: Required<RetryOptions>): Promise<SendOutcome> {
@@ -46,7 +55,7 @@ export function createSendEngine(options: EngineOptions & { transports: Partial<
         const asked = typeof retryAfterMs === 'number' ? retryAfterMs : 0;
         if (asked > retry.maxRetryAfterMs) return { ok: false, error };
         const backoffMs = fullJitterDelayMs(retryCount, { initialDelayMs: retry.backoffMs, maxDelayMs: retry.maxBackoffMs }, randomFraction(runtime.random));
-        await sleep(Math.max(asked, backoffMs));
+        await delay(Math.max(asked, backoffMs), runtime.timers).done;
       }
     }
   }

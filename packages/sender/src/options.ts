@@ -38,10 +38,8 @@ export interface EngineOptions extends RetryOptions {
    * inject a transport.
    */
   transports?: Partial<Record<TokenChannel, Transport>>;
-  /** Clock and random source (the random source drives the backoff jitter). */
+  /** Clock, random source (the backoff jitter) and timers (the waits between retries). */
   runtime?: Partial<Runtime>;
-  /** How the sender waits between retries; tests inject one that does not wait. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export const RETRY_DEFAULTS = {
@@ -54,7 +52,7 @@ export const RETRY_DEFAULTS = {
 export const ENGINE_DEFAULTS = {
   ...RETRY_DEFAULTS,
   concurrency: 50,
-} satisfies Required<Omit<EngineOptions, 'transports' | 'runtime' | 'sleep'>>;
+} satisfies Required<Omit<EngineOptions, 'transports' | 'runtime'>>;
 
 /**
  * Refuses retry settings that would retry forever or never wait (NaN, negatives, fractions):

@@ -1,4 +1,4 @@
-import { encodeToken, FosspushError, type FosspushErrorCode, type PushToken, toBase64Url } from '@fosspush/core';
+import { encodeToken, FosspushError, type FosspushErrorCode, type PushToken, type Timers, toBase64Url } from '@fosspush/core';
 import type { OutgoingMessage } from '../src/outgoing.js';
 import type { Transport } from '../src/transport/transport.js';
 
@@ -54,10 +54,16 @@ export function fakeTransport(
   return transport;
 }
 
-/** A sleep that records the waits and returns at once. */
-export function recordingSleep(): ((ms: number) => Promise<void>) & { waits: number[] } {
+/** Timers that record each wait and run its callback at once (on the next microtask). */
+export function recordingTimers(): Timers & { waits: number[] } {
   const waits: number[] = [];
-  return Object.assign(async (ms: number) => {
-    waits.push(ms);
-  }, { waits });
+  return {
+    waits,
+    setTimeout(callback, delayMs) {
+      waits.push(delayMs);
+      queueMicrotask(callback);
+      return undefined;
+    },
+    clearTimeout() {},
+  };
 }

@@ -1,4 +1,4 @@
-import { type Broker, createMemoryBroker, createMemoryStore, type Runtime, type Store } from '@fosspush/core';
+import { type Broker, type Clock, createMemoryBroker, createMemoryStore, type Runtime, type Store } from '@fosspush/core';
 import { createRedisBroker, createRedisStore } from '@fosspush/store-redis';
 import { createSqliteStore } from '@fosspush/store-sqlite';
 import type { Logger } from '@fosspush/core';
@@ -30,7 +30,7 @@ export function openStorage(options: StorageOptions, runtime: Runtime, logger: L
       const connection = {
         url: options.url,
         ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
-        onError: throttled((error: Error, suppressed: number) => logger.warn('redis_error', { error, suppressed })),
+        onError: throttled(runtime.clock, (error: Error, suppressed: number) => logger.warn('redis_error', { error, suppressed })),
       };
       return owned(createRedisStore({ ...connection, runtime }), createRedisBroker(connection));
     }
@@ -40,11 +40,11 @@ export function openStorage(options: StorageOptions, runtime: Runtime, logger: L
 }
 
 /** ioredis reports every reconnect attempt: one log line per 10 s is enough to see an outage. */
-function throttled(log: (error: Error, suppressed: number) => void, intervalMs = 10_000): (error: Error) => void {
+function throttled(clock: Clock, log: (error: Error, suppressed: number) => void, intervalMs = 10_000): (error: Error) => void {
   let lastAt = Number.NEGATIVE_INFINITY;
   let suppressed = 0;
   return (error) => {
-    const now = Date.now();
+    const now = clock.now();
     if (now - lastAt < intervalMs) {
       suppressed++;
       return;

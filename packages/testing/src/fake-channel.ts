@@ -19,6 +19,10 @@ export interface FakeChannel extends Channel {
   readonly subscribed: Map<string, SubscribeRequest>;
   push(channelRegistrationId: string, message?: Partial<PushMessage>): PushMessage;
   failConnects: number;
+  /** Set: connect() fails with it as a channel does on an error no retry fixes (state `failed`). */
+  fatal: FosspushError | undefined;
+  /** connect() calls so far. */
+  connects: number;
 }
 
 export function createFakeChannel(state: ChannelStateStore): FakeChannel {
@@ -33,11 +37,21 @@ export function createFakeChannel(state: ChannelStateStore): FakeChannel {
     acks: [],
     subscribed: new Map(),
     failConnects: 0,
+    fatal: undefined,
+    connects: 0,
     get state() {
       return current;
     },
+    get failure() {
+      return current === 'failed' ? channel.fatal : undefined;
+    },
     on: events.on,
     async connect() {
+      channel.connects++;
+      if (channel.fatal) {
+        setState('failed');
+        throw channel.fatal;
+      }
       if (channel.failConnects > 0) {
         channel.failConnects--;
         throw new FosspushError('UNAVAILABLE', 'fake server down');

@@ -22,5 +22,6 @@ export {
   describeDeviceChannelConformance,
 } from './device-channel-conformance.js';
 export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, mailRigControl, type StartMailRigOptions, startMailRig } from './mail-rig.js';
+export { type ScriptedSmtp, startScriptedSmtp } from './scripted-smtp.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';

@@ -1,11 +1,11 @@
 import { isFosspushError } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
-import { fakeToken, fakeTransport, recordingSleep } from '../../test/fake-transport.js';
+import { fakeToken, fakeTransport, recordingTimers } from '../../test/fake-transport.js';
 import { getMessaging } from './messaging.js';
 
 function setup(answer?: Parameters<typeof fakeTransport>[0]) {
   const transport = fakeTransport(answer);
-  return { transport, messaging: getMessaging({ transports: { webpush: transport }, sleep: recordingSleep() }) };
+  return { transport, messaging: getMessaging({ transports: { webpush: transport }, runtime: { timers: recordingTimers() } }) };
 }
 
 const decode = (bytes: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(bytes));

@@ -1,13 +1,13 @@
 import { type FosspushError, isFosspushError } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
-import { fakeToken, fakeTransport, recordingSleep } from '../../test/fake-transport.js';
+import { fakeToken, fakeTransport, recordingTimers } from '../../test/fake-transport.js';
 import { Message } from './message.js';
 import type { GcmResponse } from './response.js';
 import { Sender } from './sender.js';
 
 function setup(answer?: Parameters<typeof fakeTransport>[0], concurrency = 50) {
   const transport = fakeTransport(answer);
-  const sender = new Sender({ transports: { webpush: transport }, sleep: recordingSleep(), concurrency });
+  const sender = new Sender({ transports: { webpush: transport }, runtime: { timers: recordingTimers() }, concurrency });
   return { transport, sender };
 }
 

@@ -2,19 +2,20 @@ import {
   type Channel,
   type ChannelEvents,
   type ChannelOptions,
-  type ChannelState,
   type ChannelSubscription,
-  createConnectWaiters,
+  type ConnectionLink,
+  createChannelLifecycle,
   createEmitter,
   createMemoryChannelState,
   createSerialQueue,
   FosspushError,
   isFosspushError,
+  type ReconnectOptions,
   resolveRuntime,
+  type TimerHandle,
   toFosspushError,
   validateMessageId,
 } from '@fosspush/core';
-import { createReconnectScheduler, RECONNECT_DEFAULTS, type ReconnectOptions, systemTimers, type Timers } from './backoff.js';
 import { createChannelStateView, type StoredSubscription } from './channel-state.js';
 import { createDeliveryLedger, type DeliveryLedger } from './delivery-ledger.js';
 import { decodeServerFrame } from './device-frames.js';
@@ -35,8 +36,6 @@ export interface PushServerChannelOptions extends ChannelOptions {
    * @default 60_000
    */
   heartbeatTimeoutMs?: number;
-  /** @default the global setTimeout/clearTimeout */
-  timers?: Timers;
 }
 
 export const PUSH_SERVER_CHANNEL_DEFAULTS = {
@@ -75,6 +74,7 @@ export interface DeviceStreamTransport {
 
 interface ActiveStream {
   readonly connection: DeviceStreamConnection;
+  readonly link: ConnectionLink;
   ready: boolean;
   heartbeatTimeoutMs: number;
 }
@@ -86,70 +86,60 @@ interface ActiveStream {
  * the set, the subscriptions and the cursor persist in `options.state`.
  *
  * `connect()` resolves once the stream is ready (at once while there is nothing to stream
- * yet), keeps retrying through transient failures, and rejects when the service no longer
- * knows the set (NOT_FOUND) or the channel is closed.
+ * yet), keeps retrying through transient failures (core's `createChannelLifecycle`), and
+ * rejects when the service no longer knows the set (NOT_FOUND) or the channel is closed.
  */
 export function createDeviceStreamChannel(options: PushServerChannelOptions, transport: DeviceStreamTransport): Channel {
   const config = { ...PUSH_SERVER_CHANNEL_DEFAULTS, ...options };
-  const reconnect = { ...RECONNECT_DEFAULTS, ...options.reconnect };
   const runtime = resolveRuntime(options.runtime);
-  const timers = options.timers ?? systemTimers;
+  const { timers } = runtime;
   const emitter = createEmitter<ChannelEvents>();
   const client = createPushServiceClient({ serverUrl: options.serverUrl, fetch: options.fetch, runtime: options.runtime });
   const persisted = createChannelStateView(options.state ?? createMemoryChannelState(), (error) =>
     emitter.emit('error', toFosspushError(error)),
   );
-  const scheduler = createReconnectScheduler(reconnect, runtime.random, timers);
 
-  let state: ChannelState = 'idle';
-  let wanted = false;
   let setUrl: string | undefined;
   let subscriptions = new Map<string, StoredSubscription>();
   let ledger: DeliveryLedger = createDeliveryLedger();
-  let loaded: Promise<void> | undefined;
-  let stream: ActiveStream | undefined;
-  let retrying = false;
-  let watchdog: unknown;
-  let stableTimer: unknown;
-  const waiters = createConnectWaiters();
+  let watchdog: TimerHandle | undefined;
 
-  const load = () =>
-    (loaded ??= (async () => {
+  const lifecycle = createChannelLifecycle<void, ActiveStream>({
+    runtime,
+    events: emitter,
+    reconnect: options.reconnect,
+    async load() {
       const stored = await persisted.load();
       setUrl = stored.setUrl;
       subscriptions = stored.subscriptions;
       ledger = createDeliveryLedger({ cursor: stored.cursor });
-    })());
+    },
+    // No set yet: nothing to stream until the first subscribe makes one. "Connected" still
+    // means the service answered, so an unreachable server shows as reconnecting, with its error.
+    hasWork: () => setUrl !== undefined,
+    probe: () => client.probe(),
+    start: (_, link) => openStream(link),
+    stop: stopStream,
+  });
 
   // Subscribe and unsubscribe run one at a time: two first subscribes must not create two sets.
   const serially = createSerialQueue();
 
-  const setState = (next: ChannelState) => {
-    if (state === next) return;
-    state = next;
-    emitter.emit('state', next);
-  };
-
-  const clearTimer = (handle: unknown) => {
+  const clearTimer = (handle: TimerHandle | undefined) => {
     if (handle !== undefined) timers.clearTimeout(handle);
   };
 
-  const stopStream = () => {
+  function stopStream(current: ActiveStream) {
     clearTimer(watchdog);
-    clearTimer(stableTimer);
     watchdog = undefined;
-    stableTimer = undefined;
-    const current = stream;
-    stream = undefined;
-    current?.connection.close();
-  };
+    current.connection.close();
+  }
 
   const armWatchdog = (current: ActiveStream) => {
     clearTimer(watchdog);
     watchdog = timers.setTimeout(() => {
-      if (stream !== current) return;
-      stopStream();
-      dropped(new FosspushError('TIMEOUT', `no heartbeat from the push service for ${current.heartbeatTimeoutMs} ms`));
+      if (!current.link.current) return;
+      current.link.dropped(new FosspushError('TIMEOUT', `no heartbeat from the push service for ${current.heartbeatTimeoutMs} ms`));
     }, current.heartbeatTimeoutMs);
   };
 
@@ -160,36 +150,17 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
     await persisted.clear();
   };
 
-  function dropped(error: FosspushError, retryAfterMs?: number) {
-    if (!wanted) return;
-    if (isFosspushError(error, 'NOT_FOUND') || isFosspushError(error, 'GONE')) {
-      // The service forgot the set (deleted, expired): its endpoints are dead, retrying is futile.
-      wanted = false;
-      scheduler.cancel();
-      emitter.emit('error', error);
-      void forgetSet()
-        .catch((cause: unknown) => emitter.emit('error', toFosspushError(cause)))
-        .finally(() => {
-          setState('closed');
-          waiters.settle(error);
-        });
-      return;
-    }
+  /** The service forgot the set (deleted, expired): its endpoints are dead, retrying is futile. */
+  function setGone(error: FosspushError) {
     emitter.emit('error', error);
-    setState('reconnecting');
-    retrying = true;
-    scheduler.schedule(() => {
-      retrying = false;
-      if (wanted && stream === undefined && setUrl !== undefined) openStream();
-    }, retryAfterMs);
+    void lifecycle.close(error, forgetSet).catch((cause: unknown) => emitter.emit('error', toFosspushError(cause)));
   }
 
-  function openStream() {
-    if (setUrl === undefined) return;
+  function openStream(link: ConnectionLink): ActiveStream {
     let current: ActiveStream | undefined;
-    const isCurrent = () => current !== undefined && stream === current;
+    const isCurrent = () => current !== undefined && current.link.current;
     const connection = transport.open(
-      { setUrl, afterSeq: ledger.cursor },
+      { setUrl: setUrl as string, afterSeq: ledger.cursor },
       {
         frame(text) {
           if (!isCurrent()) return;
@@ -204,14 +175,14 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
         },
         closed(error, retryAfterMs) {
           if (!isCurrent()) return;
-          stopStream();
-          dropped(error, retryAfterMs);
+          if (isFosspushError(error, 'NOT_FOUND') || isFosspushError(error, 'GONE')) setGone(error);
+          else link.dropped(error, retryAfterMs);
         },
       },
     );
-    current = { connection, ready: false, heartbeatTimeoutMs: config.heartbeatTimeoutMs };
-    stream = current;
+    current = { connection, link, ready: false, heartbeatTimeoutMs: config.heartbeatTimeoutMs };
     armWatchdog(current);
+    return current;
   }
 
   function onFrame(current: ActiveStream, text: string) {
@@ -228,10 +199,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
         current.heartbeatTimeoutMs = Math.max(config.heartbeatTimeoutMs, 2 * frame.heartbeatMs);
         current.connection.allowAckBatches?.(frame.maxAckIds);
         armWatchdog(current);
-        clearTimer(stableTimer);
-        stableTimer = timers.setTimeout(() => scheduler.reset(), reconnect.resetAfterMs);
-        setState('connected');
-        waiters.settle();
+        current.link.ready();
         return;
       case 'error':
         emitter.emit('error', frame.error);
@@ -251,7 +219,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   }
 
   async function sendAck(messageId: string) {
-    const current = stream;
+    const current = lifecycle.connection;
     if (current?.ready && (await current.connection.ack(messageId))) return;
     await client.ack(client.messageUrl(messageId));
   }
@@ -266,38 +234,17 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
     kind: transport.kind,
     on: emitter.on,
     get state() {
-      return state;
+      return lifecycle.state;
     },
-
-    async connect() {
-      await load();
-      if (wanted && state === 'connected') return;
-      wanted = true;
-      if (setUrl === undefined) {
-        setState('connected');
-        return;
-      }
-      const ready = waiters.wait();
-      if (stream === undefined && !retrying) {
-        setState('connecting');
-        openStream();
-      }
-      return ready;
+    get failure() {
+      return lifecycle.failure;
     },
-
-    async close() {
-      wanted = false;
-      retrying = false;
-      scheduler.cancel();
-      stopStream();
-      await persisted.flush();
-      setState('closed');
-      waiters.settle(new FosspushError('CLOSED', 'the channel was closed'));
-    },
+    connect: () => lifecycle.connect(),
+    close: () => lifecycle.close(undefined, () => persisted.flush()),
 
     subscribe(request) {
       return serially(async () => {
-        await load();
+        await lifecycle.load();
         if (request.registrationId !== undefined) {
           const stored = subscriptions.get(request.registrationId);
           if (stored === undefined) throw new FosspushError('NOT_FOUND', `no stored subscription for registration ${request.registrationId}`);
@@ -317,17 +264,14 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
           await persisted.saveSet(created.setUrl);
         }
         await persisted.saveSubscriptions(subscriptions);
-        if (wanted && stream === undefined && !retrying) {
-          setState('connecting');
-          openStream();
-        }
+        await lifecycle.update();
         return toSubscription(registrationId, stored);
       });
     },
 
     unsubscribe(registrationId) {
       return serially(async () => {
-        await load();
+        await lifecycle.load();
         const stored = subscriptions.get(registrationId);
         if (stored === undefined) throw new FosspushError('NOT_FOUND', `no stored subscription for registration ${registrationId}`);
         await client.unsubscribe(stored.subscriptionUrl);
@@ -336,18 +280,15 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
           await persisted.saveSubscriptions(subscriptions);
           return;
         }
-        // Nothing left to stream: the next subscribe starts a fresh set.
-        scheduler.cancel();
-        retrying = false;
-        stopStream();
-        await forgetSet();
-        if (wanted) setState('connected');
+        // Nothing left to stream: the next subscribe starts a fresh set. forgetSet drops the set
+        // at once, so update() finds no work and stops the stream while the store forgets it.
+        await Promise.all([forgetSet(), lifecycle.update()]);
       });
     },
 
     async ack(_registrationId, messageId) {
       validateMessageId(messageId);
-      await load();
+      await lifecycle.load();
       ledger.ack(messageId);
       persisted.saveCursor(ledger.durableCursor);
       await sendAck(messageId);

@@ -9,7 +9,6 @@ export * from './push-service-client.js';
 export * from './device-frames.js';
 export * from './frame-outbox.js';
 export * from './device-stream-session.js';
-export * from './backoff.js';
 export * from './delivery-ledger.js';
 export * from './channel-state.js';
 export * from './device-stream-channel.js';

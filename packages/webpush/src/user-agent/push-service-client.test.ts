@@ -101,4 +101,11 @@ describe('push service client', () => {
     await expect(createPushServiceClient({ serverUrl: base }).ack(`${base}/m/x`)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await expect(createPushServiceClient({ serverUrl: 'http://127.0.0.1:1/' }).subscribe()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
+
+  it('probes with a GET of the base URL: any answer counts, no answer is UNAVAILABLE', async () => {
+    const { base, seen } = await serve((_req, _body, res) => res.writeHead(404).end('not here'));
+    await createPushServiceClient({ serverUrl: `${base}/push` }).probe();
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /push/']);
+    await expect(createPushServiceClient({ serverUrl: 'http://127.0.0.1:1' }).probe()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
 });

@@ -43,6 +43,11 @@ export interface PushServiceClient {
   ack(messageUrl: string): Promise<void>;
   /** The message resource of a delivered message: `m/<messageId>` under the server URL. */
   messageUrl(messageId: string): string;
+  /**
+   * Resolves once the service answers anything at all to a GET of its base URL (any status:
+   * RFC 8030 defines no resource there), and rejects UNAVAILABLE or TIMEOUT when it does not.
+   */
+  probe(): Promise<void>;
 }
 
 /**
@@ -131,6 +136,10 @@ export function createPushServiceClient(options: PushServiceClientOptions): Push
     },
     messageUrl(messageId) {
       return new URL(`m/${validateMessageId(messageId)}`, serverUrl).href;
+    },
+    async probe() {
+      const response = await request(serverUrl, { method: 'GET' }, 'probe');
+      await response.body?.cancel();
     },
   };
 }

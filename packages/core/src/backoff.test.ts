@@ -1,6 +1,6 @@
-import type { RandomSource } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
-import { createReconnectScheduler, fullJitterDelayMs, randomFraction, type Timers } from './backoff.js';
+import { createReconnectScheduler, fullJitterDelayMs, randomFraction } from './backoff.js';
+import type { RandomSource, Timers } from './runtime.js';
 
 /** Returns the given fractions in turn, as 32-bit big-endian random bytes. */
 function scriptedRandom(fractions: number[]): RandomSource {
@@ -48,7 +48,7 @@ describe('full-jitter backoff', () => {
 
   it('schedules retries on the injected timers, growing until reset', () => {
     const { timers, scheduled } = fakeTimers();
-    const scheduler = createReconnectScheduler({ ...options, resetAfterMs: 5_000 }, scriptedRandom([0.5]), timers);
+    const scheduler = createReconnectScheduler({ ...options, resetAfterMs: 5_000 }, { random: scriptedRandom([0.5]), timers });
     let retries = 0;
     const delays = [1, 2, 3, 4, 5].map(() => scheduler.schedule(() => retries++));
     expect(delays).toEqual([50, 100, 200, 400, 500]);
@@ -64,16 +64,18 @@ describe('full-jitter backoff', () => {
 
   it("waits at least a server's Retry-After", () => {
     const { timers } = fakeTimers();
-    const scheduler = createReconnectScheduler({ ...options, resetAfterMs: 5_000 }, scriptedRandom([0.125]), timers);
+    const scheduler = createReconnectScheduler({ ...options, resetAfterMs: 5_000 }, { random: scriptedRandom([0.125]), timers });
     expect(scheduler.schedule(() => undefined, 30_000)).toBe(30_000);
     expect(scheduler.schedule(() => undefined, 1)).toBe(25);
   });
 
   it('cancel stops a pending retry', () => {
     const { timers, scheduled } = fakeTimers();
-    const scheduler = createReconnectScheduler({ ...options, resetAfterMs: 5_000 }, scriptedRandom([0.5]), timers);
+    const scheduler = createReconnectScheduler({ ...options, resetAfterMs: 5_000 }, { random: scriptedRandom([0.5]), timers });
     scheduler.schedule(() => undefined);
+    expect(scheduler.pending).toBe(true);
     scheduler.cancel();
     expect(scheduled[0]?.cleared).toBe(true);
+    expect(scheduler.pending).toBe(false);
   });
 });

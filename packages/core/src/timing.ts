@@ -1,9 +1,9 @@
-import { FosspushError } from '@fosspush/core';
-import type { Timers } from '@fosspush/webpush';
+import { FosspushError } from './errors.js';
+import type { TimerHandle, Timers } from './runtime.js';
 
 /** Rejects with TIMEOUT when `work` has not settled within `timeoutMs`. */
 export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, timers: Timers, what: string): Promise<T> {
-  let handle: unknown;
+  let handle: TimerHandle;
   const timeout = new Promise<never>((_, reject) => {
     handle = timers.setTimeout(() => reject(new FosspushError('TIMEOUT', `${what} took longer than ${timeoutMs} ms`, { details: { timeoutMs } })), timeoutMs);
   });
@@ -14,9 +14,14 @@ export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, timers
   }
 }
 
-/** Resolves after `delayMs`; `cancel` ends the wait early without settling it. */
+/**
+ * Resolves `done` after `delayMs` on `timers`; `cancel` ends the wait early without settling it.
+ *
+ * @example
+ * await delay(backoffMs, runtime.timers).done;
+ */
 export function delay(delayMs: number, timers: Timers): { done: Promise<void>; cancel(): void } {
-  let handle: unknown;
+  let handle: TimerHandle;
   const done = new Promise<void>((resolve) => {
     handle = timers.setTimeout(resolve, delayMs);
   });

@@ -1,4 +1,4 @@
-import type { RandomSource } from '@fosspush/core';
+import type { RandomSource, Runtime, TimerHandle } from './runtime.js';
 
 export interface ReconnectOptions {
   /** The cap of the first retry's delay. */
@@ -19,17 +19,6 @@ export const RECONNECT_DEFAULTS = {
   resetAfterMs: 10_000,
 } satisfies ReconnectOptions;
 
-/** The timer functions the channels use, injectable so tests can run schedules without waiting. */
-export interface Timers {
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  setTimeout: (callback, delayMs) => globalThis.setTimeout(callback, delayMs),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
-};
-
 /** A uniform fraction in [0, 1) from 32 random bits. */
 export function randomFraction(random: RandomSource): number {
   const [a = 0, b = 0, c = 0, d = 0] = random.bytes(4);
@@ -39,7 +28,8 @@ export function randomFraction(random: RandomSource): number {
 /**
  * Exponential backoff with full jitter (the "Full Jitter" of AWS's backoff study): the delay is
  * uniform in [0, min(maxDelayMs, initialDelayMs * 2^attempt)). Spreading retries over the
- * whole window keeps a fleet of devices from reconnecting in lockstep after a server restart.
+ * whole window keeps a fleet of devices (or app servers) from retrying in lockstep after a
+ * server restart.
  */
 export function fullJitterDelayMs(attempt: number, options: Pick<ReconnectOptions, 'initialDelayMs' | 'maxDelayMs'>, fraction: number): number {
   const cap = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.min(attempt, 52));
@@ -57,11 +47,15 @@ export interface ReconnectScheduler {
   reset(): void;
   /** Failures since the last reset. */
   readonly attempt: number;
+  /** Whether a retry is scheduled and has not run yet. */
+  readonly pending: boolean;
 }
 
-export function createReconnectScheduler(options: ReconnectOptions, random: RandomSource, timers: Timers): ReconnectScheduler {
+/** Retries on `runtime.timers` with full-jitter backoff drawn from `runtime.random`. */
+export function createReconnectScheduler(options: ReconnectOptions, runtime: Pick<Runtime, 'random' | 'timers'>): ReconnectScheduler {
+  const { random, timers } = runtime;
   let attempt = 0;
-  let pending: unknown;
+  let pending: TimerHandle | undefined;
   const cancel = () => {
     if (pending !== undefined) timers.clearTimeout(pending);
     pending = undefined;
@@ -83,6 +77,9 @@ export function createReconnectScheduler(options: ReconnectOptions, random: Rand
     },
     get attempt() {
       return attempt;
+    },
+    get pending() {
+      return pending !== undefined;
     },
   };
 }
