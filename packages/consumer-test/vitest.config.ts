@@ -6,7 +6,7 @@ export default defineProject({
   test: {
     name: 'consumer',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 300_000,
+    testTimeout: 600_000,
     hookTimeout: 900_000,
   },
 });

@@ -10,12 +10,20 @@ const execFileAsync = promisify(execFile);
 export interface RunOptions {
   cwd: string;
   env?: NodeJS.ProcessEnv;
+  /** A command still running after this long is killed and fails the step. @default 300000 */
+  timeoutMs?: number;
 }
 
 /** Runs a command to its end; rejects with its output when it fails, so a test failure says why. */
 export async function run(command: string, args: string[], options: RunOptions): Promise<{ stdout: string; stderr: string }> {
   try {
-    return await execFileAsync(command, args, { cwd: options.cwd, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+    return await execFileAsync(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: options.timeoutMs ?? 300_000,
+      killSignal: 'SIGKILL',
+    });
   } catch (error) {
     const failed = error as Error & { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(' ')} failed in ${options.cwd}: ${failed.message}\n${failed.stdout ?? ''}\n${failed.stderr ?? ''}`);
@@ -153,8 +161,17 @@ export class Service {
     }, options.timeoutMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGTERM');
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`: a stuck process fails loudly, not by hanging. */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    this.process.kill('SIGTERM');
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
     await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** True when the process ended on its own after a stop, rather than being killed. */
+  get exitedCleanly(): boolean {
+    return this.process.signalCode !== 'SIGKILL';
   }
 }

@@ -126,9 +126,10 @@ describe.sequential('installed from the tarballs, outside the repository', () =>
     services.push(demo);
     const sendCommand = await demo.waitForLine((line) => (/ send --token @/.test(line) ? line.trim() : undefined));
     expect(sendCommand).toMatch(/^fosspush send --token @\S+ --data message=hello$/);
-    const { stdout: sent } = await run('sh', ['-c', sendCommand], { cwd: scratch, env });
+    const { stdout: sent } = await run('sh', ['-c', sendCommand], { cwd: scratch, env, timeoutMs: 60_000 });
     expect(sent).toMatch(/^sent, message id \S+/);
     await demo.stop();
+    expect(demo.exitedCleanly).toBe(true);
   });
 
   it('a Web Push-only sender installs none of the email, storage or logging stacks, and is no larger than web-push', async () => {
