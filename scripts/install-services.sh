@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the integration tests run for real: Dovecot + Postfix (the mail
-# rig), redis-server (push-server scale-out), GnuPG (OpenPGP interop). Installs only what is
+# rig), redis-server (push-server scale-out), GnuPG (OpenPGP interop), iproute2 + nftables (the
+# pulled-cable test drops packets in a network namespace of its own). Installs only what is
 # missing; needs root (or sudo) on a machine that lacks them.
 set -e
 cd "$(dirname "$0")/.."
@@ -14,6 +15,9 @@ dovecot-lmtpd
 dovecot-sieve
 dovecot-managesieved
 postfix
+dhtnode
+iproute2
+nftables
 "
 
 missing=""

@@ -93,7 +93,12 @@ function checkAccount(value: unknown, index: number): AccountConfig {
     if (typeof options !== 'object' || options === null) throw bad(`${field}.options must be an object`, `${field}.options`);
     return { id, type: 'email', options: options as Record<string, unknown> };
   }
-  throw bad(`${field}.type must be "push-server" or "email"`, `${field}.type`);
+  if (account['type'] === 'dht') {
+    const proxies = account['proxies'];
+    if (!Array.isArray(proxies) || proxies.length === 0) throw bad(`${field}.proxies must be a non-empty array of dhtproxy URLs`, `${field}.proxies`);
+    return { id, type: 'dht', proxies: proxies.map((proxy, at) => checkUrl(proxy, `${field}.proxies[${at}]`)) };
+  }
+  throw bad(`${field}.type must be "push-server", "email" or "dht"`, `${field}.type`);
 }
 
 function checkPositiveInteger(value: unknown, field: string): number | undefined {

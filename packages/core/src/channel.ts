@@ -2,6 +2,7 @@ import type { Emitter } from './emitter.js';
 import type { FosspushError } from './errors.js';
 import type { PushMessage } from './message.js';
 import type { Runtime } from './runtime.js';
+import type { TokenChannel } from './token.js';
 
 /**
  * Where a channel's connection stands (`createChannelLifecycle` moves it; see there for every
@@ -30,6 +31,8 @@ export interface ChannelSubscription {
   endpoint: string;
   /** Channel-specific token fields. */
   extras: Record<string, string>;
+  /** The wire a sender uses for this token. @default 'email' for a mailto: endpoint, else 'webpush' */
+  tokenChannel?: TokenChannel;
 }
 
 export interface ChannelMessageEvent {

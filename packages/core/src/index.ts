@@ -25,5 +25,6 @@ export { createMemoryStore } from './memory/memory-store.js';
 export { createMemoryBroker } from './memory/memory-broker.js';
 export * from './device-stream.js';
 export * from './webpush-crypto/index.js';
+export { bufferSource } from './webpush-crypto/webcrypto.js';
 export * from './autocrypt/index.js';
 export * from './email-notify/index.js';

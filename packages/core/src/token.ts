@@ -8,9 +8,9 @@ import { utf8Decode, utf8Encode } from './encoding/bytes.js';
  * prefix lets a future format live beside this one.
  */
 export interface PushToken {
-  /** Which wire reaches the device: `webpush` (RFC 8030 push resource) or `email`. */
+  /** Which wire reaches the device: `webpush` (RFC 8030 push resource), `email`, or `dht` (an OpenDHT key). */
   readonly channel: TokenChannel;
-  /** `https:` (or loopback `http:`) push resource, or `mailto:` address. */
+  /** `https:` (or loopback `http:`) push resource, `mailto:` address, or a dhtproxy key URL. */
   readonly endpoint: string;
   /** The registration's P-256 public key: base64url, 65-byte uncompressed point. */
   readonly p256dh: string;
@@ -20,7 +20,8 @@ export interface PushToken {
   readonly extras: Readonly<Record<string, string>>;
 }
 
-export type TokenChannel = 'webpush' | 'email';
+export type TokenChannel = 'webpush' | 'email' | 'dht';
+export const TOKEN_CHANNELS: readonly TokenChannel[] = ['webpush', 'email', 'dht'];
 
 /** W3C Push API `PushSubscription.toJSON()` shape, accepted by every web-push library. */
 export interface PushSubscriptionJSON {
@@ -88,12 +89,13 @@ export function validateToken(token: {
   auth: unknown;
   extras?: unknown;
 }): PushToken {
-  if (token.channel !== 'webpush' && token.channel !== 'email') {
+  if (!TOKEN_CHANNELS.includes(token.channel as TokenChannel)) {
     throw invalid(`unknown token channel ${JSON.stringify(token.channel)}`);
   }
+  const channel = token.channel as TokenChannel;
   return {
-    channel: token.channel,
-    endpoint: checkEndpoint(token.channel, token.endpoint),
+    channel,
+    endpoint: checkEndpoint(channel, token.endpoint),
     p256dh: checkKey(token.p256dh, 'p256dh', 65, 0x04),
     auth: checkKey(token.auth, 'auth', 16),
     extras: checkExtras(token.extras),

@@ -19,4 +19,12 @@ export interface EmailAccount {
   options: Readonly<Record<string, unknown>>;
 }
 
-export type AccountConfig = PushServerAccount | EmailAccount;
+/** An OpenDHT key per registration, listened on through a dhtproxy; no push server at all. */
+export interface DhtAccount {
+  id: string;
+  type: 'dht';
+  /** dhtproxy base URLs in order of preference; the channel fails over to the next. */
+  proxies: string[];
+}
+
+export type AccountConfig = PushServerAccount | EmailAccount | DhtAccount;

@@ -4,7 +4,7 @@ import { createSseTransport } from '@fosspush/sse';
 import { createDeviceStreamChannel, type PushServerChannelOptions } from '@fosspush/webpush';
 import { createWebSocketTransport } from '@fosspush/websocket';
 import type { ChannelFactory, ChannelContext } from './account.js';
-import type { EmailAccount, PushServerAccount } from './accounts.js';
+import type { DhtAccount, EmailAccount, PushServerAccount } from './accounts.js';
 import { createFallbackTransport, reportingTransport } from './fallback-transport.js';
 
 function pushServerChannel(account: PushServerAccount, context: ChannelContext): Channel {
@@ -37,6 +37,20 @@ async function emailChannel(account: EmailAccount, context: ChannelContext): Pro
   return createImapChannel({ ...(options as ImapChannelOptions), state: context.state, runtime: context.runtime });
 }
 
-/** The channels fosspushd ships with: push servers (WebSocket, SSE fallback) and email (IMAP IDLE). */
-export const createChannelForAccount: ChannelFactory = (account, context) =>
-  account.type === 'push-server' ? pushServerChannel(account, context) : emailChannel(account, context);
+/** The DHT stack is small, but loads only for a DHT account all the same. */
+async function dhtChannel(account: DhtAccount, context: ChannelContext): Promise<Channel> {
+  const { createDhtChannel } = await import('@fosspush/dht');
+  return createDhtChannel({ proxies: account.proxies, state: context.state, runtime: context.runtime });
+}
+
+/** The channels fosspushd ships with: push servers (WebSocket, SSE fallback), email (IMAP IDLE), OpenDHT. */
+export const createChannelForAccount: ChannelFactory = (account, context) => {
+  switch (account.type) {
+    case 'push-server':
+      return pushServerChannel(account, context);
+    case 'email':
+      return emailChannel(account, context);
+    case 'dht':
+      return dhtChannel(account, context);
+  }
+};

@@ -17,7 +17,7 @@ function scripted(kind: string) {
 }
 
 const events: DeviceStreamEvents = { frame() {}, alive() {}, problem() {}, closed() {} };
-const request = { setUrl: 'http://push.example/set/x', afterSeq: undefined };
+const request = { setUrl: 'http://push.example/set/x', afterSeq: undefined, heartbeatMs: 120_000 };
 const down = new FosspushError('UNAVAILABLE', 'refused');
 
 describe('WebSocket with SSE fallback', () => {

@@ -9,5 +9,5 @@
 export { createDaemon, DAEMON_DEFAULTS, type Daemon, type DaemonOptions } from './daemon.js';
 export type { Account, ChannelContext, ChannelFactory } from './account.js';
 export { createChannelForAccount } from './channels.js';
-export type { AccountConfig, EmailAccount, PushServerAccount, TransportPreference } from './accounts.js';
+export type { AccountConfig, DhtAccount, EmailAccount, PushServerAccount, TransportPreference } from './accounts.js';
 export { DAEMON_VERSION } from './version.js';

@@ -84,7 +84,7 @@ export function checkPublicKeys(keys: { p256dh: string; auth: string }): void {
 }
 
 /** The token a sender uses: the channel's endpoint plus the app's public keys. */
-export function tokenFor(subscription: Pick<ChannelSubscription, 'endpoint' | 'extras'>, keys: { p256dh: string; auth: string }): string {
-  const channel = subscription.endpoint.startsWith('mailto:') ? 'email' : 'webpush';
+export function tokenFor(subscription: Pick<ChannelSubscription, 'endpoint' | 'extras' | 'tokenChannel'>, keys: { p256dh: string; auth: string }): string {
+  const channel = subscription.tokenChannel ?? (subscription.endpoint.startsWith('mailto:') ? 'email' : 'webpush');
   return encodeToken({ channel, endpoint: subscription.endpoint, p256dh: keys.p256dh, auth: keys.auth, extras: subscription.extras });
 }

@@ -1,4 +1,5 @@
 import type { EngineOptions } from './options.js';
+import type { DhtRouteOptions } from './transport/dht.js';
 import type { EmailRouteOptions } from './transport/email.js';
 import type { WebPushRouteOptions } from './transport/webpush.js';
 
@@ -10,4 +11,6 @@ import type { WebPushRouteOptions } from './transport/webpush.js';
 export interface SenderOptions extends EngineOptions, WebPushRouteOptions {
   /** The email route; without it, email tokens fail with InternalServerError (not set up). */
   email?: EmailRouteOptions;
+  /** The OpenDHT route; works without options, through each token's own proxies. */
+  dht?: DhtRouteOptions;
 }

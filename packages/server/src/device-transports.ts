@@ -24,14 +24,13 @@ export interface DeviceTransports {
   };
 }
 
-export type DeviceTransportsFactory = (hub: DeviceHub, options: { heartbeatIntervalMs: number; runtime: Runtime }) => DeviceTransports;
+export type DeviceTransportsFactory = (
+  hub: DeviceHub,
+  options: { heartbeatIntervalMs: number; maxHeartbeatMs: number; runtime: Runtime },
+) => DeviceTransports;
 
 /** WebSocket (@fosspush/websocket) and Server-Sent Events (@fosspush/sse). */
 export const defaultDeviceTransports: DeviceTransportsFactory = (hub, options) => ({
-  websocket: createWebSocketDeviceServer({
-    hub,
-    heartbeatIntervalMs: options.heartbeatIntervalMs,
-    runtime: options.runtime,
-  }),
-  sse: createSseDeviceHandler({ hub, heartbeatIntervalMs: options.heartbeatIntervalMs, runtime: options.runtime }),
+  websocket: createWebSocketDeviceServer({ hub, ...options }),
+  sse: createSseDeviceHandler({ hub, ...options }),
 });

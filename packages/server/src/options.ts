@@ -54,8 +54,13 @@ export interface PushServerOptions {
     /** Pushes to one push resource. @default { ratePerSecond: 10, burst: 100 } */
     perSubscription?: RateLimit | false;
   };
-  /** Device stream heartbeats, passed to the WebSocket and SSE handlers. @default 25000 */
+  /** Device stream heartbeats of wire version 1 devices, passed to the WebSocket and SSE handlers. @default 25000 */
   heartbeatIntervalMs?: number;
+  /**
+   * Wire version 2: the longest interval between a device's heartbeats, announced to devices.
+   * A reverse proxy in front must keep idle connections open longer. @default 900000
+   */
+  maxDeviceHeartbeatMs?: number;
   /** How often expired messages are purged from the store. @default 60000 */
   purgeIntervalMs?: number;
   /** How long an unsubscribed push resource answers 410 before it is forgotten (404). @default 30 days */
@@ -93,6 +98,7 @@ export const PUSH_SERVER_DEFAULTS = {
     perSubscription: { ratePerSecond: 10, burst: 100 },
   },
   heartbeatIntervalMs: 25_000,
+  maxDeviceHeartbeatMs: 900_000,
   purgeIntervalMs: 60_000,
   unsubscribedRetentionMs: 30 * 24 * 3600 * 1000,
   registrationCacheMs: 10_000,

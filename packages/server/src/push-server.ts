@@ -107,7 +107,11 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     },
     onError: (error, { setId }) => logger.error('device_stream_error', { error, set: setId.slice(0, 6) }),
   });
-  transports = (options.deviceTransports ?? defaultDeviceTransports)(hub, { heartbeatIntervalMs: settings.heartbeatIntervalMs, runtime });
+  transports = (options.deviceTransports ?? defaultDeviceTransports)(hub, {
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    maxHeartbeatMs: settings.maxDeviceHeartbeatMs,
+    runtime,
+  });
 
   const perIp = settings.rateLimits.perIp ? createRateLimiter(settings.rateLimits.perIp, runtime.clock) : undefined;
   const perSubscription = settings.rateLimits.perSubscription ? createRateLimiter(settings.rateLimits.perSubscription, runtime.clock) : undefined;

@@ -3,6 +3,7 @@ import {
   createDeviceStreamChannel,
   type DeviceStreamEvents,
   type DeviceStreamTransport,
+  DEVICE_WIRE_VERSION,
   deviceStreamUrl,
   errorFromStreamRefusal,
   parseRetryAfterMs,
@@ -10,6 +11,7 @@ import {
   refusalDetails,
 } from '@fosspush/webpush';
 import { EventSource, type FetchLike } from 'eventsource';
+import { streamFetch } from './stream-fetch.js';
 
 type Refusal = { error: FosspushError; retryAfterMs: number | undefined };
 
@@ -41,19 +43,21 @@ function observingFetch(fetchImpl: typeof fetch, events: DeviceStreamEvents, now
 }
 
 /**
- * Opens `<setUrl>/events?after=<seq>` with EventSource. The channel runs reconnects itself
+ * Opens `<setUrl>/events?after=<seq>&v=2&heartbeat=<ms>` with EventSource: the device cannot
+ * write on the stream, so it asks the server for comments at the cadence it has learned. The channel runs reconnects itself
  * (backoff with jitter, cursor in `?after=`), so EventSource's own fixed-delay retry is cut
  * short by closing it at its first error.
  */
 export function createSseTransport(options: PushServerChannelOptions): DeviceStreamTransport {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  // The stream goes through `options.fetch` when one is given (tests, other platforms).
+  const fetchImpl = options.fetch ?? (streamFetch as typeof fetch);
   const { clock } = resolveRuntime(options.runtime);
   return {
     kind: 'sse',
-    open({ setUrl, afterSeq }, events) {
+    open({ setUrl, afterSeq, heartbeatMs }, events) {
       let refusal: Refusal | undefined;
       let finished = false;
-      const source = new EventSource(deviceStreamUrl(setUrl, 'events', afterSeq), {
+      const source = new EventSource(deviceStreamUrl(setUrl, 'events', afterSeq, { version: DEVICE_WIRE_VERSION, heartbeatMs }), {
         fetch: observingFetch(fetchImpl, events, () => clock.now(), (refused) => {
           refusal = refused;
         }),
@@ -64,7 +68,10 @@ export function createSseTransport(options: PushServerChannelOptions): DeviceStr
         if (finished) return;
         finished = true;
         if (refusal) events.closed(refusal.error, refusal.retryAfterMs);
-        else events.closed(new FosspushError('UNAVAILABLE', `the device stream ended${event.message ? `: ${event.message}` : ''}`));
+        else {
+          const said = event.message ? `: ${event.message}` : '';
+          events.closed(new FosspushError('UNAVAILABLE', `the device stream ended${said}`, { details: { connectionLost: true } }));
+        }
       };
       return {
         // SSE is one-way: acks go as DELETE of the message resource.

@@ -5,8 +5,12 @@ import {
   DEVICE_STREAM_SERVER_DEFAULTS,
   type DeviceStreamServerOptions,
   errorResponse,
+  type NegotiatedHeartbeat,
+  negotiateHeartbeat,
   openDeviceStreamSession,
+  repeatEvery,
   resumeCursorFromRequest,
+  streamParametersFromRequest,
 } from '@fosspush/webpush';
 
 export type SseDeviceHandlerOptions = DeviceStreamServerOptions;
@@ -42,8 +46,13 @@ function sseEvent(frame: string, seq?: number): string {
 
 const HEARTBEAT = ':\n\n';
 
+/** Checks per shortest cadence: a comment goes out at most 1/HEARTBEAT_CHECKS early, never late. */
+const HEARTBEAT_CHECKS = 20;
+
 interface SseConnection {
   readonly res: ServerResponse;
+  /** This stream's comment cadence: the server's (version 1) or the one the device asked for. */
+  readonly heartbeatMs: number;
   lastWriteAt: number;
   /** Whether events wait in the outbox: a heartbeat then would only add to the backlog. */
   congested(): boolean;
@@ -61,20 +70,23 @@ interface SseConnection {
  */
 export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDeviceHandler {
   const config = { ...SSE_DEVICE_HANDLER_DEFAULTS, ...options };
-  const { clock } = resolveRuntime(options.runtime);
+  const { clock, timers } = resolveRuntime(options.runtime);
   const connections = new Set<SseConnection>();
   let closing = false;
 
-  const heartbeat = setInterval(() => {
-    const quietSince = clock.now() - config.heartbeatIntervalMs;
+  // Each check writes a comment to every stream that would otherwise reach its cadence before
+  // the next check, so no idle stream goes quiet for longer than its cadence. (Checking once a
+  // cadence for "quiet at least a cadence" skipped every other check: comments came ~2x apart.)
+  const checkEveryMs = Math.min(config.heartbeatIntervalMs, config.minHeartbeatMs) / HEARTBEAT_CHECKS;
+  const stopHeartbeat = repeatEvery(timers, checkEveryMs, () => {
+    const now = clock.now();
     for (const connection of connections) {
-      if (connection.lastWriteAt <= quietSince && !connection.congested()) {
+      if (now + checkEveryMs - connection.lastWriteAt >= connection.heartbeatMs && !connection.congested()) {
         connection.res.write(HEARTBEAT);
-        connection.lastWriteAt = clock.now();
+        connection.lastWriteAt = now;
       }
     }
-  }, config.heartbeatIntervalMs);
-  heartbeat.unref();
+  });
 
   const refuse = (res: ServerResponse, error: unknown) => {
     const { status, headers, body } = errorResponse(error);
@@ -88,9 +100,11 @@ export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDev
         return;
       }
       let afterSeq: number | undefined;
+      let heartbeat: NegotiatedHeartbeat;
       try {
         const lastEventId = req.headers['last-event-id'];
         afterSeq = stream.afterSeq ?? resumeCursorFromRequest(req.url ?? '/', typeof lastEventId === 'string' ? lastEventId : undefined);
+        heartbeat = negotiateHeartbeat(config, streamParametersFromRequest(req.url ?? '/'), true);
       } catch (error) {
         refuse(res, error);
         return;
@@ -99,6 +113,7 @@ export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDev
       let ended = false;
       const connection: SseConnection = {
         res,
+        heartbeatMs: heartbeat.heartbeatMs ?? config.heartbeatIntervalMs,
         lastWriteAt: clock.now(),
         congested: () => outbox.queuedBytes > 0,
         end(abort = false) {
@@ -125,7 +140,7 @@ export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDev
         hub: options.hub,
         setSecret: stream.setSecret,
         afterSeq,
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        ...heartbeat,
         write: (frame, seq) => !ended && outbox.push(sseEvent(frame, seq)),
         onOpen() {
           connections.add(connection);
@@ -151,7 +166,7 @@ export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDev
     },
     async close() {
       closing = true;
-      clearInterval(heartbeat);
+      stopHeartbeat();
       const ended = [...connections].map(
         (connection) =>
           new Promise<void>((resolve) => {

@@ -25,3 +25,5 @@ export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, 
 export { type ScriptedSmtp, startScriptedSmtp } from './scripted-smtp.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';
+export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';
+export { advanceWithIo } from './manual-timers.js';

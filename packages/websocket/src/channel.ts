@@ -2,6 +2,7 @@ import { type Channel, FosspushError, resolveRuntime } from '@fosspush/core';
 import {
   createDeviceStreamChannel,
   type DeviceStreamTransport,
+  DEVICE_WIRE_VERSION,
   deviceStreamUrl,
   errorFromStreamRefusal,
   parseRetryAfterMs,
@@ -21,14 +22,18 @@ export const WEBSOCKET_CHANNEL_DEFAULTS = {
   maxFrameBytes: 64 * 1024,
 } satisfies Partial<WebSocketChannelOptions>;
 
-/** Opens `<setUrl>/ws?after=<seq>` with the `ws` client; acks go over the socket. */
+/**
+ * Opens `<setUrl>/ws?after=<seq>&v=2` with the `ws` client; acks go over the socket, and the
+ * channel's heartbeats are WebSocket pings, which the server answers with a pong.
+ */
 export function createWebSocketTransport(options: WebSocketChannelOptions): DeviceStreamTransport {
   const { maxFrameBytes } = { ...WEBSOCKET_CHANNEL_DEFAULTS, ...options };
   const { clock } = resolveRuntime(options.runtime);
   return {
     kind: 'websocket',
     open({ setUrl, afterSeq }, events) {
-      const socket = new WebSocket(deviceStreamUrl(setUrl, 'ws', afterSeq), { maxPayload: maxFrameBytes, perMessageDeflate: false });
+      const url = deviceStreamUrl(setUrl, 'ws', afterSeq, { version: DEVICE_WIRE_VERSION });
+      const socket = new WebSocket(url, { maxPayload: maxFrameBytes, perMessageDeflate: false });
       let finished = false;
       let refusal: { error: FosspushError; retryAfterMs: number | undefined } | undefined;
       let lastError: Error | undefined;
@@ -38,6 +43,7 @@ export function createWebSocketTransport(options: WebSocketChannelOptions): Devi
         else events.frame(data.toString());
       });
       socket.on('ping', () => events.alive());
+      socket.on('pong', () => events.alive());
       socket.on('unexpected-response', (_request, response) => {
         const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], clock.now());
         let body = '';
@@ -60,8 +66,10 @@ export function createWebSocketTransport(options: WebSocketChannelOptions): Devi
         finished = true;
         if (refusal) {
           events.closed(refusal.error, refusal.retryAfterMs);
-        } else if (code === 1006 && lastError) {
-          events.closed(new FosspushError('UNAVAILABLE', `the device stream failed: ${lastError.message}`, { cause: lastError }));
+        } else if (code === 1006) {
+          // No close frame: the network (or a NAT or proxy timing the connection out) ended it.
+          const said = lastError ? `: ${lastError.message}` : ' without a close frame';
+          events.closed(new FosspushError('UNAVAILABLE', `the device stream failed${said}`, { cause: lastError, details: { closeCode: code, connectionLost: true } }));
         } else {
           events.closed(errorFromCloseCode(code, reason.toString()));
         }
@@ -78,6 +86,9 @@ export function createWebSocketTransport(options: WebSocketChannelOptions): Devi
         },
         allowAckBatches(maxIds) {
           acks.allow(maxIds);
+        },
+        ping() {
+          if (socket.readyState === WebSocket.OPEN) socket.ping();
         },
         close() {
           finished = true;

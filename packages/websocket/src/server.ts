@@ -11,9 +11,14 @@ import {
   type FrameOutbox,
   type FrameOutboxOptions,
   encodeErrorFrame,
+  HEARTBEAT_REAP_GRACE_MS,
+  LEGACY_DEVICE_WIRE_VERSION,
   MAX_ACK_IDS_PER_FRAME,
   openDeviceStreamSession,
+  repeatEvery,
   resumeCursorFromRequest,
+  SlicedSweep,
+  streamParametersFromRequest,
 } from '@fosspush/webpush';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { closeReason, DEVICE_CLOSE_CODES } from './close-codes.js';
@@ -47,8 +52,14 @@ export interface WebSocketDeviceServer {
   close(): Promise<void>;
 }
 
-/** Ticks per heartbeat interval; each pings 1/HEARTBEAT_SLICES of the devices. */
+/** Ticks per heartbeat interval; each visits 1/HEARTBEAT_SLICES of the devices. */
 const HEARTBEAT_SLICES = 20;
+
+/** Where to resume and which wire version the device asked for (`?v=`). */
+interface StreamRequest {
+  readonly afterSeq: number | undefined;
+  readonly version: number;
+}
 
 /** What every connection of one server shares: one object per server, not per connection. */
 interface ServerShared {
@@ -65,7 +76,8 @@ function onMessage(this: WithConnection<WebSocket>, data: RawData, isBinary: boo
   this[CONNECTION]?.received(data, isBinary);
 }
 
-function onPong(this: WithConnection<WebSocket>): void {
+/** A pong (answering our ping, version 1) or a ping (the device's heartbeat, version 2). */
+function onHeard(this: WithConnection<WebSocket>): void {
   const connection = this[CONNECTION];
   if (connection) connection.lastHeardAt = connection.shared.clock.now();
 }
@@ -126,7 +138,7 @@ class DeviceConnection implements DeviceStreamSessionOptions {
     readonly ws: WithConnection<WebSocket>,
     socket: WithConnection<Duplex>,
     readonly setSecret: string,
-    readonly afterSeq: number | undefined,
+    private readonly request: StreamRequest,
   ) {
     this.lastHeardAt = shared.clock.now();
     shared.connections.add(this);
@@ -135,7 +147,10 @@ class DeviceConnection implements DeviceStreamSessionOptions {
     this.outbox = createFrameOutbox(new SocketWriter(this));
     socket.on('drain', onDrain);
     ws.on('message', onMessage);
-    ws.on('pong', onPong);
+    // ws answers a ping with a pong by itself (autoPong): the device's heartbeat costs one
+    // exchange and no work here beyond noting it.
+    ws.on('pong', onHeard);
+    ws.on('ping', onHeard);
     ws.on('error', ignoreError);
     ws.on('close', onClose);
     this.session = openDeviceStreamSession(this);
@@ -145,8 +160,21 @@ class DeviceConnection implements DeviceStreamSessionOptions {
     return this.shared.config.hub;
   }
 
-  get heartbeatIntervalMs(): number {
-    return this.shared.config.heartbeatIntervalMs;
+  get afterSeq(): number | undefined {
+    return this.request.afterSeq;
+  }
+
+  get version(): number {
+    return this.request.version;
+  }
+
+  /** Version 1 devices hear the server's pings; version 2 devices send their own. */
+  get heartbeatMs(): number | undefined {
+    return this.version === LEGACY_DEVICE_WIRE_VERSION ? this.shared.config.heartbeatIntervalMs : undefined;
+  }
+
+  get maxHeartbeatMs(): number | undefined {
+    return this.version === LEGACY_DEVICE_WIRE_VERSION ? undefined : this.shared.config.maxHeartbeatMs;
   }
 
   get maxAckIds(): number {
@@ -202,6 +230,19 @@ class DeviceConnection implements DeviceStreamSessionOptions {
     setTimeout(() => ws.terminate(), this.shared.config.closeGraceMs).unref();
   }
 
+  /**
+   * The sweep's visit, once per heartbeat interval. Version 1: the server drives liveness,
+   * pinging the device and dropping it after two silent intervals. Version 2: the device
+   * drives it; the server only drops a device silent longer than it announced it accepts.
+   */
+  heartbeat(now: number): void {
+    const { heartbeatIntervalMs, maxHeartbeatMs } = this.shared.config;
+    const legacy = this.version === LEGACY_DEVICE_WIRE_VERSION;
+    const silentLimitMs = legacy ? 2 * heartbeatIntervalMs : maxHeartbeatMs + HEARTBEAT_REAP_GRACE_MS;
+    if (now - this.lastHeardAt > silentLimitMs) this.ws.terminate();
+    else if (legacy) this.ws.ping();
+  }
+
   closed(): void {
     this.ended = true;
     this.shared.connections.delete(this);
@@ -236,7 +277,7 @@ function refuseUpgrade(socket: Duplex, status: number, error: FosspushError): vo
  */
 export function createWebSocketDeviceServer(options: WebSocketDeviceServerOptions): WebSocketDeviceServer {
   const config = { ...WEBSOCKET_DEVICE_SERVER_DEFAULTS, ...options };
-  const { clock } = resolveRuntime(options.runtime);
+  const { clock, timers } = resolveRuntime(options.runtime);
   // Payloads are encrypted, so compression would cost memory and CPU for nothing.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
   const connections = new Set<DeviceConnection>();
@@ -245,23 +286,9 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
 
   // One timer for every connection: a timer each would cost memory per idle device. Pinging
   // every device in one pass blocked the event loop for ~0.7 s at 20,000 devices, so each
-  // tick pings one slice and every device is still visited once per interval.
-  let pingCursor = connections.values();
-  const heartbeat = setInterval(() => {
-    const deadline = clock.now() - 2 * config.heartbeatIntervalMs;
-    for (let budget = Math.ceil(connections.size / HEARTBEAT_SLICES); budget > 0; budget--) {
-      let next = pingCursor.next();
-      if (next.done) {
-        pingCursor = connections.values();
-        next = pingCursor.next();
-        if (next.done) break;
-      }
-      const connection = next.value;
-      if (connection.lastHeardAt < deadline) connection.ws.terminate();
-      else connection.ws.ping();
-    }
-  }, config.heartbeatIntervalMs / HEARTBEAT_SLICES);
-  heartbeat.unref();
+  // tick visits one slice and every device is visited once per interval.
+  const sweep = new SlicedSweep(connections, HEARTBEAT_SLICES, (connection) => connection.heartbeat(clock.now()));
+  const stopHeartbeat = repeatEvery(timers, config.heartbeatIntervalMs / HEARTBEAT_SLICES, () => sweep.tick());
 
   return {
     handleUpgrade(req, socket, head, stream) {
@@ -269,21 +296,22 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
         refuseUpgrade(socket, 503, new FosspushError('UNAVAILABLE', 'the push service is shutting down'));
         return;
       }
-      let afterSeq: number | undefined;
+      let request: StreamRequest;
       try {
-        afterSeq = stream.afterSeq ?? resumeCursorFromRequest(req.url ?? '/');
+        const { version } = streamParametersFromRequest(req.url ?? '/');
+        request = { afterSeq: stream.afterSeq ?? resumeCursorFromRequest(req.url ?? '/'), version };
       } catch (error) {
         refuseUpgrade(socket, 400, toFosspushError(error));
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => new DeviceConnection(shared, ws, socket, stream.setSecret, afterSeq));
+      wss.handleUpgrade(req, socket, head, (ws) => new DeviceConnection(shared, ws, socket, stream.setSecret, request));
     },
     get connectionCount() {
       return connections.size;
     },
     async close() {
       closing = true;
-      clearInterval(heartbeat);
+      stopHeartbeat();
       const closed = [...connections].map(
         (connection) =>
           new Promise<void>((resolve) => {

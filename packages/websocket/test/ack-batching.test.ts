@@ -25,7 +25,7 @@ async function recordingServer() {
 
 async function openTransport(setUrl: string, connected: () => boolean) {
   const events = { frame: () => undefined, alive: () => undefined, problem: () => undefined, closed: () => undefined };
-  const connection = createWebSocketTransport({ serverUrl: setUrl }).open({ setUrl, afterSeq: undefined }, events);
+  const connection = createWebSocketTransport({ serverUrl: setUrl }).open({ setUrl, afterSeq: undefined, heartbeatMs: 60_000 }, events);
   onTestFinished(() => connection.close());
   await vi.waitFor(() => expect(connected()).toBe(true), WAIT);
   // The socket is open on the client side once the server has it and the handshake answer is read.

@@ -19,7 +19,7 @@ export interface WebPushRouteOptions {
   timeoutMs?: number;
 }
 
-function toAuthorizer(vapid: VapidOption | undefined): VapidAuthorizer | undefined {
+export function toAuthorizer(vapid: VapidOption | undefined): VapidAuthorizer | undefined {
   if (vapid === undefined) return undefined;
   return 'authorization' in vapid && typeof vapid.authorization === 'function' ? vapid : createVapidSigner(vapid as Parameters<typeof createVapidSigner>[0]);
 }

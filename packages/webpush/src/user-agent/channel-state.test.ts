@@ -22,6 +22,19 @@ describe('channel state view', () => {
     expect(await createChannelStateView(store, () => undefined).load()).toEqual({ setUrl: undefined, subscriptions: new Map(), cursor: undefined });
   });
 
+  it('stores a later cursor after saving one that was already stored', async () => {
+    const store = createMemoryChannelState();
+    const view = createChannelStateView(store, () => undefined);
+    await view.load();
+    view.saveCursor(0);
+    await view.flush();
+    view.saveCursor(0);
+    await view.flush();
+    view.saveCursor(1);
+    await view.flush();
+    expect(await store.get('cursor')).toBe('1');
+  });
+
   it('coalesces cursor writes: while one is stored, only the latest value waits', async () => {
     const writes: string[] = [];
     let release: () => void = () => undefined;

@@ -83,7 +83,10 @@ export function createChannelStateView(store: ChannelStateStore, onWriteError: (
     },
     saveCursor(cursor: number | undefined) {
       wantedCursor = cursor;
-      cursorWrite ??= writeCursor();
+      // Only start a write when there is one to do: a writer that found nothing to write would
+      // finish before `cursorWrite` was assigned, and leave it set for good, so that no later
+      // cursor would ever be stored.
+      if (cursorWrite === undefined && wantedCursor !== writtenCursor) cursorWrite = writeCursor();
     },
     /** Forgets the set and everything in it: the service no longer knows it. */
     async clear() {

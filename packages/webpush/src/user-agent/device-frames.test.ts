@@ -11,6 +11,7 @@ import {
   MAX_ACK_IDS_PER_FRAME,
   parseResumeCursor,
   resumeCursorFromRequest,
+  streamParametersFromRequest,
 } from './device-frames.js';
 import { FosspushError } from '@fosspush/core';
 
@@ -46,13 +47,45 @@ describe('device wire frames', () => {
   });
 
   it('round-trips ready, error and ack frames', () => {
-    expect(decodeServerFrame(encodeReadyFrame(25_000, MAX_ACK_IDS_PER_FRAME))).toEqual({
+    expect(decodeServerFrame(encodeReadyFrame({ version: 1, heartbeatMs: 25_000, maxAckIds: MAX_ACK_IDS_PER_FRAME }))).toEqual({
       type: 'ready',
       version: 1,
       heartbeatMs: 25_000,
+      maxHeartbeatMs: undefined,
       maxAckIds: MAX_ACK_IDS_PER_FRAME,
     });
-    expect(decodeServerFrame(encodeReadyFrame(25_000))).toEqual({ type: 'ready', version: 1, heartbeatMs: 25_000, maxAckIds: 1 });
+    // Version 1 frames are byte for byte what version 1 servers sent.
+    expect(encodeReadyFrame({ version: 1, heartbeatMs: 25_000 })).toBe('{"type":"ready","v":1,"heartbeatMs":25000}');
+    expect(decodeServerFrame(encodeReadyFrame({ version: 1, heartbeatMs: 25_000 }))).toMatchObject({ version: 1, heartbeatMs: 25_000, maxAckIds: 1 });
+  });
+
+  it('reads version 2 ready frames: the server maximum, and a cadence only where the server sends heartbeats', () => {
+    expect(decodeServerFrame('{"type":"ready","v":2,"maxHeartbeatMs":900000,"maxAckIds":50}')).toEqual({
+      type: 'ready',
+      version: 2,
+      heartbeatMs: undefined,
+      maxHeartbeatMs: 900_000,
+      maxAckIds: 50,
+    });
+    expect(decodeServerFrame('{"type":"ready","v":2,"heartbeatMs":120000,"maxHeartbeatMs":900000}')).toMatchObject({ heartbeatMs: 120_000 });
+    expect(() => decodeServerFrame('{"type":"ready","v":2,"heartbeatMs":25000}')).toThrow(/maxHeartbeatMs/);
+    expect(() => decodeServerFrame('{"type":"ready","v":2,"heartbeatMs":-1,"maxHeartbeatMs":900000}')).toThrow(/heartbeatMs/);
+  });
+
+  it('reads the wire version and asked cadence of a stream request', () => {
+    expect(streamParametersFromRequest('/set/s/ws?after=3')).toEqual({ version: 1, heartbeatMs: undefined });
+    expect(streamParametersFromRequest('/set/s/ws?v=2')).toEqual({ version: 2, heartbeatMs: undefined });
+    expect(streamParametersFromRequest('/set/s/ws?v=7')).toEqual({ version: 2, heartbeatMs: undefined });
+    expect(streamParametersFromRequest('/set/s/events?v=2&heartbeat=120000')).toEqual({ version: 2, heartbeatMs: 120_000 });
+    for (const bad of ['0', '-5', '1e5', 'x', '12345678901']) {
+      expect(() => streamParametersFromRequest(`/set/s/events?v=2&heartbeat=${bad}`)).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    }
+    expect(deviceStreamUrl('https://push.example/set/abc', 'events', 4, { version: 2, heartbeatMs: 120_000 })).toBe(
+      'https://push.example/set/abc/events?after=4&v=2&heartbeat=120000',
+    );
+  });
+
+  it('round-trips error and ack frames', () => {
     const error = decodeServerFrame(encodeErrorFrame(new FosspushError('NOT_FOUND', 'gone')));
     expect(error.type === 'error' && error.error.code).toBe('NOT_FOUND');
     // Codes outside the wire's list are not leaked as they are.
@@ -80,7 +113,7 @@ describe('device wire frames', () => {
     ['not JSON', '{'],
     ['a non-object', '"msg"'],
     ['an unknown type', '{"type":"hello"}'],
-    ['another wire version', '{"type":"ready","v":2,"heartbeatMs":1}'],
+    ['another wire version', '{"type":"ready","v":3,"heartbeatMs":1,"maxHeartbeatMs":1}'],
     ['a message without seq', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), seq: undefined })],
     ['a fractional seq', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), seq: 1.5 })],
     ['a message without id', JSON.stringify({ ...JSON.parse(encodeMessageFrame(stored)), id: undefined })],

@@ -12,8 +12,15 @@ import {
 /**
  * The frames of the push service <-> device wire (docs/device-wire.md). Both transports carry
  * the same JSON text: one WebSocket text frame, or the `data` of one SSE event.
+ *
+ * Version 2 moves liveness to the device (section 6). A device asks for it with `?v=2`; a
+ * server answers `ready` with the version it speaks, so old devices (which ask for nothing)
+ * keep getting version 1 and new devices still work against old servers.
  */
-export const DEVICE_WIRE_VERSION = 1;
+export const DEVICE_WIRE_VERSION = 2;
+
+/** The version a device that asks for none gets: server-driven heartbeats. */
+export const LEGACY_DEVICE_WIRE_VERSION = 1;
 
 /** The error codes a server may put in an `error` frame; anything else reads as INTERNAL. */
 export const WIRE_ERROR_CODES = [
@@ -38,7 +45,13 @@ export type ServerFrame =
   | {
       readonly type: 'ready';
       readonly version: number;
-      readonly heartbeatMs: number;
+      /**
+       * The longest the server lets this stream go quiet between the server's own heartbeats
+       * (version 1, and SSE in version 2); undefined when the server sends none (WebSocket v2).
+       */
+      readonly heartbeatMs: number | undefined;
+      /** Version 2: the longest interval the server accepts between device heartbeats. */
+      readonly maxHeartbeatMs: number | undefined;
       /** How many ids one ack frame may carry; 1 from a server that predates batched acks. */
       readonly maxAckIds: number;
     }
@@ -48,11 +61,25 @@ export type ServerFrame =
 /** An ack names one id (`id`) or, to a server that announced `maxAckIds`, several (`ids`). */
 export type DeviceFrame = { readonly type: 'ack'; readonly ids: readonly string[] };
 
-/** `maxAckIds` only where the device acks in frames (WebSocket); SSE devices ack over HTTP. */
-export function encodeReadyFrame(heartbeatMs: number, maxAckIds?: number): string {
-  return JSON.stringify(
-    maxAckIds === undefined ? { type: 'ready', v: DEVICE_WIRE_VERSION, heartbeatMs } : { type: 'ready', v: DEVICE_WIRE_VERSION, heartbeatMs, maxAckIds },
-  );
+export interface ReadyFrameFields {
+  version: number;
+  /** The server's own heartbeat cadence on this stream; absent when it sends none. */
+  heartbeatMs?: number | undefined;
+  /** Version 2 only. */
+  maxHeartbeatMs?: number | undefined;
+  /** Only where the device acks in frames (WebSocket); SSE devices ack over HTTP. */
+  maxAckIds?: number | undefined;
+}
+
+/** Members left undefined are left out, so a version 1 frame is exactly what v1 servers sent. */
+export function encodeReadyFrame(fields: ReadyFrameFields): string {
+  return JSON.stringify({
+    type: 'ready',
+    v: fields.version,
+    heartbeatMs: fields.heartbeatMs,
+    maxHeartbeatMs: fields.maxHeartbeatMs,
+    maxAckIds: fields.maxAckIds,
+  });
 }
 
 interface NodeBufferLike {
@@ -97,7 +124,7 @@ function protocolError(message: string, cause?: unknown): FosspushError {
 
 /** The fields any frame may have, each still unchecked. */
 type WireFields = Partial<
-  Record<'type' | 'v' | 'heartbeatMs' | 'maxAckIds' | 'seq' | 'id' | 'ids' | 'sub' | 'ttl' | 'urgency' | 'topic' | 'sentAt' | 'payload' | 'code' | 'message', unknown>
+  Record<'type' | 'v' | 'heartbeatMs' | 'maxHeartbeatMs' | 'maxAckIds' | 'seq' | 'id' | 'ids' | 'sub' | 'ttl' | 'urgency' | 'topic' | 'sentAt' | 'payload' | 'code' | 'message', unknown>
 >;
 
 function parseObject(text: string, from: string): WireFields {
@@ -141,6 +168,27 @@ function decodeMessage(frame: WireFields): ServerFrame {
   }
 }
 
+const isPositive = (value: unknown): value is number => typeof value === 'number' && value > 0 && Number.isFinite(value);
+
+function decodeReady(frame: WireFields): ServerFrame {
+  const { v, heartbeatMs, maxHeartbeatMs, maxAckIds } = frame;
+  if (v !== LEGACY_DEVICE_WIRE_VERSION && v !== DEVICE_WIRE_VERSION) {
+    throw protocolError(`the server speaks device wire version ${String(v)}, this client ${LEGACY_DEVICE_WIRE_VERSION} to ${DEVICE_WIRE_VERSION}`);
+  }
+  if (v === LEGACY_DEVICE_WIRE_VERSION && !isPositive(heartbeatMs)) throw protocolError('ready frame needs a positive heartbeatMs');
+  if (v === DEVICE_WIRE_VERSION && !isPositive(maxHeartbeatMs)) throw protocolError('version 2 ready frame needs a positive maxHeartbeatMs');
+  if (heartbeatMs !== undefined && !isPositive(heartbeatMs)) throw protocolError('ready frame heartbeatMs must be positive');
+  // Absent (an older server) or nonsense: one id per ack frame, which every server reads.
+  const batch = typeof maxAckIds === 'number' && Number.isSafeInteger(maxAckIds) && maxAckIds > 1 ? maxAckIds : 1;
+  return {
+    type: 'ready',
+    version: v,
+    heartbeatMs: heartbeatMs as number | undefined,
+    maxHeartbeatMs: v === DEVICE_WIRE_VERSION ? (maxHeartbeatMs as number) : undefined,
+    maxAckIds: Math.min(batch, MAX_ACK_IDS_PER_FRAME),
+  };
+}
+
 /**
  * Reads one server frame. Throws PROTOCOL_ERROR for anything that is not a well-formed frame of
  * this version; the caller reports it and reads on.
@@ -150,14 +198,8 @@ export function decodeServerFrame(text: string): ServerFrame {
   switch (frame.type) {
     case 'msg':
       return decodeMessage(frame);
-    case 'ready': {
-      const { v, heartbeatMs, maxAckIds } = frame;
-      if (v !== DEVICE_WIRE_VERSION) throw protocolError(`the server speaks device wire version ${String(v)}, this client ${DEVICE_WIRE_VERSION}`);
-      if (typeof heartbeatMs !== 'number' || !(heartbeatMs > 0)) throw protocolError('ready frame needs a positive heartbeatMs');
-      // Absent (an older server) or nonsense: one id per ack frame, which every server reads.
-      const batch = typeof maxAckIds === 'number' && Number.isSafeInteger(maxAckIds) && maxAckIds > 1 ? maxAckIds : 1;
-      return { type: 'ready', version: v, heartbeatMs, maxAckIds: Math.min(batch, MAX_ACK_IDS_PER_FRAME) };
-    }
+    case 'ready':
+      return decodeReady(frame);
     case 'error': {
       const { code, message } = frame;
       const known = (WIRE_ERROR_CODES as readonly unknown[]).includes(code);
@@ -219,11 +261,39 @@ export function resumeCursorFromRequest(requestUrl: string, lastEventId?: string
   return parseResumeCursor(new URL(requestUrl, 'http://localhost').searchParams.get('after'), 'after');
 }
 
-/** The device stream URL for a set: `<setUrl>/<suffix>?after=<seq>`. */
-export function deviceStreamUrl(setUrl: string, suffix: 'ws' | 'events', afterSeq?: number): string {
+/** What a device asks of a stream besides its cursor (docs/device-wire.md section 6). */
+export interface StreamParameters {
+  /** The wire version the device speaks; absent asks for version 1. */
+  version?: number | undefined;
+  /** SSE, version 2: the comment cadence the device asks for. */
+  heartbeatMs?: number | undefined;
+}
+
+/** The device stream URL for a set: `<setUrl>/<suffix>?after=<seq>&v=<version>&heartbeat=<ms>`. */
+export function deviceStreamUrl(setUrl: string, suffix: 'ws' | 'events', afterSeq?: number, parameters: StreamParameters = {}): string {
   const url = new URL(setUrl);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${suffix}`;
   if (afterSeq !== undefined) url.searchParams.set('after', String(afterSeq));
+  if (parameters.version !== undefined) url.searchParams.set('v', String(parameters.version));
+  if (parameters.heartbeatMs !== undefined) url.searchParams.set('heartbeat', String(Math.round(parameters.heartbeatMs)));
   if (suffix === 'ws') url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.href;
+}
+
+/**
+ * Reads `?v=` and `?heartbeat=` from a stream request. An unknown or missing version reads as
+ * version 1 (what a device that knows nothing newer expects); a version above ours reads as
+ * ours, so a newer device still gets a stream it can use. A malformed heartbeat is
+ * INVALID_REQUEST, like a malformed cursor.
+ */
+export function streamParametersFromRequest(requestUrl: string): { version: number; heartbeatMs: number | undefined } {
+  const query = new URL(requestUrl, 'http://localhost').searchParams;
+  const asked = Number(query.get('v'));
+  const version = Number.isSafeInteger(asked) && asked >= DEVICE_WIRE_VERSION ? DEVICE_WIRE_VERSION : LEGACY_DEVICE_WIRE_VERSION;
+  const heartbeat = query.get('heartbeat');
+  if (heartbeat === null || heartbeat === '') return { version, heartbeatMs: undefined };
+  if (!/^\d{1,10}$/.test(heartbeat) || Number(heartbeat) === 0) {
+    throw new FosspushError('INVALID_REQUEST', 'heartbeat must be a positive integer of milliseconds', { details: { field: 'heartbeat' } });
+  }
+  return { version, heartbeatMs: Number(heartbeat) };
 }

@@ -5,20 +5,24 @@ import { createDeviceStreamChannel, type DeviceStreamEvents, type DeviceStreamTr
 
 const SET_URL = 'https://push.example/s/set1';
 
-/** A transport that records each stream it opens; the test plays the server through `events`. */
-function scriptedTransport() {
-  const opened: Array<{ afterSeq: number | undefined; events: DeviceStreamEvents; closed: boolean }> = [];
+/**
+ * A transport that records each stream it opens; the test plays the server through `events`.
+ * `canPing`: it writes heartbeats, as WebSocket does (SSE cannot).
+ */
+function scriptedTransport(canPing = false) {
+  const opened: Array<{ afterSeq: number | undefined; heartbeatMs: number; events: DeviceStreamEvents; closed: boolean; pings: number }> = [];
   const transport: DeviceStreamTransport = {
     kind: 'scripted',
     open(request, events) {
-      const stream = { afterSeq: request.afterSeq, events, closed: false };
+      const stream = { afterSeq: request.afterSeq, heartbeatMs: request.heartbeatMs, events, closed: false, pings: 0 };
       opened.push(stream);
-      return {
+      const connection = {
         ack: async () => true,
         close() {
           stream.closed = true;
         },
       };
+      return canPing ? { ...connection, ping: () => void stream.pings++ } : connection;
     },
   };
   return { transport, opened };
@@ -57,7 +61,7 @@ describe('device stream channel on the shared lifecycle', () => {
 
     const connecting = channel.connect();
     await settle();
-    opened[0]?.events.frame(encodeReadyFrame(20_000));
+    opened[0]?.events.frame(encodeReadyFrame({ version: 1, heartbeatMs: 20_000 }));
     await connecting;
     expect(channel.state).toBe('connected');
     await channel.close();
@@ -79,7 +83,7 @@ describe('device stream channel on the shared lifecycle', () => {
     channel.on('state', (state) => states.push(state));
     const connecting = channel.connect();
     await settle();
-    opened[0]?.events.frame(encodeReadyFrame(20_000));
+    opened[0]?.events.frame(encodeReadyFrame({ version: 1, heartbeatMs: 20_000 }));
     await connecting;
 
     opened[0]?.events.closed(new FosspushError('UNAVAILABLE', 'the stream ended'));
@@ -91,12 +95,68 @@ describe('device stream channel on the shared lifecycle', () => {
     expect(opened).toHaveLength(2);
     // The old stream's late reports change nothing.
     opened[0]?.events.closed(new FosspushError('UNAVAILABLE', 'late'));
-    opened[0]?.events.frame(encodeReadyFrame(20_000));
+    opened[0]?.events.frame(encodeReadyFrame({ version: 1, heartbeatMs: 20_000 }));
     expect(channel.state).toBe('reconnecting');
-    opened[1]?.events.frame(encodeReadyFrame(20_000));
+    opened[1]?.events.frame(encodeReadyFrame({ version: 1, heartbeatMs: 20_000 }));
     expect(channel.state).toBe('connected');
     expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
     await channel.close();
     expect(opened[1]?.closed).toBe(true);
+  });
+
+  it('wire version 2 over a transport that writes: pings after the learned interval, and a missed answer drops the stream', async () => {
+    const clock = manualClock();
+    const { transport, opened } = scriptedTransport(true);
+    const state = await flakyState();
+    const channel = createDeviceStreamChannel({ serverUrl: 'https://push.example/', state, runtime: { clock, timers: clock.timers } }, transport);
+    const connecting = channel.connect();
+    await settle();
+    opened[0]?.events.frame(encodeReadyFrame({ version: 2, maxHeartbeatMs: 900_000 }));
+    await connecting;
+    clock.advance(120_000);
+    expect(opened[0]?.pings).toBe(1);
+    opened[0]?.events.alive();
+    clock.advance(120_000);
+    opened[0]?.events.alive();
+    // Two survivals at 2 min: the next heartbeat waits 4 min, and the channel stored that.
+    clock.advance(239_000);
+    expect(opened[0]?.pings).toBe(2);
+    clock.advance(1_000);
+    expect(opened[0]?.pings).toBe(3);
+    await settle();
+    expect(JSON.parse((await state.get('keepalive')) ?? '{}')).toMatchObject({ intervalMs: 240_000 });
+    clock.advance(10_000);
+    expect(channel.state).toBe('reconnecting');
+    expect(opened[0]?.closed).toBe(true);
+    await channel.close();
+  });
+
+  it('wire version 2 over SSE: a longer learned cadence reopens the stream at once, from the cursor, and the channel stays connected', async () => {
+    const clock = manualClock();
+    const { transport, opened } = scriptedTransport(false);
+    const channel = createDeviceStreamChannel(
+      { serverUrl: 'https://push.example/', state: await flakyState(), runtime: { clock, timers: clock.timers } },
+      transport,
+    );
+    const states: ChannelState[] = [];
+    channel.on('state', (state) => states.push(state));
+    const connecting = channel.connect();
+    await settle();
+    expect(opened[0]?.heartbeatMs).toBe(120_000);
+    opened[0]?.events.frame(encodeReadyFrame({ version: 2, heartbeatMs: 120_000, maxHeartbeatMs: 900_000 }));
+    await connecting;
+    for (let comment = 0; comment < 2; comment++) {
+      clock.advance(120_000);
+      opened[0]?.events.alive();
+    }
+    expect(opened[0]?.closed).toBe(true);
+    expect(opened).toHaveLength(2);
+    expect(opened[1]?.heartbeatMs).toBe(240_000);
+    opened[1]?.events.frame(encodeReadyFrame({ version: 2, heartbeatMs: 240_000, maxHeartbeatMs: 900_000 }));
+    expect(states).toEqual(['connecting', 'connected']);
+    // A comment that does not come within the cadence plus the answer timeout: dead.
+    clock.advance(250_000);
+    expect(channel.state).toBe('reconnecting');
+    await channel.close();
   });
 });

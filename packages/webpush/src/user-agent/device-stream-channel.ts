@@ -12,13 +12,13 @@ import {
   isFosspushError,
   type ReconnectOptions,
   resolveRuntime,
-  type TimerHandle,
   toFosspushError,
   validateMessageId,
 } from '@fosspush/core';
 import { createChannelStateView, type StoredSubscription } from './channel-state.js';
 import { createDeliveryLedger, type DeliveryLedger } from './delivery-ledger.js';
 import { decodeServerFrame } from './device-frames.js';
+import { type AdaptiveInterval, KEEPALIVE_DEFAULTS, type KeepaliveOptions, loadAdaptiveInterval, saveAdaptiveInterval, StreamLiveness } from './keepalive.js';
 import { createPushServiceClient } from './push-service-client.js';
 
 /** Options of a channel to a fosspush (RFC 8030) push server, over WebSocket or SSE. */
@@ -30,12 +30,15 @@ export interface PushServerChannelOptions extends ChannelOptions {
   /** @default RECONNECT_DEFAULTS */
   reconnect?: Partial<ReconnectOptions>;
   /**
-   * Silence after which the server counts as dead and the channel reconnects. The channel uses
-   * at least twice the heartbeat interval the server announces, so a short value cannot make
+   * How long a connect may take before `ready`; and against a wire version 1 server (which
+   * drives heartbeats itself), the silence after which it counts as dead. The channel uses at
+   * least twice the heartbeat interval such a server announces, so a short value cannot make
    * it drop healthy connections.
    * @default 60_000
    */
   heartbeatTimeoutMs?: number;
+  /** The adaptive heartbeat of wire version 2 (docs/device-wire.md section 6). @default KEEPALIVE_DEFAULTS */
+  keepalive?: Partial<KeepaliveOptions>;
 }
 
 export const PUSH_SERVER_CHANNEL_DEFAULTS = {
@@ -62,6 +65,8 @@ export interface DeviceStreamConnection {
    * in frames may now put acks made together into one frame. Without this call, one id a frame.
    */
   allowAckBatches?(maxIds: number): void;
+  /** Sends a heartbeat the server answers (WebSocket ping); absent where the device cannot write. */
+  ping?(): void;
   /** Ends the connection; the transport reports nothing more about it. */
   close(): void;
 }
@@ -69,14 +74,16 @@ export interface DeviceStreamConnection {
 /** One way to open a device stream: the WebSocket and SSE packages each provide one. */
 export interface DeviceStreamTransport {
   readonly kind: string;
-  open(request: { setUrl: string; afterSeq: number | undefined }, events: DeviceStreamEvents): DeviceStreamConnection;
+  /** `heartbeatMs`: the comment cadence to ask for, where the server sends the heartbeats (SSE). */
+  open(request: { setUrl: string; afterSeq: number | undefined; heartbeatMs: number }, events: DeviceStreamEvents): DeviceStreamConnection;
 }
 
 interface ActiveStream {
-  readonly connection: DeviceStreamConnection;
+  /** Replaced when an SSE stream reopens to ask for a newly learned cadence. */
+  connection: DeviceStreamConnection;
+  liveness: StreamLiveness;
   readonly link: ConnectionLink;
   ready: boolean;
-  heartbeatTimeoutMs: number;
 }
 
 /**
@@ -92,17 +99,16 @@ interface ActiveStream {
 export function createDeviceStreamChannel(options: PushServerChannelOptions, transport: DeviceStreamTransport): Channel {
   const config = { ...PUSH_SERVER_CHANNEL_DEFAULTS, ...options };
   const runtime = resolveRuntime(options.runtime);
-  const { timers } = runtime;
   const emitter = createEmitter<ChannelEvents>();
   const client = createPushServiceClient({ serverUrl: options.serverUrl, fetch: options.fetch, runtime: options.runtime });
-  const persisted = createChannelStateView(options.state ?? createMemoryChannelState(), (error) =>
-    emitter.emit('error', toFosspushError(error)),
-  );
+  const stateStore = options.state ?? createMemoryChannelState();
+  const persisted = createChannelStateView(stateStore, (error) => emitter.emit('error', toFosspushError(error)));
+  const keepaliveOptions = { ...KEEPALIVE_DEFAULTS, ...options.keepalive, legacyTimeoutMs: config.heartbeatTimeoutMs };
+  let heartbeatInterval: AdaptiveInterval | undefined;
 
   let setUrl: string | undefined;
   let subscriptions = new Map<string, StoredSubscription>();
   let ledger: DeliveryLedger = createDeliveryLedger();
-  let watchdog: TimerHandle | undefined;
 
   const lifecycle = createChannelLifecycle<void, ActiveStream>({
     runtime,
@@ -113,6 +119,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
       setUrl = stored.setUrl;
       subscriptions = stored.subscriptions;
       ledger = createDeliveryLedger({ cursor: stored.cursor });
+      heartbeatInterval = await loadAdaptiveInterval(stateStore, keepaliveOptions);
     },
     // No set yet: nothing to stream until the first subscribe makes one. "Connected" still
     // means the service answered, so an unreachable server shows as reconnecting, with its error.
@@ -125,23 +132,10 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   // Subscribe and unsubscribe run one at a time: two first subscribes must not create two sets.
   const serially = createSerialQueue();
 
-  const clearTimer = (handle: TimerHandle | undefined) => {
-    if (handle !== undefined) timers.clearTimeout(handle);
-  };
-
   function stopStream(current: ActiveStream) {
-    clearTimer(watchdog);
-    watchdog = undefined;
+    current.liveness.stop();
     current.connection.close();
   }
-
-  const armWatchdog = (current: ActiveStream) => {
-    clearTimer(watchdog);
-    watchdog = timers.setTimeout(() => {
-      if (!current.link.current) return;
-      current.link.dropped(new FosspushError('TIMEOUT', `no heartbeat from the push service for ${current.heartbeatTimeoutMs} ms`));
-    }, current.heartbeatTimeoutMs);
-  };
 
   const forgetSet = async () => {
     setUrl = undefined;
@@ -157,32 +151,54 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   }
 
   function openStream(link: ConnectionLink): ActiveStream {
-    let current: ActiveStream | undefined;
-    const isCurrent = () => current !== undefined && current.link.current;
-    const connection = transport.open(
-      { setUrl: setUrl as string, afterSeq: ledger.cursor },
+    const current = { link, ready: false } as ActiveStream;
+    attach(current);
+    return current;
+  }
+
+  /** Opens the transport for `current`, with a liveness of its own (docs/device-wire.md section 6). */
+  function attach(current: ActiveStream) {
+    const interval = heartbeatInterval as AdaptiveInterval;
+    let connection: DeviceStreamConnection | undefined;
+    const isCurrent = () => current.link.current && connection !== undefined && current.connection === connection;
+    const liveness = new StreamLiveness(interval, keepaliveOptions, runtime.clock, runtime.timers, {
+      ping: () => connection?.ping?.(),
+      dead(error) {
+        if (isCurrent()) current.link.dropped(error);
+      },
+      // A longer cadence for an SSE stream needs a new request: reopen at once, from the cursor.
+      renegotiate() {
+        if (!isCurrent()) return;
+        stopStream(current);
+        current.ready = false;
+        attach(current);
+      },
+      learned: () => void saveAdaptiveInterval(stateStore, interval).catch((error: unknown) => emitter.emit('error', toFosspushError(error))),
+    });
+    connection = transport.open(
+      { setUrl: setUrl as string, afterSeq: ledger.cursor, heartbeatMs: liveness.askedHeartbeatMs },
       {
         frame(text) {
           if (!isCurrent()) return;
-          armWatchdog(current as ActiveStream);
-          onFrame(current as ActiveStream, text);
+          liveness.heard();
+          onFrame(current, text);
         },
         alive() {
-          if (isCurrent()) armWatchdog(current as ActiveStream);
+          if (isCurrent()) liveness.heard();
         },
         problem(error) {
           if (isCurrent()) emitter.emit('error', error);
         },
         closed(error, retryAfterMs) {
           if (!isCurrent()) return;
+          liveness.lost(error);
           if (isFosspushError(error, 'NOT_FOUND') || isFosspushError(error, 'GONE')) setGone(error);
-          else link.dropped(error, retryAfterMs);
+          else current.link.dropped(error, retryAfterMs);
         },
       },
     );
-    current = { connection, link, ready: false, heartbeatTimeoutMs: config.heartbeatTimeoutMs };
-    armWatchdog(current);
-    return current;
+    current.connection = connection;
+    current.liveness = liveness;
   }
 
   function onFrame(current: ActiveStream, text: string) {
@@ -196,9 +212,8 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
     switch (frame.type) {
       case 'ready':
         current.ready = true;
-        current.heartbeatTimeoutMs = Math.max(config.heartbeatTimeoutMs, 2 * frame.heartbeatMs);
+        current.liveness.ready(frame, current.connection.ping !== undefined);
         current.connection.allowAckBatches?.(frame.maxAckIds);
-        armWatchdog(current);
         current.link.ready();
         return;
       case 'error':

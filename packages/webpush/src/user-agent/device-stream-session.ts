@@ -7,39 +7,92 @@ import {
   type StoredMessage,
   toFosspushError,
 } from '@fosspush/core';
-import { encodeMessageFrame, encodeReadyFrame } from './device-frames.js';
+import { DEVICE_WIRE_VERSION, encodeMessageFrame, encodeReadyFrame, LEGACY_DEVICE_WIRE_VERSION } from './device-frames.js';
 import { FRAME_OUTBOX_DEFAULTS } from './frame-outbox.js';
 
 /** What both device-wire server handlers (WebSocket, SSE) take. */
 export interface DeviceStreamServerOptions {
   hub: DeviceHub;
   /**
-   * The heartbeat interval: WebSocket pings, SSE comment lines on idle streams. A WebSocket
-   * device silent for twice this long is dropped.
+   * The server-driven heartbeat of wire version 1 devices: WebSocket pings, SSE comment lines
+   * on idle streams, never further apart than this. A version 1 WebSocket device silent for
+   * twice this long is dropped. Also the SSE cadence of a version 2 device that asks for none.
    * @default 25_000
    */
   heartbeatIntervalMs?: number;
+  /**
+   * Version 2: the longest interval this server accepts between a device's heartbeats,
+   * announced in `ready`. A WebSocket device silent for this long plus a minute is dropped;
+   * an SSE device may ask for comments this far apart at most. A reverse proxy in front must
+   * keep idle connections open longer than this.
+   * @default 900_000
+   */
+  maxHeartbeatMs?: number;
+  /** Version 2, SSE: the shortest comment cadence a device may ask for. @default 15_000 */
+  minHeartbeatMs?: number;
   /** Above this many bytes unsent to a device, its frames wait in its outbox. @default 65_536 */
   highWaterMarkBytes?: number;
   /** Above this many bytes waiting, the device is too slow and its stream ends. @default 8 MiB */
   maxQueuedBytes?: number;
+  /** Clock and timers of the heartbeat (tests pass a manual clock and its timers). */
   runtime?: Partial<Runtime>;
 }
 
 export const DEVICE_STREAM_SERVER_DEFAULTS = {
-  // Under the 30-60 s idle timeouts of common proxies and mobile NATs.
+  // Version 1 devices: under the 30-60 s idle timeouts of common proxies and mobile NATs.
   heartbeatIntervalMs: 25_000,
+  // GCM's Wi-Fi heartbeat: long enough that a NAT (typically 5-30 min), not the server, limits
+  // a device; short enough that a vanished device's connection is freed within ~16 min and
+  // that a reverse proxy can be told to wait that long.
+  maxHeartbeatMs: 900_000,
+  // A floor against devices that would have the server write every few ms.
+  minHeartbeatMs: 15_000,
   ...FRAME_OUTBOX_DEFAULTS,
 } satisfies Partial<DeviceStreamServerOptions>;
+
+/**
+ * The slack a version 2 WebSocket device gets past `maxHeartbeatMs` before the server drops
+ * it: device timers fire late (a phone in doze batches its alarms) and the answer to a ping
+ * takes a round trip.
+ */
+export const HEARTBEAT_REAP_GRACE_MS = 60_000;
+
+/** The liveness members of one stream's `ready` frame. */
+export interface NegotiatedHeartbeat {
+  version: number;
+  heartbeatMs: number | undefined;
+  maxHeartbeatMs: number | undefined;
+}
+
+type HeartbeatConfig = Required<Pick<DeviceStreamServerOptions, 'heartbeatIntervalMs' | 'maxHeartbeatMs' | 'minHeartbeatMs'>>;
+
+/**
+ * What one stream's `ready` says about liveness, from what the device asked for
+ * (`streamParametersFromRequest`). Version 1: the server's heartbeat. Version 2: the server's
+ * maximum, and for SSE (`serverHeartbeats`) the comment cadence the device asked for, kept
+ * within [minHeartbeatMs, maxHeartbeatMs].
+ */
+export function negotiateHeartbeat(
+  config: HeartbeatConfig,
+  asked: { version: number; heartbeatMs: number | undefined },
+  serverHeartbeats: boolean,
+): NegotiatedHeartbeat {
+  if (asked.version < DEVICE_WIRE_VERSION) return { version: LEGACY_DEVICE_WIRE_VERSION, heartbeatMs: config.heartbeatIntervalMs, maxHeartbeatMs: undefined };
+  const { minHeartbeatMs, maxHeartbeatMs } = config;
+  const heartbeatMs = serverHeartbeats
+    ? Math.min(maxHeartbeatMs, Math.max(minHeartbeatMs, asked.heartbeatMs ?? config.heartbeatIntervalMs))
+    : undefined;
+  return { version: DEVICE_WIRE_VERSION, heartbeatMs, maxHeartbeatMs };
+}
 
 /** Acks a device may send before its stream is ready; more is abuse. */
 const MAX_EARLY_ACKS = 1000;
 
-export interface DeviceStreamSessionOptions {
+/** The wire version of the stream and what its `ready` says about heartbeats (`negotiateHeartbeat`). */
+export interface DeviceStreamSessionOptions extends NegotiatedHeartbeat {
   hub: DeviceHub;
   setSecret: string;
   afterSeq: number | undefined;
-  heartbeatIntervalMs: number;
   /** Announced in `ready` where the device acks in frames: how many ids one ack frame may carry. */
   maxAckIds?: number;
   /** Writes one frame (through the connection's outbox); a message frame comes with its seq. */
@@ -134,7 +187,8 @@ class HubStream implements DeviceStreamSession {
     }
     this.session = opened;
     this.options.onOpen?.();
-    this.options.write(encodeReadyFrame(this.options.heartbeatIntervalMs, this.options.maxAckIds));
+    const { version, heartbeatMs, maxHeartbeatMs, maxAckIds } = this.options;
+    this.options.write(encodeReadyFrame({ version, heartbeatMs, maxHeartbeatMs, maxAckIds }));
     const backlog = this.early ?? [];
     const acks = this.earlyAcks ?? [];
     this.early = undefined;

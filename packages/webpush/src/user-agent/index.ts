@@ -9,6 +9,8 @@ export * from './push-service-client.js';
 export * from './device-frames.js';
 export * from './frame-outbox.js';
 export * from './device-stream-session.js';
+export * from './heartbeat-sweep.js';
+export * from './keepalive.js';
 export * from './delivery-ledger.js';
 export * from './channel-state.js';
 export * from './device-stream-channel.js';
