@@ -1,8 +1,10 @@
 #!/bin/sh
-# Installs the Debian packages the integration tests run for real: Dovecot + Postfix (the mail
-# rig), redis-server (push-server scale-out), GnuPG (OpenPGP interop), iproute2 + nftables (the
-# pulled-cable test drops packets in a network namespace of its own). Installs only what is
-# missing; needs root (or sudo) on a machine that lacks them.
+# Installs the Debian packages the integration tests run for real: Dovecot, Cyrus IMAP + Postfix
+# (the mail rig), redis-server (push-server scale-out), GnuPG (OpenPGP interop), dbus-daemon and
+# gdbus (UnifiedPush over D-Bus), dhtnode (the OpenDHT channel), iproute2 + nftables (rigs and the
+# pulled-cable test run in network namespaces of their own), nginx-light and caddy (the push
+# server behind the documented reverse proxies). Installs only what is missing; needs root (or
+# sudo) on a machine that lacks them.
 set -e
 cd "$(dirname "$0")/.."
 
@@ -15,16 +17,26 @@ dovecot-lmtpd
 dovecot-sieve
 dovecot-managesieved
 postfix
+dbus
+libglib2.0-bin
+cyrus-common
+sasl2-bin
 dhtnode
 iproute2
 nftables
+nginx-light
+caddy
 "
+
+# Cyrus's imapd comes from Debian's cyrus-imapd, which apt cannot install beside dovecot-imapd
+# (both provide imap-server): the mail rig unpacks it into a folder of its own instead.
+install_cyrus_imapd() { bash scripts/mail-rig.sh install-cyrus-imapd; }
 
 missing=""
 for pkg in $packages; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && { install_cyrus_imapd; exit 0; }
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then exec sudo sh "$0"; fi
@@ -43,4 +55,5 @@ trap '[ -n "$created_policy" ] && rm -f "$policy"' EXIT
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q >/dev/null
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+install_cyrus_imapd
 echo "install-services: done"

@@ -73,6 +73,7 @@ async function run(flags: ConfigFlags): Promise<void> {
     logger,
     ...(config.minRetentionSeconds === undefined ? {} : { minRetentionSeconds: config.minRetentionSeconds }),
     ...(config.maxQueuedPerApp === undefined ? {} : { maxQueuedPerApp: config.maxQueuedPerApp }),
+    ...(config.unifiedpush === undefined ? {} : { unifiedPush: config.unifiedpush }),
     ...(config.requireVapid === undefined ? {} : { requireVapid: config.requireVapid }),
   });
   let stopping = false;

@@ -59,3 +59,23 @@ describe('daemon configuration', () => {
     expect(resolveConfig({}, { server: 'http://x' }, env)).not.toHaveProperty('requireVapid');
   });
 });
+
+describe('the unifiedpush section', () => {
+  const accounts = [{ id: 'home', type: 'push-server', url: 'https://push.example' }];
+  const parse = (unifiedpush: unknown) => parseConfigFile(JSON.stringify({ accounts, unifiedpush }), '/etc/fosspushd.json');
+
+  it('passes its settings to the daemon', () => {
+    const file = parse({ enabled: true, name: 'fosspush2', account: 'home', requireVapid: true, redeliveryIntervalMs: 5000 });
+    expect(resolveConfig(file, {}, env).unifiedpush).toEqual({ enabled: true, name: 'fosspush2', account: 'home', requireVapid: true, redeliveryIntervalMs: 5000 });
+    expect(resolveConfig(parseConfigFile(JSON.stringify({ accounts }), '/x.json'), {}, env).unifiedpush).toBeUndefined();
+  });
+
+  it('refuses bad settings with the field named', () => {
+    refuses(() => parse('yes'), 'unifiedpush');
+    refuses(() => parse({ enabled: 'sometimes' }), 'unifiedpush.enabled');
+    refuses(() => parse({ name: 'has.dots' }), 'unifiedpush.name');
+    refuses(() => parse({ requireVapid: 1 }), 'unifiedpush.requireVapid');
+    refuses(() => parse({ colour: 'blue' }), 'unifiedpush.colour');
+    refuses(() => resolveConfig(parse({ account: 'work' }), {}, env), 'unifiedpush.account');
+  });
+});

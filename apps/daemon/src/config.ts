@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { FosspushError } from '@fosspush/core';
 import { defaultSocketPath } from '@fosspush/ipc';
 import { LOG_LEVELS, type LogLevel } from '@fosspush/core';
-import type { AccountConfig, PushServerAccount, TransportPreference } from '@fosspush/daemon';
+import type { AccountConfig, PushServerAccount, TransportPreference, UnifiedPushOptions } from '@fosspush/daemon';
 
 /** What `fosspushd` runs with, after the config file, flags and defaults are merged. */
 export interface DaemonConfig {
@@ -14,9 +14,14 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   minRetentionSeconds?: number;
   maxQueuedPerApp?: number;
+  /** The UnifiedPush D-Bus distributor; on by default when a session bus exists. */
+  unifiedpush?: UnifiedPushConfig;
   /** Refuse new push-server registrations without a VAPID key (see DaemonOptions.requireVapid). */
   requireVapid?: boolean;
 }
+
+/** The config file's `unifiedpush` section (docs/unifiedpush.md). */
+export type UnifiedPushConfig = Pick<UnifiedPushOptions, 'enabled' | 'name' | 'account' | 'requireVapid' | 'redeliveryIntervalMs'>;
 
 /** The config file: every field optional, flags fill in or override. */
 export type DaemonConfigFile = Partial<DaemonConfig>;
@@ -41,6 +46,7 @@ export const CONFIG_FILE_FIELDS = [
   'minRetentionSeconds',
   'maxQueuedPerApp',
   'requireVapid',
+  'unifiedpush',
   '$schema',
 ];
 
@@ -140,6 +146,38 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
     if (typeof file['requireVapid'] !== 'boolean') throw bad('requireVapid must be true or false', 'requireVapid');
     config.requireVapid = file['requireVapid'];
   }
+  if (file['unifiedpush'] !== undefined) config.unifiedpush = checkUnifiedPush(file['unifiedpush']);
+  return config;
+}
+
+const DISTRIBUTOR_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+function checkUnifiedPush(value: unknown): UnifiedPushConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('unifiedpush must be an object', 'unifiedpush');
+  const section = value as Record<string, unknown>;
+  const config: UnifiedPushConfig = {};
+  for (const key of Object.keys(section)) {
+    if (!['enabled', 'name', 'account', 'requireVapid', 'redeliveryIntervalMs'].includes(key)) throw bad(`unifiedpush: unknown setting ${JSON.stringify(key)}`, `unifiedpush.${key}`);
+  }
+  const { enabled, name, account, requireVapid } = section;
+  if (enabled !== undefined) {
+    if (enabled !== true && enabled !== false && enabled !== 'auto') throw bad('unifiedpush.enabled must be true, false or "auto"', 'unifiedpush.enabled');
+    config.enabled = enabled;
+  }
+  if (name !== undefined) {
+    if (typeof name !== 'string' || !DISTRIBUTOR_NAME.test(name)) throw bad('unifiedpush.name must be one D-Bus name element (letters, digits, _ and -)', 'unifiedpush.name');
+    config.name = name;
+  }
+  if (account !== undefined) {
+    if (typeof account !== 'string' || !ACCOUNT_ID.test(account)) throw bad('unifiedpush.account must be an account id', 'unifiedpush.account');
+    config.account = account;
+  }
+  if (requireVapid !== undefined) {
+    if (typeof requireVapid !== 'boolean') throw bad('unifiedpush.requireVapid must be true or false', 'unifiedpush.requireVapid');
+    config.requireVapid = requireVapid;
+  }
+  const interval = checkPositiveInteger(section['redeliveryIntervalMs'], 'unifiedpush.redeliveryIntervalMs');
+  if (interval !== undefined) config.redeliveryIntervalMs = Math.max(interval, 1000);
   return config;
 }
 
@@ -182,6 +220,11 @@ export function resolveConfig(file: DaemonConfigFile, flags: ConfigFlags, env: R
   };
   if (file.minRetentionSeconds !== undefined) config.minRetentionSeconds = file.minRetentionSeconds;
   if (file.maxQueuedPerApp !== undefined) config.maxQueuedPerApp = file.maxQueuedPerApp;
+  if (file.unifiedpush !== undefined) {
+    const account = file.unifiedpush.account;
+    if (account !== undefined && !ids.has(account)) throw bad(`unifiedpush.account ${account} is not among the accounts`, 'unifiedpush.account');
+    config.unifiedpush = file.unifiedpush;
+  }
   const requireVapid = flags.requireVapid ?? file.requireVapid;
   if (requireVapid !== undefined) config.requireVapid = requireVapid;
   return config;

@@ -24,7 +24,7 @@ export function formatStatus(status: StatusResult, now = Date.now()): string {
       ? 'no registrations yet'
       : table(
           ['APP', 'INSTANCE', 'ACCOUNT', 'QUEUED', 'AGE', 'REGISTRATION'],
-          status.registrations.map((r) => [r.appId, r.instance, r.account, String(r.queued), age(now - r.createdAt), r.registrationId]),
+          status.registrations.map((r) => [r.via === 'unifiedpush' ? `${r.appId} (UnifiedPush)` : r.appId, r.instance, r.account, String(r.queued), age(now - r.createdAt), r.registrationId]),
         );
   return `fosspushd ${status.version} (pid ${status.pid}), up ${age(now - status.startedAt)}, socket ${status.socketPath}\n\n${accounts}\n\n${registrations}\n`;
 }

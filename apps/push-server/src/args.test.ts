@@ -37,6 +37,9 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['--memory'], env)).toMatchObject({ config: { storage: { kind: 'memory' } } });
     expect(parseCommandLine(['--db', 'x.db'], env)).toMatchObject({ config: { storage: { kind: 'sqlite', path: 'x.db' } } });
     expect(parseCommandLine(['--help'], env)).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['--default-ttl', '3600'], env)).toMatchObject({ config: { defaultTtlSeconds: 3600 } });
+    expect(parseCommandLine(['--default-ttl', 'strict'], env)).toMatchObject({ config: { defaultTtlSeconds: false } });
+    expect(() => parseCommandLine(['--default-ttl', 'soon'], env)).toThrow(/--default-ttl must be a positive integer/);
   });
 
   it.each([
@@ -53,8 +56,31 @@ describe('parseCommandLine', () => {
     [['--rate-limit-push', '0']],
     [['--rate-limit-push', '5:0']],
     [['positional']],
+    [['--admin-listen', '9464']],
+    [['--sqlite-synchronous', 'extra']],
+    [['--memory', '--sqlite-synchronous', 'full']],
+    [['backup']],
+    [['backup', 'a', 'b']],
+    [['backup', '--bogus', 'a']],
   ])('refuses %j with a usage error', (argv) => {
     expect(() => parseCommandLine(argv, env)).toThrow(UsageError);
+  });
+
+  it('reads --admin-listen, --sqlite-synchronous and the backup command', () => {
+    expect(parseCommandLine(['--admin-listen', '127.0.0.1:9464', '--memory'], env)).toMatchObject({
+      config: { adminListen: { host: '127.0.0.1', port: 9464 } },
+    });
+    expect(parseCommandLine(['--sqlite-synchronous', 'full'], env)).toMatchObject({ config: { storage: { kind: 'sqlite', synchronous: 'full' } } });
+    expect(parseCommandLine(['backup', '/backups/server.db'], env)).toEqual({
+      kind: 'backup',
+      source: '/home/ada/.local/share/fosspush/server.db',
+      target: '/backups/server.db',
+    });
+    expect(parseCommandLine(['backup', '--db', '/var/lib/fosspush/server.db', 'copy.db'], env)).toEqual({
+      kind: 'backup',
+      source: '/var/lib/fosspush/server.db',
+      target: 'copy.db',
+    });
   });
 
   it('reads a rate limit with or without its burst', () => {

@@ -15,9 +15,15 @@ export const EXIT = {
   software: 70,
   /** The SQLite file (or its folder) cannot be created or opened. */
   cantCreate: 73,
+  /** The database was written by a newer fosspush-server: upgrade, or restore a backup. */
+  dataFormat: 65,
 } as const;
 
+/** Exit codes that a restart cannot fix: the unit's RestartPreventExitStatus lists them all. */
+export const CONFIGURATION_EXIT_CODES: readonly number[] = [EXIT.usage, EXIT.dataFormat, EXIT.cantCreate];
+
 export const USAGE = `Usage: fosspush-server [options]
+       fosspush-server backup [--db PATH] TARGET
 
 The fosspush push server: RFC 8030 Web Push for app servers, one stream per device.
 
@@ -25,6 +31,8 @@ Options:
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; [::1]:8080 for IPv6)
   --db PATH            SQLite database file (default $XDG_DATA_HOME/fosspush/server.db,
                        i.e. ~/.local/share/fosspush/server.db)
+  --sqlite-synchronous normal|full  normal survives a crash of the process, full also
+                       a power loss, at an fsync per write (default normal)
   --memory             keep everything in memory: nothing survives a restart
   --redis URL          share one Redis between several server nodes (redis://host:6379)
   --redis-prefix P     key prefix in Redis (default fosspush:)
@@ -32,18 +40,25 @@ Options:
   --trust-proxy        believe X-Forwarded-For/-Proto (only behind your own reverse proxy)
   --max-connections N  TCP connections at most, device streams included (default 10000)
   --body-timeout-ms N  a request body must arrive within N ms, else 408 (default 10000)
+  --default-ttl S      TTL of a push sent without one, in seconds, or "strict" for RFC 8030's
+                       400 (default 86400; some UnifiedPush app servers send no TTL)
   --rate-limit-ip R[:B]    requests per second per client address, burst B, or "off"
                            (default 200:1000)
   --rate-limit-push R[:B]  pushes per second per push resource, burst B, or "off"
                            (default 10:100)
+  --admin-listen HOST:PORT  serve /healthz and /metrics here (e.g. 127.0.0.1:9464)
+                       instead of on --listen
   --log-level LEVEL    debug, info, warn or error (default info)
   --help               show this help
   --version            print the version
 
 On start it prints "listening on <url>" on stdout; logs are JSON lines on stderr.
 SIGTERM or SIGINT drains: requests in flight finish, device streams close, then it exits 0.
-Exit codes: 0 ok, 64 bad usage, 69 address in use or Redis unreachable, 70 internal error,
-73 database file cannot be opened.`;
+backup copies the SQLite database (default: the --db default) to TARGET while the server
+runs: SQLite's online backup, a private file (mode 0600), checked before it replaces TARGET.
+
+Exit codes: 0 ok, 64 bad usage, 65 database written by a newer version, 69 address in use
+or Redis unreachable, 70 internal error, 73 database file cannot be opened.`;
 
 export interface CliConfig {
   host: string;
@@ -53,11 +68,18 @@ export interface CliConfig {
   trustProxy: boolean;
   maxConnections?: number;
   bodyTimeoutMs?: number;
+  defaultTtlSeconds?: number | false;
   rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
   logLevel: LogLevel;
+  /** Where /healthz and /metrics are served instead of the public listener. */
+  adminListen?: { host: string; port: number };
 }
 
-export type ParsedCommand = { kind: 'run'; config: CliConfig } | { kind: 'help' } | { kind: 'version' };
+export type ParsedCommand =
+  | { kind: 'run'; config: CliConfig }
+  | { kind: 'backup'; source: string; target: string }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -71,10 +93,10 @@ export function defaultDbPath(env: NodeJS.ProcessEnv): string {
   return join(dataHome, 'fosspush', 'server.db');
 }
 
-export function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new UsageError(`--listen wants HOST:PORT (or [IPv6]:PORT), got ${JSON.stringify(value)}`);
+  if (!match || port > 65535) throw new UsageError(`${flag} wants HOST:PORT (or [IPv6]:PORT), got ${JSON.stringify(value)}`);
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
@@ -106,7 +128,28 @@ export function parseRateLimit(value: string, flag: string): RateLimit | false {
   return { ratePerSecond, burst };
 }
 
+function parseSynchronous(value: string | boolean | undefined): { synchronous?: 'normal' | 'full' } {
+  if (value === undefined) return {};
+  if (value !== 'normal' && value !== 'full') throw new UsageError('--sqlite-synchronous must be normal or full');
+  return { synchronous: value };
+}
+
+/** `backup [--db PATH] TARGET`: the database to copy and where the copy goes. */
+function parseBackupCommand(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
+  let parsed: { values: { db?: string | undefined; help?: boolean | undefined }; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (parsed.values.help) return { kind: 'help' };
+  const [target, ...extra] = parsed.positionals;
+  if (target === undefined || extra.length > 0) throw new UsageError('backup wants exactly one TARGET file');
+  return { kind: 'backup', source: parsed.values.db ?? defaultDbPath(env), target };
+}
+
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
+  if (argv[0] === 'backup') return parseBackupCommand(argv.slice(1), env);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -123,9 +166,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'trust-proxy': { type: 'boolean' },
         'max-connections': { type: 'string' },
         'body-timeout-ms': { type: 'string' },
+        'default-ttl': { type: 'string' },
         'rate-limit-ip': { type: 'string' },
         'rate-limit-push': { type: 'string' },
         'log-level': { type: 'string' },
+        'admin-listen': { type: 'string' },
+        'sqlite-synchronous': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -145,7 +191,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const url = parseUrl(values['redis'], '--redis', ['redis:', 'rediss:']);
     const keyPrefix = values['redis-prefix'];
     storage = { kind: 'redis', url, ...(typeof keyPrefix === 'string' ? { keyPrefix } : {}) };
-  } else storage = { kind: 'sqlite', path: typeof values['db'] === 'string' ? values['db'] : defaultDbPath(env) };
+  } else storage = { kind: 'sqlite', path: typeof values['db'] === 'string' ? values['db'] : defaultDbPath(env), ...parseSynchronous(values['sqlite-synchronous']) };
+  if (storage.kind !== 'sqlite' && values['sqlite-synchronous'] !== undefined) throw new UsageError('--sqlite-synchronous applies to the SQLite store only');
 
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
@@ -155,9 +202,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     trustProxy: values['trust-proxy'] === true,
     logLevel,
   };
+  if (typeof values['admin-listen'] === 'string') config.adminListen = parseListen(values['admin-listen'], '--admin-listen');
   if (typeof values['public-url'] === 'string') config.publicUrl = parseUrl(values['public-url'], '--public-url', ['https:', 'http:']);
   if (typeof values['max-connections'] === 'string') config.maxConnections = positiveInteger(values['max-connections'], '--max-connections');
   if (typeof values['body-timeout-ms'] === 'string') config.bodyTimeoutMs = positiveInteger(values['body-timeout-ms'], '--body-timeout-ms');
+  const defaultTtl = values['default-ttl'];
+  if (typeof defaultTtl === 'string') config.defaultTtlSeconds = defaultTtl === 'strict' ? false : positiveInteger(defaultTtl, '--default-ttl');
   const rateLimits: NonNullable<CliConfig['rateLimits']> = {};
   if (typeof values['rate-limit-ip'] === 'string') rateLimits.perIp = parseRateLimit(values['rate-limit-ip'], '--rate-limit-ip');
   if (typeof values['rate-limit-push'] === 'string') rateLimits.perSubscription = parseRateLimit(values['rate-limit-push'], '--rate-limit-push');

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { runCli } from './run.js';
 
+// The database, its WAL and any backup hold every set id (a set id opens that device's
+// stream): whatever the caller's umask, nothing this process creates is readable by others.
+process.umask(0o077);
+
 let stopping = false;
 const code = await runCli(
   process.argv.slice(2),

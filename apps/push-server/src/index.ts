@@ -4,5 +4,5 @@
  * The fosspush push server CLI (`fosspush-server`): parses the command line, opens the store,
  * serves until SIGTERM, drains. Exposed as functions so the CLI can be driven from code.
  */
-export { type CliConfig, defaultDbPath, EXIT, parseCommandLine, parseListen, parseRateLimit, type ParsedCommand, USAGE, UsageError } from './args.js';
+export { type CliConfig, CONFIGURATION_EXIT_CODES, defaultDbPath, EXIT, type ParsedCommand, parseCommandLine, parseListen, parseRateLimit, USAGE, UsageError } from './args.js';
 export { type CliIo, runCli } from './run.js';

@@ -1,8 +1,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createJsonLogger } from '@fosspush/core';
+import { createJsonLogger, isFosspushError } from '@fosspush/core';
 import { createPushServer, type PushServer } from '@fosspush/server';
 import { type CliConfig, EXIT, parseCommandLine, USAGE, UsageError } from './args.js';
+import { runBackup } from './backup.js';
+import { listenOperator, type OperatorListener } from './operator-listener.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -24,12 +26,15 @@ function openServer(config: CliConfig, io: CliIo): PushServer {
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
     ...(config.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: config.bodyTimeoutMs }),
+    ...(config.defaultTtlSeconds === undefined ? {} : { defaultTtlSeconds: config.defaultTtlSeconds }),
     ...(config.rateLimits === undefined ? {} : { rateLimits: config.rateLimits }),
+    publicOperatorRoutes: config.adminListen === undefined,
   });
 }
 
 function exitCodeFor(error: unknown, phase: 'open' | 'listen'): number {
   const code = (error as { code?: unknown }).code;
+  if (isFosspushError(error, 'UNSUPPORTED_STORE_VERSION')) return EXIT.dataFormat;
   if (phase === 'open') return EXIT.cantCreate;
   if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' || code === 'UNAVAILABLE') return EXIT.unavailable;
   return EXIT.software;
@@ -56,6 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo, stop: (handler:
     io.stdout(`fosspush-server ${version()}\n`);
     return EXIT.ok;
   }
+  if (command.kind === 'backup') return runBackup(command.source, command.target, io);
 
   const { config } = command;
   let server: PushServer;
@@ -66,15 +72,20 @@ export async function runCli(argv: readonly string[], io: CliIo, stop: (handler:
     return exitCodeFor(error, 'open');
   }
   let url: string;
+  let operator: OperatorListener | undefined;
   try {
     url = await server.listen(config.port, config.host);
+    if (config.adminListen) operator = await listenOperator(server, config.adminListen);
   } catch (error) {
     io.stderr(`fosspush-server: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     await server.close().catch(() => undefined);
     return exitCodeFor(error, 'listen');
   }
   io.stdout(`listening on ${url}\n`);
+  if (operator) io.stdout(`operator endpoints on ${operator.url}\n`);
   await new Promise<void>((resolve) => stop(resolve));
+  // The operator listener stays up through the drain, so a scrape still sees it.
   await server.close();
+  await operator?.close();
   return EXIT.ok;
 }

@@ -41,7 +41,7 @@ describe('fosspush-server command line', () => {
         if (id) accepted.push(id);
       }),
     );
-    await vi.waitFor(() => expect(accepted.length).toBeGreaterThan(20), { interval: 1 });
+    await vi.waitFor(() => expect(accepted.length).toBeGreaterThan(20), { interval: 1, timeout: 15_000 });
     expect(await first.stop('SIGTERM')).toBe(0);
     await posting;
     const lines = first.logs().trim().split('\n');

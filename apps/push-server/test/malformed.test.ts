@@ -8,7 +8,7 @@ let port: number;
 let target: Awaited<ReturnType<ReturnType<typeof countingDevice>['subscribe']>>;
 
 beforeAll(async () => {
-  server = await startCli(['--listen', '127.0.0.1:0', '--memory', '--body-timeout-ms', '500']);
+  server = await startCli(['--listen', '127.0.0.1:0', '--memory', '--body-timeout-ms', '500', '--default-ttl', 'strict']);
   port = Number(new URL(server.url).port);
   const device = countingDevice(server.url);
   target = await device.subscribe();

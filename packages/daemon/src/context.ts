@@ -23,6 +23,8 @@ export interface DaemonContext {
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly minRetentionSeconds: number;
+  /** Every owner with registrations: SDK apps and UnifiedPush apps. */
+  readonly owners: () => Promise<string[]>;
   /** Refuse new push-server registrations that are not restricted to a VAPID key. */
   readonly requireVapid: boolean;
 }
@@ -47,7 +49,7 @@ export function toIpcMessage(message: StoredMessage): IpcMessage {
 
 /** Every registration of every app the daemon knows. */
 export async function allRegistrations(context: DaemonContext): Promise<Registration[]> {
-  const apps = await context.credentials.knownApps();
+  const apps = await context.owners();
   const lists = await Promise.all(apps.map((appId) => context.store.listRegistrations(appId)));
   return lists.flat();
 }

@@ -19,6 +19,8 @@ import { createRecords } from './records.js';
 import { RegistrationIndex } from './registration-index.js';
 import { readFields } from './registration-record.js';
 import { restoreSubscriptions } from './subscriptions.js';
+import { startUnifiedPush, type UnifiedPushOptions, type UnifiedPushService } from './unifiedpush-distributor.js';
+import { createUnifiedPushTokens } from './unifiedpush-tokens.js';
 import { DAEMON_VERSION } from './version.js';
 
 export interface DaemonOptions {
@@ -57,6 +59,8 @@ export interface DaemonOptions {
   createChannel?: ChannelFactory;
   runtime?: Partial<Runtime>;
   ipc?: Pick<IpcServerOptions, 'maxFrameBytes' | 'maxWriteBufferBytes' | 'maxPendingRequests' | 'maxConnections'>;
+  /** fosspushd as a UnifiedPush distributor on the D-Bus session bus. @default on when a session bus exists */
+  unifiedPush?: UnifiedPushOptions;
 }
 
 export const DAEMON_DEFAULTS = {
@@ -97,6 +101,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let ipc: IpcServer | undefined;
   let context: DaemonContext | undefined;
   let purgeTimer: ReturnType<typeof setInterval> | undefined;
+  let unifiedPush: UnifiedPushService | undefined;
   const startedAt = runtime.clock.now();
 
   const track = (work: Promise<void>) => {
@@ -150,7 +155,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const expired = await ctx.store.purgeExpired();
     if (expired === 0) return;
     logger.info('expired messages purged', { count: expired });
-    for (const appId of await ctx.credentials.knownApps()) await ctx.queues.recount(appId);
+    for (const appId of await ctx.owners()) await ctx.queues.recount(appId);
   }
 
   return {
@@ -172,9 +177,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       const defaultAccount = options.defaultAccount ?? (options.accounts[0] as AccountConfig).id;
       if (!accounts.has(defaultAccount)) throw new FosspushError('INVALID_REQUEST', `defaultAccount ${defaultAccount} is not configured`);
+      const credentials = createAppCredentials(createRecords(opened, 'apps', runtime.clock), runtime.random);
+      const unifiedPushTokens = createUnifiedPushTokens(createRecords(opened, 'unifiedpush', runtime.clock));
       const ctx: DaemonContext = {
         store: opened,
-        credentials: createAppCredentials(createRecords(opened, 'apps', runtime.clock), runtime.random),
+        credentials,
         accounts,
         defaultAccount,
         index: new RegistrationIndex(),
@@ -184,6 +191,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         runtime,
         logger,
         minRetentionSeconds: settings.minRetentionSeconds,
+        owners: async () => [...(await credentials.knownApps()), ...(await unifiedPushTokens.owners())],
         requireVapid: settings.requireVapid,
       };
       context = ctx;
@@ -191,7 +199,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         const fields = readFields(registration);
         ctx.index.set(fields.account, fields.channelRegistrationId, registration.id);
       }
-      for (const appId of await ctx.credentials.knownApps()) await ctx.queues.recount(appId);
+      for (const appId of await ctx.owners()) await ctx.queues.recount(appId);
 
       for (const account of accounts.values()) {
         account.channel.on('message', (event) => {
@@ -227,6 +235,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       purgeTimer = setInterval(() => void purge(ctx).catch((error: unknown) => logger.error('purge failed', { error })), settings.purgeIntervalMs);
       purgeTimer.unref();
       logger.info('fosspushd listening', { socket: socketPath, dataDir: options.dataDir, accounts: [...accounts.keys()], version: DAEMON_VERSION });
+      unifiedPush = await startUnifiedPush(ctx, unifiedPushTokens, options.unifiedPush);
       for (const account of accounts.values()) void bringUp(ctx, account);
     },
 
@@ -234,6 +243,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       stopping.abort();
       if (purgeTimer) clearInterval(purgeTimer);
       await ipc?.close();
+      await unifiedPush?.stop();
       if (context) await Promise.all([...context.accounts.values()].map((account) => account.channel.close().catch(() => {})));
       await Promise.all([...inFlight]);
       await store?.close();

@@ -21,7 +21,7 @@ async function findInstance(context: DaemonContext, appId: string, instance: str
   return (await context.store.listRegistrations(appId)).find((registration) => registration.data['instance'] === instance);
 }
 
-async function release(context: DaemonContext, fields: RegistrationFields): Promise<void> {
+export async function release(context: DaemonContext, fields: RegistrationFields): Promise<void> {
   const account = context.accounts.get(fields.account);
   // Best effort: if the far side is unreachable, a later message for it is dropped and the
   // unsubscribe retried then (see deliver).

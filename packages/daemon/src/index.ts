@@ -11,3 +11,4 @@ export type { Account, ChannelContext, ChannelFactory } from './account.js';
 export { createChannelForAccount } from './channels.js';
 export type { AccountConfig, DhtAccount, EmailAccount, PushServerAccount, TransportPreference } from './accounts.js';
 export { DAEMON_VERSION } from './version.js';
+export { UNIFIEDPUSH_DEFAULTS, type UnifiedPushOptions } from './unifiedpush-distributor.js';

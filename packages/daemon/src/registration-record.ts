@@ -83,8 +83,12 @@ export function checkPublicKeys(keys: { p256dh: string; auth: string }): void {
   }
 }
 
-/** The token a sender uses: the channel's endpoint plus the app's public keys. */
+/**
+ * The token a sender uses: the channel's endpoint plus the app's public keys. A UnifiedPush
+ * app keeps its keys to itself, so its registration has none and its token is the endpoint.
+ */
 export function tokenFor(subscription: Pick<ChannelSubscription, 'endpoint' | 'extras' | 'tokenChannel'>, keys: { p256dh: string; auth: string }): string {
+  if (keys.p256dh === '') return subscription.endpoint;
   const channel = subscription.tokenChannel ?? (subscription.endpoint.startsWith('mailto:') ? 'email' : 'webpush');
   return encodeToken({ channel, endpoint: subscription.endpoint, p256dh: keys.p256dh, auth: keys.auth, extras: subscription.extras });
 }

@@ -1,6 +1,7 @@
 import { IPC_PAGE_LIMIT, IPC_PROTOCOL_VERSION, type StatusResult } from '@fosspush/ipc';
 import { allRegistrations, type DaemonContext } from './context.js';
 import { readFields } from './registration-record.js';
+import { isUnifiedPushOwner, serviceOfOwner } from './unifiedpush-tokens.js';
 
 export interface StatusSource {
   socketPath: string;
@@ -29,13 +30,15 @@ export async function daemonStatus(context: DaemonContext, source: StatusSource)
     })),
     registrations: registrations.map((registration, i) => {
       const fields = readFields(registration);
+      const unifiedPush = isUnifiedPushOwner(fields.appId);
       return {
         registrationId: registration.id,
-        appId: fields.appId,
+        appId: unifiedPush ? serviceOfOwner(fields.appId) : fields.appId,
         instance: fields.instance,
         account: fields.account,
         createdAt: registration.createdAt,
         queued: queued[i]?.length ?? 0,
+        ...(unifiedPush ? { via: 'unifiedpush' as const } : {}),
       };
     }),
   };

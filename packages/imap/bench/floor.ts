@@ -11,7 +11,8 @@ export async function startFloor(info: MailRigInfo, user: string, path: string) 
   const client = new ImapFlow({ host: info.host, port: info.ports.imap, secure: false, auth: { user: name, pass: password }, logger: false, disableAutoIdle: true });
   client.on('error', () => undefined);
   await client.connect();
-  await client.mailboxCreate(path);
+  // Servers without RFC 5530 codes (Cyrus) refuse an existing folder with a plain NO: it exists.
+  if (path !== 'INBOX') await client.mailboxCreate(path).catch(() => undefined);
   await client.mailboxOpen(path, { readOnly: true });
   /** When each announcement came, and how many new messages it announced in all so far. */
   const arrivals: Array<{ at: number; total: number }> = [];

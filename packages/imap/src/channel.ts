@@ -21,7 +21,7 @@ import { createImapStateView } from './channel-state.js';
 import { createDeliveryLedger } from './ledger.js';
 import { IMAP_CHANNEL_DEFAULTS, type ImapChannelOptions, type ResolvedImapChannelOptions } from './options.js';
 import { createReceiver } from './receiver.js';
-import { createImapSession, type ImapSession } from './session.js';
+import { createImapSession, type ImapSession, type ServerFolders } from './session.js';
 
 /**
  * Errors no reconnect will fix, on which the channel turns `failed` and stops trying until a
@@ -42,6 +42,8 @@ export interface ImapChannel extends Channel {
   readonly kind: 'email';
   /** How INBOX arrivals are watched in the current session: `off` with `watchInbox: false`. */
   readonly inboxWatch: 'notify' | 'connection' | 'off' | undefined;
+  /** The folders as the server names them, once connected: a Sieve rule must file into `folders.notify`. */
+  readonly folders: ServerFolders | undefined;
 }
 
 function resolveOptions(options: ImapChannelOptions): ResolvedImapChannelOptions {
@@ -102,6 +104,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
   const state = createImapStateView(store);
   const ledger = createDeliveryLedger(store, runtime.clock);
   let inboxWatch: ImapChannel['inboxWatch'];
+  let folders: ServerFolders | undefined;
 
   const lifecycle = createChannelLifecycle({
     runtime,
@@ -138,6 +141,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
         onReady(info) {
           if (!link.current) return;
           inboxWatch = info.inboxWatch;
+          folders = info.folders;
           link.ready();
         },
       });
@@ -172,6 +176,9 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
     },
     get inboxWatch() {
       return inboxWatch;
+    },
+    get folders() {
+      return folders;
     },
     connect: () => lifecycle.connect(),
     close: () => lifecycle.close(undefined, () => ledger.flush().catch((error: unknown) => emitter.emit('error', toFosspushError(error)))),

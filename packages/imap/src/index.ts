@@ -8,6 +8,8 @@
  * of INBOX on the server, over ManageSieve, or says how to do it by hand.
  */
 export { createImapChannel, type ImapChannel, isPermanentImapError } from './channel.js';
+export type { ImapErrorContext } from './imap-errors.js';
+export type { ServerFolders } from './session.js';
 export { IMAP_CHANNEL_DEFAULTS, type ImapAccountOptions, type ImapChannelOptions, type InboxWatchMode } from './options.js';
 export {
   createSmtpTransport,

@@ -3,7 +3,7 @@ import { ImapFlow } from 'imapflow';
 import type { ImapStateView } from './channel-state.js';
 import { type MailboxWatch, startConnectionWatch, startNotifyWatch } from './mailbox-watch.js';
 import type { DeliveryLedger } from './ledger.js';
-import { ensureFolder, expungeOwn, moveOutOfInbox, moveOwn, searchUids, toImapPath, uidSet } from './mailbox-ops.js';
+import { ensureFolders, expungeOwn, moveOutOfInbox, moveOwn, searchUids, toImapPath, uidSet } from './mailbox-ops.js';
 import type { ResolvedImapChannelOptions } from './options.js';
 import type { Receiver } from './receiver.js';
 import { toImapError } from './imap-errors.js';
@@ -15,8 +15,15 @@ export interface SessionContext {
   state: ImapStateView;
   timers: Timers;
   clock: Clock;
-  /** The session is connected, its folders exist and it watches for mail. */
-  onReady(info: { inboxWatch: MailboxWatch['mode'] | 'off' }): void;
+  /** The session is connected, its folders exist (named as the server names them) and it watches for mail. */
+  onReady(info: { inboxWatch: MailboxWatch['mode'] | 'off'; folders: ServerFolders }): void;
+}
+
+/** The channel's folders as the server names them (`INBOX.Fosspush` behind a personal namespace prefix). */
+export interface ServerFolders {
+  /** Where notifications are filed: what a Sieve rule's `fileinto` must name. */
+  notify: string;
+  quarantine: string;
 }
 
 export interface ImapSession {
@@ -82,8 +89,11 @@ export function createImapSession(context: SessionContext): ImapSession {
   client.on('close', () => fail(new FosspushError('UNAVAILABLE', 'the IMAP connection closed')));
   client.on('exists', (event: { path: string }) => wake(event.path === 'INBOX' ? 'inbox' : 'folder'));
 
-  const step = <T>(work: Promise<T>, what: string): Promise<T> =>
-    withTimeout(Promise.race([work, ended]), options.commandTimeoutMs, timers, `IMAP ${what}`);
+  /** One IMAP command, bounded in time; a failure names the command (and folder) and the server's answer. */
+  const step = <T>(work: Promise<T>, command: string, folder?: string): Promise<T> =>
+    withTimeout(Promise.race([work, ended]), options.commandTimeoutMs, timers, `IMAP ${command}`).catch((error: unknown) => {
+      throw toImapError(error, folder === undefined ? { command } : { command, folder });
+    });
 
   function wake(what: 'inbox' | 'folder') {
     if (what === 'inbox') inboxDirty = true;
@@ -112,16 +122,16 @@ export function createImapSession(context: SessionContext): ImapSession {
 
   /** Spec section 8.2: find notifications by the marker alone, read-only, and move exactly those. */
   async function sweepInbox(): Promise<void> {
-    const box = await step(client.mailboxOpen('INBOX', { readOnly: true }), 'EXAMINE INBOX');
+    const box = await step(client.mailboxOpen('INBOX', { readOnly: true }), 'EXAMINE', 'INBOX');
     const uidValidity = String(box.uidValidity);
     const checkpoint = await state.inboxCheckpoint();
     const from = checkpoint?.uidValidity === uidValidity ? checkpoint.uidNext : 1;
     if (box.exists > 0 && box.uidNext > from) {
       const query = { uid: `${from}:*`, header: { [EMAIL_NOTIFY_MARKER_HEADER]: true } };
       // `n:*` also matches the highest UID when it is below n (RFC 3501 section 6.4.8).
-      const found = (await step(searchUids(client, query, 'INBOX'), 'SEARCH INBOX')).filter((uid) => uid >= from);
+      const found = (await step(searchUids(client, query, 'INBOX'), 'SEARCH', 'INBOX')).filter((uid) => uid >= from);
       if (found.length > 0) {
-        await step(client.mailboxOpen('INBOX'), 'SELECT INBOX');
+        await step(client.mailboxOpen('INBOX'), 'SELECT', 'INBOX');
         await step(moveOutOfInbox(client, found, options.folder), 'MOVE');
         folderDirty = true;
       }
@@ -134,14 +144,14 @@ export function createImapSession(context: SessionContext): ImapSession {
   async function purgeQuarantine(): Promise<void> {
     const now = clock.now();
     if (now - lastPurgeAt < PURGE_INTERVAL_MS) return;
-    await step(client.mailboxOpen(toImapPath(options.quarantineFolder)), 'SELECT quarantine');
+    await step(client.mailboxOpen(toImapPath(options.quarantineFolder)), 'SELECT', quarantinePath);
     const old = await step(searchUids(client, { before: new Date(now - options.quarantineRetentionMs) }, options.quarantineFolder), 'SEARCH quarantine');
     await step(expungeOwn(client, old, options.quarantineFolder), 'EXPUNGE quarantine');
     lastPurgeAt = now;
   }
 
   async function drainFolder(): Promise<void> {
-    const box = folderSelected() && client.mailbox !== false ? client.mailbox : await step(client.mailboxOpen(toImapPath(options.folder)), 'SELECT');
+    const box = folderSelected() && client.mailbox !== false ? client.mailbox : await step(client.mailboxOpen(toImapPath(options.folder)), 'SELECT', folderPath);
     folderPath = box.path;
     const uidValidity = String(box.uidValidity);
     const acked = ledger.pendingDeletes(uidValidity);
@@ -201,7 +211,7 @@ export function createImapSession(context: SessionContext): ImapSession {
     try {
       if (inboxDirty || folderDirty || stopped) return;
       if (watch?.idleOn === 'quarantine' && (client.mailbox === false || client.mailbox.path !== quarantinePath)) {
-        await step(client.mailboxOpen(toImapPath(options.quarantineFolder), { readOnly: true }), 'EXAMINE quarantine');
+        await step(client.mailboxOpen(toImapPath(options.quarantineFolder), { readOnly: true }), 'EXAMINE', quarantinePath);
       }
       if (client.idling) await step(client.noop(), 'NOOP');
       const idling = client.idle();
@@ -238,10 +248,11 @@ export function createImapSession(context: SessionContext): ImapSession {
     async run() {
       try {
         await step(client.connect(), 'connect');
-        folderPath = await step(ensureFolder(client, options.folder), 'CREATE');
-        quarantinePath = await step(ensureFolder(client, options.quarantineFolder), 'CREATE quarantine');
+        const [folder, quarantine] = await step(ensureFolders(client, [options.folder, options.quarantineFolder]), 'LIST/CREATE');
+        folderPath = folder as string;
+        quarantinePath = quarantine as string;
         watch = await startWatch(folderPath);
-        context.onReady({ inboxWatch: options.watchInbox ? (watch?.mode ?? 'off') : 'off' });
+        context.onReady({ inboxWatch: options.watchInbox ? (watch?.mode ?? 'off') : 'off', folders: { notify: folderPath, quarantine: quarantinePath } });
         while (!stopped) {
           await cycle();
           if (!stopped) await idle();

@@ -1,11 +1,11 @@
 import { createMemoryChannelState } from '@fosspush/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AppServer, channelOptions, count, inspector, type OpenChannel, openChannel, rigControl, rigInfo } from './helpers.js';
+import { AppServer, channelOptions, count, inspector, type OpenChannel, openChannel, quarantineOf, rigControl, rigInfo, SERVERS } from './helpers.js';
 
 const BURST = 500;
 
-describe('a burst of notifications', () => {
-  const info = rigInfo();
+describe.each(SERVERS)('a burst of notifications on %s', (server) => {
+  const info = rigInfo(server);
   let app: AppServer;
   let open: OpenChannel;
 
@@ -41,7 +41,7 @@ describe('a burst of notifications', () => {
     const client = await inspector(info, 'burst');
     try {
       await vi.waitFor(async () => expect(await count(client, info.folder)).toBe(0), { timeout: 60_000, interval: 200 });
-      expect(await count(client, `${info.folder}/Quarantine`)).toBe(0);
+      expect(await count(client, quarantineOf(info))).toBe(0);
     } finally {
       await client.logout();
     }

@@ -1,4 +1,5 @@
 import { createMemoryChannelState, decryptWebPush, EMAIL_NOTIFY_MARKER_HEADER } from '@fosspush/core';
+import type { MailRigInfo } from '@fosspush/testing';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -10,10 +11,12 @@ import {
   type MailState,
   type OpenChannel,
   openChannel,
+  quarantineOf,
   type RegularKind,
   rigControl,
   rigInfo,
   rigUser,
+  SERVERS,
   sendRegularMail,
   sleep,
   snapshot,
@@ -23,8 +26,7 @@ const WAIT = { timeout: 20_000, interval: 50 };
 const KINDS: RegularKind[] = ['text', 'html', 'attachment'];
 
 /** What the user's INBOX holds before the channel first connects: mail in every state. */
-async function fillInbox(client: ImapFlow, address: string) {
-  const info = rigInfo();
+async function fillInbox(info: MailRigInfo, client: ImapFlow, address: string) {
   for (const kind of ['text', 'html', 'attachment'] as const) await sendRegularMail(info, address, kind, `before ${kind}`);
   await vi.waitFor(async () => expect(await count(client, 'INBOX')).toBe(3), WAIT);
   const raw = (subject: string) => `From: carol@example.org\r\nTo: ${address}\r\nSubject: ${subject}\r\n\r\nbody\r\n`;
@@ -33,19 +35,32 @@ async function fillInbox(client: ImapFlow, address: string) {
   // A plain EXPUNGE anywhere in INBOX would take this one with it.
   await client.append('INBOX', raw('marked deleted, not expunged'), ['\\Deleted']);
   // Mail the user filed into the notification folder themselves, larger than any notification.
-  await client.mailboxCreate(rigInfo().folder);
-  await client.append(rigInfo().folder, raw(`filed here by hand ${'x'.repeat(100_000)}`), ['\\Flagged']);
+  await client.mailboxCreate(info.folder);
+  await client.append(info.folder, raw(`filed here by hand ${'x'.repeat(100_000)}`), ['\\Flagged']);
 }
 
 const withoutRecent = (state: Map<number, MailState> | undefined) =>
   new Map([...(state ?? [])].map(([uid, mail]) => [uid, { ...mail, flags: mail.flags.filter((flag) => flag !== '\\Recent') }]));
 
-describe.each([
+const CASES = [
   { user: 'deliver-sieve', mode: 'notify', setup: 'with the Sieve rule' },
   { user: 'deliver-plain', mode: 'notify', setup: 'without Sieve, INBOX watched through NOTIFY' },
   { user: 'deliver-conn', mode: 'connection', setup: 'without Sieve, INBOX watched by a second connection' },
-] as const)('email channel $setup', ({ user, mode }) => {
-  const info = rigInfo();
+] as const;
+
+// Cyrus has no NOTIFY: the channel watches INBOX with a second connection there, so its
+// "NOTIFY" cases take that path (and the forced one would only repeat it).
+const RUNS = SERVERS.flatMap((server) =>
+  CASES.filter((run) => server === 'dovecot' || run.user !== 'deliver-conn').map((run) => ({
+    ...run,
+    server,
+    mode: server === 'cyrus' ? ('connection' as const) : run.mode,
+    setup: server === 'cyrus' ? run.setup.replace('through NOTIFY', 'by a second connection (no NOTIFY)') : run.setup,
+  })),
+);
+
+describe.each(RUNS)('email channel on $server $setup', ({ server, user, mode }) => {
+  const info = rigInfo(server);
   const { address } = rigUser(info, user);
   const state = createMemoryChannelState();
   let app: AppServer;
@@ -61,7 +76,7 @@ describe.each([
     await rigControl(info).clear(user);
     app = await AppServer.create(info);
     client = await inspector(info, user);
-    await fillInbox(client, address);
+    await fillInbox(info, client, address);
   });
 
   afterAll(async () => {
@@ -75,8 +90,10 @@ describe.each([
     expect(before.size).toBe(6);
     filedByHand = withoutRecent(await snapshot(client, info.folder));
     expect(filedByHand.size).toBe(1);
-    open = await openChannel(channelOptions(info, user, { state, inboxWatch: mode === 'connection' ? 'connection' : 'auto' }));
+    open = await openChannel(channelOptions(info, user, { state, inboxWatch: user === 'deliver-conn' ? 'connection' : 'auto' }));
     expect(open.channel.inboxWatch).toBe(mode);
+    // The folder as the server names it: what a Sieve rule must file into.
+    expect(open.channel.folders?.notify).toBe(info.folderPath);
     const subscription = await open.channel.subscribe({});
     registrationId = subscription.registrationId;
     expect(subscription.endpoint).toBe(`mailto:${address}`);
@@ -103,7 +120,7 @@ describe.each([
 
     // Acked notifications are expunged; nothing was rejected.
     await vi.waitFor(folderDrained, WAIT);
-    expect(await count(client, `${info.folder}/Quarantine`)).toBe(0);
+    expect(await count(client, quarantineOf(info))).toBe(0);
     expect(channel.errors).toEqual([]);
 
     const after = withoutRecent(await snapshot(client, 'INBOX'));
@@ -123,7 +140,10 @@ describe.each([
     await sendRegularMail(info, address, 'text', 'offline regular');
     await vi.waitFor(async () => expect(await count(client, 'INBOX')).toBe(12 + (user === 'deliver-sieve' ? 0 : 2)), WAIT);
 
-    open = await openChannel(channelOptions(info, user, { state, inboxWatch: mode === 'connection' ? 'connection' : 'auto' }));
+    // A fresh channel on the same state against an account whose folders exist (a daemon
+    // restart): on Cyrus this used to fail at CREATE for good ("NO Mailbox already exists").
+    open = await openChannel(channelOptions(info, user, { state, inboxWatch: user === 'deliver-conn' ? 'connection' : 'auto' }));
+    expect(open.channel.state).toBe('connected');
     const again = await open.channel.subscribe({ registrationId });
     expect(again.extras).toEqual(registration.token.extras);
     const channel = open;

@@ -185,7 +185,7 @@ export interface MailState {
  * Every message of a folder with its flags and a hash of its bytes, read without changing
  * anything (EXAMINE, BODY.PEEK). Undefined when the folder does not exist.
  */
-export async function snapshot(client: ImapFlow, path: string): Promise<Map<number, MailState> | undefined> {
+export async function snapshot(client: ImapFlow, path: string | string[]): Promise<Map<number, MailState> | undefined> {
   try {
     await client.mailboxOpen(path, { readOnly: true });
   } catch {
@@ -197,7 +197,8 @@ export async function snapshot(client: ImapFlow, path: string): Promise<Map<numb
     out.set(message.uid, {
       flags: [...(message.flags ?? [])].sort(),
       sha256: createHash('sha256')
-        .update(message.source ?? Buffer.alloc(0))
+        // A message expunged while this runs comes back without its source.
+        .update(message.source || Buffer.alloc(0))
         .digest('hex'),
       subject: message.envelope?.subject ?? '',
     });
@@ -205,8 +206,21 @@ export async function snapshot(client: ImapFlow, path: string): Promise<Map<numb
   return out;
 }
 
-export async function count(client: ImapFlow, path: string): Promise<number> {
-  return (await snapshot(client, path))?.size ?? 0;
+/**
+ * How many messages a folder holds, 0 when it does not exist. EXAMINE, not STATUS: a server may
+ * answer STATUS for the selected mailbox from the session's stale view (Dovecot does). Nothing
+ * is downloaded, so mail expunged meanwhile cannot trip it.
+ */
+export async function count(client: ImapFlow, path: string | string[]): Promise<number> {
+  try {
+    const box = await client.mailboxOpen(path, { readOnly: true });
+    return box.exists;
+  } catch {
+    return 0;
+  }
 }
+
+/** The quarantine folder of a rig, as segments: the server joins them with its own separator. */
+export const quarantineOf = (info: MailRigInfo): string[] => [info.folder, 'Quarantine'];
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,16 +1,18 @@
 import { createMemoryChannelState, EMAIL_NOTIFY_MARKER_HEADER, generateEmailIdentity } from '@fosspush/core';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AppServer, channelOptions, count, inspector, type OpenChannel, openChannel, rigControl, rigInfo, rigUser, unsignedNotification } from './helpers.js';
+import { AppServer, channelOptions, count, inspector, type OpenChannel, openChannel, quarantineOf, rigControl, rigInfo, rigUser, SERVERS, unsignedNotification } from './helpers.js';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 const LAST_WEEK = Date.now() - 7 * 24 * 3_600_000;
 
-describe.each([
-  { user: 'forged-sieve', setup: 'filed by Sieve' },
-  { user: 'forged-plain', setup: 'arriving in INBOX' },
-])('forged notifications $setup', ({ user }) => {
-  const info = rigInfo();
+describe.each(
+  SERVERS.flatMap((server) => [
+    { server, user: 'forged-sieve', setup: 'filed by Sieve' },
+    { server, user: 'forged-plain', setup: 'arriving in INBOX' },
+  ]),
+)('forged notifications on $server, $setup', ({ server, user }) => {
+  const info = rigInfo(server);
   const { address } = rigUser(info, user);
   let app: AppServer;
   let client: ImapFlow;
@@ -60,7 +62,7 @@ describe.each([
     expect(open.messages.map((event) => event.message.id)).toEqual([hello.id, compact.message.id]);
 
     // Kept for the user to look at, out of the way; nothing left in the folder or in INBOX.
-    await vi.waitFor(async () => expect(await count(client, `${info.folder}/Quarantine`)).toBe(7), WAIT);
+    await vi.waitFor(async () => expect(await count(client, quarantineOf(info))).toBe(7), WAIT);
     expect(await count(client, info.folder)).toBe(0);
     expect(await count(client, 'INBOX')).toBe(0);
 

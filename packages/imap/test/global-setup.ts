@@ -1,9 +1,9 @@
-import { type MailRigInfo, startMailRig } from '@fosspush/testing';
+import { MAIL_RIG_SERVERS, type MailRigInfo, type MailRigServer, startMailRig } from '@fosspush/testing';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    mailRig: MailRigInfo;
+    mailRigs: Record<MailRigServer, MailRigInfo>;
   }
 }
 
@@ -21,10 +21,18 @@ export const RIG_USERS = [
   { name: 'smtp' },
   { name: 'msieve-fresh', sieve: false },
   { name: 'msieve-own', sieve: false },
+  { name: 'folders' },
 ];
 
+/** One rig per IMAP server (Dovecot and Cyrus), both for the whole project: suites run on each. */
 export default async function setup(project: TestProject) {
-  const rig = await startMailRig({ users: RIG_USERS });
-  project.provide('mailRig', rig.info);
-  return () => rig.stop();
+  const started = await Promise.allSettled(MAIL_RIG_SERVERS.map((server) => startMailRig({ server, users: RIG_USERS })));
+  const rigs = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(rigs.map((rig) => rig.stop()));
+    throw failed.reason;
+  }
+  project.provide('mailRigs', Object.fromEntries(rigs.map((rig) => [rig.server, rig.info])) as Record<MailRigServer, MailRigInfo>);
+  return () => Promise.all(rigs.map((rig) => rig.stop())).then(() => undefined);
 }

@@ -112,3 +112,30 @@ describe('installSieveRule over ManageSieve', () => {
     for (const address of ['192.0.2.2', '10.0.0.1', '::ffff:192.0.2.2', 'fe80::1', '']) expect(isLoopbackAddress(address), address).toBe(false);
   });
 });
+
+describe('installSieveRule on Cyrus (traditional namespace)', () => {
+  const info = rigInfo('cyrus');
+
+  it("files into the folder as the server names it (INBOX.Fosspush), which the channel reports: a bare 'Fosspush' would leave notifications in INBOX", async () => {
+    const user = rigUser(info, 'msieve-fresh');
+    await rigControl(info).clear(user.name);
+    const app = await AppServer.create(info);
+    const client = await inspector(info, user.name);
+    // watchInbox off: only the server's rule can bring a notification to the channel.
+    const open = await openChannel(channelOptions(info, user.name, { state: createMemoryChannelState(), watchInbox: false }), { ack: false });
+    try {
+      const folder = open.channel.folders?.notify;
+      expect(folder).toBe('INBOX.Fosspush');
+      const connect = { host: info.host, port: info.ports.sieve, user: user.name, password: user.password };
+      expect(await installSieveRule({ ...connect, folder })).toMatchObject({ status: 'installed', activeScript: 'fosspush' });
+      const registration = await app.register(await open.channel.subscribe({}));
+      const hello = await app.notify(registration, { hello: true });
+      await vi.waitFor(() => expect(open.messages.map((event) => event.message.id)).toEqual([hello.id]), WAIT);
+      expect(await count(client, 'INBOX')).toBe(0);
+    } finally {
+      await open.close();
+      await app.close();
+      await client.logout();
+    }
+  });
+});

@@ -153,6 +153,8 @@ export interface RegistrationStatus {
   account: string;
   createdAt: number;
   queued: number;
+  /** Set for an app registered over the UnifiedPush D-Bus interface (its appId is the bus name). */
+  via?: 'unifiedpush';
 }
 
 export interface StatusResult {

@@ -16,7 +16,7 @@ export interface ServerContext {
   logger: Logger;
   runtime: Runtime;
   perSubscription: RateLimiter | undefined;
-  limits: { maxPayloadBytes: number; maxTtlSeconds: number; bodyTimeoutMs: number };
+  limits: { maxPayloadBytes: number; maxTtlSeconds: number; bodyTimeoutMs: number; defaultTtlSeconds?: number };
   /** The base URL of this server as the client sees it (see `publicBase`). */
   baseOf(req: IncomingMessage): string;
 }

@@ -33,6 +33,11 @@ export interface PushServerOptions {
   maxPayloadBytes?: number;
   /** Longer requested TTLs are capped to this. @default 2419200 (28 days) */
   maxTtlSeconds?: number;
+  /**
+   * The TTL of a push without a `TTL` header. RFC 8030 requires the header, but some
+   * UnifiedPush app servers omit it; `false` keeps the strict 400. @default 86400 (one day)
+   */
+  defaultTtlSeconds?: number | false;
   /** Request headers above this get 431 (node:http `maxHeaderSize`). @default 8192 */
   maxHeaderBytes?: number;
   /** A request body must arrive within this; slower ones get 408. @default 10000 */
@@ -72,6 +77,13 @@ export interface PushServerOptions {
   registrationCacheMs?: number;
   /** How long `close()` waits for requests in flight before cutting them off. @default 10000 */
   drainTimeoutMs?: number;
+  /**
+   * Whether the public listener answers `/healthz` and `/metrics`. Set it to false when they
+   * are served on an operator listener of their own (`PushServer.operatorHandler`); the public
+   * one then answers 404 there, so the internet sees neither counters nor versions.
+   * @default true
+   */
+  publicOperatorRoutes?: boolean;
   /** @default JSON lines on stderr at level info */
   logger?: Logger;
   /** Expose Node process metrics (CPU, memory, event loop) on /metrics too. @default true */
@@ -86,6 +98,7 @@ export const PUSH_SERVER_DEFAULTS = {
   trustProxy: false,
   maxPayloadBytes: 4096,
   maxTtlSeconds: 2_419_200,
+  defaultTtlSeconds: 86_400,
   maxHeaderBytes: 8192,
   bodyTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
@@ -104,4 +117,5 @@ export const PUSH_SERVER_DEFAULTS = {
   registrationCacheMs: 10_000,
   drainTimeoutMs: 10_000,
   processMetrics: true,
+  publicOperatorRoutes: true,
 } as const satisfies Omit<PushServerOptions, 'publicUrl' | 'logger' | 'deviceTransports' | 'runtime'>;

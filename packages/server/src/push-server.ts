@@ -6,7 +6,9 @@ import { resumeCursorFromRequest } from '@fosspush/webpush';
 import type { ServerContext } from './context.js';
 import { defaultDeviceTransports, type DeviceTransports } from './device-transports.js';
 import { handleMessage } from './handlers/message.js';
+import { handleMatrixNotify } from './handlers/matrix-gateway.js';
 import { handlePush } from './handlers/push.js';
+import { handleDiscovery } from './handlers/unifiedpush-discovery.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleDeleteSet, handleUnsubscribe } from './handlers/unsubscribe.js';
 import { clientIp, publicBase } from './http/request-info.js';
@@ -19,6 +21,7 @@ import { createRateLimiter } from './rate-limit.js';
 import { pooledRandom } from './random-pool.js';
 import { openStorage } from './storage.js';
 import { createSubscriptions } from './subscriptions.js';
+import { throttledLog } from './throttled-log.js';
 
 /**
  * A socket error before the device wire takes over must not crash the process. A plain function
@@ -47,6 +50,12 @@ export interface PushServer {
   readonly metrics: PushMetrics;
   /** The underlying node:http server, e.g. to attach it elsewhere. */
   readonly httpServer: Server;
+  /**
+   * Answers `/healthz` and `/metrics` (404 for anything else): mount it on an operator listener
+   * (`createServer(server.operatorHandler).listen(9464, '127.0.0.1')`) together with
+   * `publicOperatorRoutes: false`.
+   */
+  readonly operatorHandler: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /**
@@ -125,7 +134,12 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     logger,
     runtime,
     perSubscription,
-    limits: { maxPayloadBytes: settings.maxPayloadBytes, maxTtlSeconds: settings.maxTtlSeconds, bodyTimeoutMs: settings.bodyTimeoutMs },
+    limits: {
+      maxPayloadBytes: settings.maxPayloadBytes,
+      maxTtlSeconds: settings.maxTtlSeconds,
+      bodyTimeoutMs: settings.bodyTimeoutMs,
+      ...(settings.defaultTtlSeconds === false ? {} : { defaultTtlSeconds: settings.defaultTtlSeconds }),
+    },
     baseOf: (req) => publicBase(req, { publicUrl, trustProxy: settings.trustProxy, fallbackHost }),
   };
 
@@ -152,17 +166,24 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     }
   };
 
+  const answerOperatorRoute = async (res: ServerResponse, route: { name: 'healthz' | 'metrics' }): Promise<void> => {
+    if (route.name === 'healthz') {
+      await store.getRegistration('healthz');
+      return sendJson(res, 200, { status: 'ok' });
+    }
+    res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+  };
+
   const dispatch = async (req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> => {
     switch (route.name) {
       case 'healthz':
-        await store.getRegistration('healthz');
-        return sendJson(res, 200, { status: 'ok' });
       case 'metrics':
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
-        return;
+        if (!settings.publicOperatorRoutes) throw new FosspushError('NOT_FOUND', `nothing at /${route.name}`);
+        return answerOperatorRoute(res, route);
       case 'subscribe':
         return handleSubscribe(ctx, req, res);
       case 'push':
+        if (req.method === 'GET') return handleDiscovery(res);
         try {
           return await handlePush(ctx, req, res, route.pushId);
         } catch (error) {
@@ -171,6 +192,8 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
         }
       case 'message':
         return handleMessage(ctx, req, res, route.messageId);
+      case 'matrix-notify':
+        return handleMatrixNotify(ctx, req, res);
       case 'subscription':
         return handleUnsubscribe(ctx, req, res, route.setId, route.pushId);
       case 'set':
@@ -194,6 +217,19 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     if (--inFlight === 0) idle?.();
   }
 
+  // A 503 body says only "unavailable"; what the store said goes here, once per 10 s.
+  const logUnavailable = throttledLog(runtime.clock, (suppressed, route: string | undefined, error: unknown) => {
+    const cause = (error as { cause?: unknown }).cause;
+    logger.warn('request_unavailable', { route, error, ...(cause === undefined ? {} : { cause }), suppressed });
+  });
+
+  const reportFailure = (req: IncomingMessage, res: RoutedResponse, error: unknown): void => {
+    const status = sendError(req, res, error);
+    if (status === 503) logUnavailable(res[ROUTE], error);
+    else if (status >= 500) logger.error('request_failed', { route: res[ROUTE], error });
+    else logger.debug('request_refused', { route: res[ROUTE], status, error });
+  };
+
   const handleRequest = async (req: IncomingMessage, res: RoutedResponse): Promise<void> => {
     try {
       limitClient(req);
@@ -201,10 +237,17 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       res[ROUTE] = route.name;
       await dispatch(req, res, route);
     } catch (error) {
-      const status = sendError(req, res, error);
-      if (status >= 500 && status !== 503) logger.error('request_failed', { route: res[ROUTE], error });
-      else logger.debug('request_refused', { route: res[ROUTE], status, error });
+      reportFailure(req, res, error);
     }
+  };
+
+  const operatorHandler = (req: IncomingMessage, res: RoutedResponse): void => {
+    (async () => {
+      const route = locate(req);
+      res[ROUTE] = route.name;
+      if (route.name !== 'healthz' && route.name !== 'metrics') throw new FosspushError('NOT_FOUND', 'the operator listener serves /healthz and /metrics');
+      await answerOperatorRoute(res, route);
+    })().catch((error: unknown) => reportFailure(req, res, error));
   };
 
   httpServer.on('request', (req: IncomingMessage, res: RoutedResponse) => {
@@ -305,5 +348,6 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     hub,
     metrics,
     httpServer,
+    operatorHandler,
   };
 }

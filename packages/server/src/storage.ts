@@ -1,8 +1,9 @@
-import { type Broker, type Clock, createMemoryBroker, createMemoryStore, type Runtime, type Store } from '@fosspush/core';
+import type { Logger } from '@fosspush/core';
+import { type Broker, createMemoryBroker, createMemoryStore, type Runtime, type Store } from '@fosspush/core';
 import { createRedisBroker, createRedisStore } from '@fosspush/store-redis';
 import { createSqliteStore } from '@fosspush/store-sqlite';
-import type { Logger } from '@fosspush/core';
 import type { StorageOptions } from './options.js';
+import { throttledLog } from './throttled-log.js';
 
 export interface Storage {
   store: Store;
@@ -30,27 +31,11 @@ export function openStorage(options: StorageOptions, runtime: Runtime, logger: L
       const connection = {
         url: options.url,
         ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
-        onError: throttled(runtime.clock, (error: Error, suppressed: number) => logger.warn('redis_error', { error, suppressed })),
+        onError: throttledLog(runtime.clock, (suppressed, error: Error) => logger.warn('redis_error', { error, suppressed })),
       };
       return owned(createRedisStore({ ...connection, runtime }), createRedisBroker(connection));
     }
     case 'custom':
       return { store: options.store, broker: options.broker, close: async () => undefined };
   }
-}
-
-/** ioredis reports every reconnect attempt: one log line per 10 s is enough to see an outage. */
-function throttled(clock: Clock, log: (error: Error, suppressed: number) => void, intervalMs = 10_000): (error: Error) => void {
-  let lastAt = Number.NEGATIVE_INFINITY;
-  let suppressed = 0;
-  return (error) => {
-    const now = clock.now();
-    if (now - lastAt < intervalMs) {
-      suppressed++;
-      return;
-    }
-    log(error, suppressed);
-    lastAt = now;
-    suppressed = 0;
-  };
 }

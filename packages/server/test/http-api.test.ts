@@ -85,7 +85,6 @@ describe('POST /p/<id>', () => {
   });
 
   it.each([
-    ['no TTL', { ttl: '' }, 400, 'INVALID_TTL'],
     ['a negative TTL', { ttl: '-5' }, 400, 'INVALID_TTL'],
     ['an unknown Urgency', { urgency: 'urgent' }, 400, 'INVALID_URGENCY'],
     ['a Topic of 33 characters', { topic: 'a'.repeat(33) }, 400, 'INVALID_TOPIC'],
@@ -153,9 +152,10 @@ describe('POST /p/<id>', () => {
   it('answers 405 with Allow for a wrong method, and 404 off the map', async () => {
     const base = await serve();
     const sub = await subscribe(base);
-    const wrong = await fetch(sub.push, { method: 'GET' });
+    // GET is UnifiedPush discovery (test/unifiedpush.test.ts).
+    const wrong = await fetch(sub.push, { method: 'PUT' });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('POST');
+    expect(wrong.headers.get('allow')).toBe('POST, GET');
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
   });
 });

@@ -1,3 +1,4 @@
+import { FosspushError } from '@fosspush/core';
 import type { Database } from 'better-sqlite3';
 
 /**
@@ -40,12 +41,28 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** The schema version this code writes: the number of migrations. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database up to `SCHEMA_VERSION`. A database whose `user_version` is higher was
+ * written by a newer fosspush: its tables may mean something this code does not know, so it
+ * is refused (UNSUPPORTED_STORE_VERSION) rather than written to. Downgrading means restoring
+ * the backup taken before the upgrade.
+ */
 export function migrate(db: Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
   db.transaction(() => {
-    for (let version = current; version < MIGRATIONS.length; version++) {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new FosspushError(
+        'UNSUPPORTED_STORE_VERSION',
+        `the database ${db.name} has schema version ${current}, written by a newer fosspush; this version reads up to ${SCHEMA_VERSION}. Upgrade fosspush, or restore the backup taken before the upgrade`,
+        { details: { schemaVersion: current, supportedVersion: SCHEMA_VERSION } },
+      );
+    }
+    for (let version = current; version < SCHEMA_VERSION; version++) {
       db.exec(MIGRATIONS[version] as string);
     }
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    if (current !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

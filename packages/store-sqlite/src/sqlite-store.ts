@@ -1,7 +1,7 @@
 import {
+  type EnqueueResult,
   expiresAt,
   FosspushError,
-  type EnqueueResult,
   type MessageQuery,
   type PushMessage,
   type Registration,
@@ -93,7 +93,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
   db.pragma(`synchronous = ${settings.synchronous}`);
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${settings.busyTimeoutMs}`);
-  migrate(db);
+  try {
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const sql = {
     putRegistration: db.prepare(

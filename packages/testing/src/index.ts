@@ -21,9 +21,21 @@ export {
   type DeviceHandlerTestOptions,
   describeDeviceChannelConformance,
 } from './device-channel-conformance.js';
-export { type MailRig, type MailRigControl, type MailRigInfo, type MailRigUser, mailRigControl, type StartMailRigOptions, startMailRig } from './mail-rig.js';
+export {
+  MAIL_RIG_SERVERS,
+  type MailRig,
+  type MailRigControl,
+  type MailRigInfo,
+  type MailRigServer,
+  type MailRigUser,
+  mailRigControl,
+  type StartMailRigOptions,
+  startMailRig,
+} from './mail-rig.js';
 export { type ScriptedSmtp, startScriptedSmtp } from './scripted-smtp.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';
+export { type DbusRig, startDbus } from './dbus-rig.js';
+export { type IndependentConnector, type IndependentConnectorOptions, startIndependentConnector } from './unifiedpush-connector.js';
 export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';
 export { advanceWithIo } from './manual-timers.js';

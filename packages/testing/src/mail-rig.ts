@@ -18,14 +18,23 @@ export interface MailRigUser {
   readonly sieve: boolean;
 }
 
+/** The IMAP servers a rig can run: Dovecot 2.3, or Cyrus IMAP 3.6 (traditional `INBOX.` namespace, no NOTIFY). */
+export type MailRigServer = 'dovecot' | 'cyrus';
+
+/** Every server the rig runs, in the order test suites are parametrised over them. */
+export const MAIL_RIG_SERVERS: readonly MailRigServer[] = ['dovecot', 'cyrus'];
+
 /** Everything a test needs to reach a running rig; plain data, so vitest can `provide` it to workers. */
 export interface MailRigInfo {
+  readonly server: MailRigServer;
   readonly dir: string;
   readonly host: '127.0.0.1';
   readonly domain: string;
   readonly markerHeader: string;
-  /** The folder the global Sieve rule files notifications into. */
+  /** The folder the Sieve rule files notifications into, as the channel is configured with it. */
   readonly folder: string;
+  /** The same folder as the server names it (`INBOX.Fosspush` on Cyrus), which the Sieve rule uses. */
+  readonly folderPath: string;
   readonly ports: { readonly imap: number; readonly smtp: number; readonly lmtp: number; readonly sieve: number };
   readonly users: Readonly<Record<string, MailRigUser>>;
 }
@@ -36,9 +45,9 @@ export interface MailRigControl {
   clear(user: string): Promise<void>;
   /** Adds a user to the running rig (a test of its own, with a clean mailbox). */
   addUser(name: string, options?: { password?: string; sieve?: boolean }): Promise<MailRigUser>;
-  /** Stops Dovecot alone (IMAP, LMTP, ManageSieve), as an outage; Postfix queues mail meanwhile. */
-  stopDovecot(): Promise<void>;
-  startDovecot(): Promise<void>;
+  /** Stops the IMAP server alone (IMAP, LMTP, ManageSieve, every session), as an outage; Postfix queues mail meanwhile. */
+  stopImap(): Promise<void>;
+  startImap(): Promise<void>;
 }
 
 export interface MailRig extends MailRigControl, MailRigInfo {
@@ -48,6 +57,8 @@ export interface MailRig extends MailRigControl, MailRigInfo {
 }
 
 export interface StartMailRigOptions {
+  /** @default 'dovecot' */
+  server?: MailRigServer;
   /** A name, or a name with its password and whether it gets the Sieve rule. */
   users: ReadonlyArray<string | { name: string; password?: string; sieve?: boolean }>;
   /** @default a fresh folder under the system temp dir, removed on stop */
@@ -56,6 +67,8 @@ export interface StartMailRigOptions {
   domain?: string;
   /** @default 'Fosspush' */
   folder?: string;
+  /** Dovecot's `imap_idle_notify_interval` ("* OK Still here" in IDLE), shortened to compress time. @default 120 */
+  idleNotifyIntervalSeconds?: number;
 }
 
 async function script(dir: string, args: string[], env: Record<string, string> = {}): Promise<string> {
@@ -100,27 +113,29 @@ export function mailRigControl(info: MailRigInfo): MailRigControl {
       users[name] = user;
       return user;
     },
-    async stopDovecot() {
-      await script(info.dir, ['dovecot-stop']);
+    async stopImap() {
+      await script(info.dir, ['imap-stop']);
     },
-    async startDovecot() {
-      await script(info.dir, ['dovecot-start']);
+    async startImap() {
+      await script(info.dir, ['imap-start']);
     },
   };
   return control;
 }
 
 /**
- * Starts a real mail system on loopback through `scripts/mail-rig.sh`: Dovecot (IMAP, LMTP,
- * Sieve with the Email-notify filing rule, ManageSieve) and Postfix (SMTP with SASL), on free
- * ports, with the given users. Needs root and the Debian packages (`mail-rig.sh install`).
+ * Starts a real mail system on loopback through `scripts/mail-rig.sh`: an IMAP server (Dovecot, or
+ * Cyrus with `server: 'cyrus'`) with LMTP, Sieve with the Email-notify filing rule and
+ * ManageSieve, and Postfix (SMTP) delivering to it over LMTP, on free ports, with the given
+ * users. Needs root and the Debian packages (`mail-rig.sh install`).
  *
  * @example
  * await using rig = await startMailRig({ users: ['alice', { name: 'bob', sieve: false }] });
  * const imap = new ImapFlow({ host: rig.host, port: rig.ports.imap, secure: false, auth: { user: 'alice', pass: rig.users.alice.password } });
  */
 export async function startMailRig(options: StartMailRigOptions): Promise<MailRig> {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'fosspush-mail-'));
+  const server = options.server ?? 'dovecot';
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `fosspush-mail-${server}-`));
   const domain = options.domain ?? 'example.test';
   const folder = options.folder ?? 'Fosspush';
   const users: Record<string, MailRigUser> = {};
@@ -133,7 +148,13 @@ export async function startMailRig(options: StartMailRigOptions): Promise<MailRi
   }
   for (const user of Object.values(users)) args.push(`${user.name}:${user.password}`);
   try {
-    await script(dir, ['start', ...args], { MAIL_DOMAIN: domain, MARKER_HEADER: EMAIL_NOTIFY_MARKER_HEADER, NOTIFY_FOLDER: folder });
+    await script(dir, ['start', ...args], {
+      IMAP_SERVER: server,
+      MAIL_DOMAIN: domain,
+      MARKER_HEADER: EMAIL_NOTIFY_MARKER_HEADER,
+      NOTIFY_FOLDER: folder,
+      IDLE_NOTIFY_INTERVAL: `${options.idleNotifyIntervalSeconds ?? 120} secs`,
+    });
   } catch (error) {
     await script(dir, ['stop']).catch(() => undefined);
     if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
@@ -141,11 +162,13 @@ export async function startMailRig(options: StartMailRigOptions): Promise<MailRi
   }
   const env = readEnv(dir);
   const info: MailRigInfo = {
+    server,
     dir,
     host: '127.0.0.1',
     domain,
     markerHeader: EMAIL_NOTIFY_MARKER_HEADER,
     folder,
+    folderPath: env['NOTIFY_FOLDER_PATH'] ?? folder,
     ports: { imap: port(env, 'IMAP_PORT'), smtp: port(env, 'SMTP_PORT'), lmtp: port(env, 'LMTP_PORT'), sieve: port(env, 'SIEVE_PORT') },
     users,
   };
@@ -166,8 +189,8 @@ export async function startMailRig(options: StartMailRigOptions): Promise<MailRi
     },
     clear: control.clear,
     addUser: control.addUser,
-    stopDovecot: control.stopDovecot,
-    startDovecot: control.startDovecot,
+    stopImap: control.stopImap,
+    startImap: control.startImap,
     stop,
     [Symbol.asyncDispose]: stop,
   };

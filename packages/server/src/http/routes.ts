@@ -6,6 +6,8 @@ export type Route =
   | { name: 'metrics' }
   | { name: 'subscribe' }
   | { name: 'push'; pushId: string }
+  /** The Matrix push gateway (UnifiedPush's gateway for Matrix homeservers). */
+  | { name: 'matrix-notify' }
   | { name: 'message'; messageId: string }
   | { name: 'set'; setId: string }
   | { name: 'subscription'; setId: string; pushId: string }
@@ -17,6 +19,7 @@ const PATTERNS: readonly [RegExp, (m: RegExpExecArray) => Route][] = [
   [/^\/healthz$/, () => ({ name: 'healthz' })],
   [/^\/metrics$/, () => ({ name: 'metrics' })],
   [/^\/subscribe$/, () => ({ name: 'subscribe' })],
+  [/^\/_matrix\/push\/v1\/notify$/, () => ({ name: 'matrix-notify' })],
   [new RegExp(`^/p/${ID}$`), (m) => ({ name: 'push', pushId: m[1] as string })],
   [new RegExp(`^/m/${ID}$`), (m) => ({ name: 'message', messageId: m[1] as string })],
   [new RegExp(`^/set/${ID}$`), (m) => ({ name: 'set', setId: m[1] as string })],
@@ -29,7 +32,9 @@ const METHODS: Record<Route['name'], readonly string[]> = {
   healthz: ['GET', 'HEAD'],
   metrics: ['GET'],
   subscribe: ['POST'],
-  push: ['POST'],
+  /** GET is UnifiedPush discovery. */
+  push: ['POST', 'GET'],
+  'matrix-notify': ['GET', 'POST'],
   message: ['GET', 'DELETE'],
   set: ['DELETE'],
   subscription: ['DELETE'],

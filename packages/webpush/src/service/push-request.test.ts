@@ -43,6 +43,14 @@ describe('parsePushRequest', () => {
     expect(parsePushRequest({ headers: { ...ok, ttl: '3600' }, body: aes128gcmBody() }, { maxTtlSeconds: 600 }).ttlSeconds).toBe(600);
   });
 
+  it('gives a push without TTL the configured default, capped, and stays strict without one', () => {
+    const noTtl = { 'content-encoding': 'aes128gcm' };
+    expect(parsePushRequest({ headers: noTtl, body: aes128gcmBody() }, { defaultTtlSeconds: 3600 }).ttlSeconds).toBe(3600);
+    expect(parsePushRequest({ headers: noTtl, body: aes128gcmBody() }, { defaultTtlSeconds: 3600, maxTtlSeconds: 60 }).ttlSeconds).toBe(60);
+    expect(parsePushRequest({ headers: { ...noTtl, ttl: '5' }, body: aes128gcmBody() }, { defaultTtlSeconds: 3600 }).ttlSeconds).toBe(5);
+    expect(() => parsePushRequest({ headers: noTtl, body: aes128gcmBody() })).toThrow(/TTL header is required/);
+  });
+
   it('reads fetch Headers as well as Node header objects', () => {
     const headers = new Headers({ TTL: '30', 'Content-Encoding': 'aes128gcm' });
     expect(parsePushRequest({ headers, body: aes128gcmBody() }).ttlSeconds).toBe(30);

@@ -22,12 +22,18 @@ export interface PushRequestLimits {
    * @default 2419200 (28 days)
    */
   maxTtlSeconds?: number;
+  /**
+   * The TTL of a push that sends none. RFC 8030 section 5.2 requires the header, but some
+   * UnifiedPush app servers omit it; unset keeps the strict answer (400 INVALID_TTL).
+   * @default undefined (strict)
+   */
+  defaultTtlSeconds?: number;
 }
 
 export const PUSH_REQUEST_LIMITS_DEFAULTS = {
   maxPayloadBytes: PUSH_LIMITS.maxPayloadBytes,
   maxTtlSeconds: PUSH_LIMITS.maxTtlSeconds,
-} as const satisfies Required<PushRequestLimits>;
+} as const satisfies Required<Omit<PushRequestLimits, 'defaultTtlSeconds'>>;
 
 /** A valid push request, ready to be stored and delivered. */
 export interface AcceptedPush {
@@ -47,7 +53,8 @@ function invalid(code: 'INVALID_TTL' | 'INVALID_REQUEST', message: string, field
   return new FosspushError(code, message, { details: { field } });
 }
 
-function parseTtl(value: string | undefined, maxTtlSeconds: number): number {
+function parseTtl(value: string | undefined, maxTtlSeconds: number, defaultTtlSeconds: number | undefined): number {
+  if (value === undefined && defaultTtlSeconds !== undefined) return Math.min(defaultTtlSeconds, maxTtlSeconds);
   if (value === undefined) throw invalid('INVALID_TTL', 'the TTL header is required (RFC 8030 section 5.2)', 'TTL');
   const trimmed = value.trim();
   if (!DELTA_SECONDS.test(trimmed)) {
@@ -124,7 +131,7 @@ export function parsePushRequest(input: PushRequestInput, limits: PushRequestLim
       details: { field: 'body', limit: maxPayloadBytes },
     });
   }
-  const ttlSeconds = parseTtl(headerValue(headers, 'ttl'), maxTtlSeconds);
+  const ttlSeconds = parseTtl(headerValue(headers, 'ttl'), maxTtlSeconds, limits.defaultTtlSeconds);
   const urgency = parseUrgency(headerValue(headers, 'urgency'));
   const topic = parseTopic(headerValue(headers, 'topic'));
   checkEncoding(headerValue(headers, 'content-encoding'), body);
