@@ -26,6 +26,8 @@ iproute2
 nftables
 nginx-light
 caddy
+prosody
+prosody-modules
 "
 
 # Cyrus's imapd comes from Debian's cyrus-imapd, which apt cannot install beside dovecot-imapd

@@ -84,7 +84,7 @@ async function run(flags: ConfigFlags): Promise<void> {
     daemon.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        logger.error('stop failed', { error });
+        logger.error('stop_failed', { error });
         process.exit(1);
       },
     );

@@ -43,7 +43,13 @@ describe('daemon configuration', () => {
     refuses(() => resolveConfig({}, { server: 'http://x', transport: 'pigeon' }, env), 'transport');
     refuses(() => parseConfigFile('{"acounts":[]}', 'f.json'), 'acounts');
     refuses(() => parseConfigFile('{"accounts":[{"id":"a b","type":"email","options":{}}]}', 'f.json'), 'accounts[0].id');
-    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp"}]}', 'f.json'), 'accounts[0].type');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"pigeon"}]}', 'f.json'), 'accounts[0].type');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"alice"}]}', 'f.json'), 'accounts[0].jid');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","passwordFile":"f"}]}', 'f.json'), 'accounts[0].password');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","port":70000}]}', 'f.json'), 'accounts[0].port');
+    expect(parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","passwordFile":"pw"}]}', '/etc/fosspush/f.json').accounts).toEqual([
+      { id: 'a', type: 'xmpp', jid: 'a@b', passwordFile: '/etc/fosspush/pw' },
+    ]);
     refuses(() => parseConfigFile('{"logLevel":"loud"}', 'f.json'), 'logLevel');
     const twice = parseConfigFile('{"accounts":[{"id":"a","type":"push-server","url":"http://x"},{"id":"a","type":"push-server","url":"http://y"}]}', 'f.json');
     refuses(() => resolveConfig(twice, {}, env), 'accounts');

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { FosspushError } from '@fosspush/core';
 import { defaultSocketPath } from '@fosspush/ipc';
 import { LOG_LEVELS, type LogLevel } from '@fosspush/core';
-import type { AccountConfig, PushServerAccount, TransportPreference, UnifiedPushOptions } from '@fosspush/daemon';
+import type { AccountConfig, PushServerAccount, TransportPreference, UnifiedPushOptions, XmppAccount } from '@fosspush/daemon';
 
 /** What `fosspushd` runs with, after the config file, flags and defaults are merged. */
 export interface DaemonConfig {
@@ -85,6 +85,38 @@ function checkTransport(value: unknown, field: string): TransportPreference {
   return value;
 }
 
+function checkXmppAccount(account: Record<string, unknown>, id: string, field: string): XmppAccount {
+  const { jid, password, passwordFile, host, port, componentJid, allowPlaintext } = account;
+  if (typeof jid !== 'string' || !/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw bad(`${field}.jid must be a bare JID (user@domain)`, `${field}.jid`);
+  if ((password === undefined) === (passwordFile === undefined)) throw bad(`${field} needs password or passwordFile (one of them)`, `${field}.password`);
+  const xmpp: XmppAccount = { id, type: 'xmpp', jid };
+  if (password !== undefined) {
+    if (typeof password !== 'string') throw bad(`${field}.password must be a string`, `${field}.password`);
+    xmpp.password = password;
+  }
+  if (passwordFile !== undefined) {
+    if (typeof passwordFile !== 'string') throw bad(`${field}.passwordFile must be a path`, `${field}.passwordFile`);
+    xmpp.passwordFile = passwordFile;
+  }
+  if (host !== undefined) {
+    if (typeof host !== 'string' || host === '') throw bad(`${field}.host must be a host name`, `${field}.host`);
+    xmpp.host = host;
+  }
+  if (port !== undefined) {
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw bad(`${field}.port must be a port number`, `${field}.port`);
+    xmpp.port = port;
+  }
+  if (componentJid !== undefined) {
+    if (typeof componentJid !== 'string' || componentJid === '') throw bad(`${field}.componentJid must be a JID`, `${field}.componentJid`);
+    xmpp.componentJid = componentJid;
+  }
+  if (allowPlaintext !== undefined) {
+    if (typeof allowPlaintext !== 'boolean') throw bad(`${field}.allowPlaintext must be true or false`, `${field}.allowPlaintext`);
+    xmpp.allowPlaintext = allowPlaintext;
+  }
+  return xmpp;
+}
+
 function checkAccount(value: unknown, index: number): AccountConfig {
   const field = `accounts[${index}]`;
   if (typeof value !== 'object' || value === null) throw bad(`${field} must be an object`, field);
@@ -104,7 +136,8 @@ function checkAccount(value: unknown, index: number): AccountConfig {
     if (!Array.isArray(proxies) || proxies.length === 0) throw bad(`${field}.proxies must be a non-empty array of dhtproxy URLs`, `${field}.proxies`);
     return { id, type: 'dht', proxies: proxies.map((proxy, at) => checkUrl(proxy, `${field}.proxies[${at}]`)) };
   }
-  throw bad(`${field}.type must be "push-server", "email" or "dht"`, `${field}.type`);
+  if (account['type'] === 'xmpp') return checkXmppAccount(account, id, field);
+  throw bad(`${field}.type must be "push-server", "email", "dht" or "xmpp"`, `${field}.type`);
 }
 
 function checkPositiveInteger(value: unknown, field: string): number | undefined {
@@ -134,7 +167,10 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
   if (file['socketPath'] !== undefined) config.socketPath = expandPath(String(file['socketPath']), base);
   if (file['accounts'] !== undefined) {
     if (!Array.isArray(file['accounts'])) throw bad('accounts must be an array', 'accounts');
-    config.accounts = file['accounts'].map(checkAccount);
+    // A password file is named relative to the config file, like every other path in it.
+    config.accounts = file['accounts'].map(checkAccount).map((account) =>
+      account.type === 'xmpp' && account.passwordFile !== undefined ? { ...account, passwordFile: expandPath(account.passwordFile, base) } : account,
+    );
   }
   if (file['defaultAccount'] !== undefined) config.defaultAccount = String(file['defaultAccount']);
   if (file['logLevel'] !== undefined) config.logLevel = checkLogLevel(file['logLevel']);

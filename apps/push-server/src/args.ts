@@ -36,9 +36,19 @@ Options:
   --memory             keep everything in memory: nothing survives a restart
   --redis URL          share one Redis between several server nodes (redis://host:6379)
   --redis-prefix P     key prefix in Redis (default fosspush:)
-  --public-url URL     the URL clients use, e.g. https://push.example.org behind a TLS proxy
+  --public-url URL     the URL clients use, e.g. https://push.example.org behind a TLS proxy;
+                       links and the VAPID audience use it (default: the listen address)
   --trust-proxy        believe X-Forwarded-For/-Proto (only behind your own reverse proxy)
   --max-connections N  TCP connections at most, device streams included (default 10000)
+  --max-connections-per-address N
+                       TCP connections from one address (an IPv6 /64 counts as one) at most
+                       (default 256; not applied with --trust-proxy: limit in the proxy)
+  --max-sets-per-address N
+                       live subscription sets one address may make (default 1000)
+  --pending-set-ttl-hours N
+                       reclaim a set no device ever connected to after N hours (default 24)
+  --idle-set-ttl-days N
+                       reclaim a set no device connected to for N days (default 90)
   --body-timeout-ms N  a request body must arrive within N ms, else 408 (default 10000)
   --default-ttl S      TTL of a push sent without one, in seconds, or "strict" for RFC 8030's
                        400 (default 86400; some UnifiedPush app servers send no TTL)
@@ -67,6 +77,10 @@ export interface CliConfig {
   publicUrl?: string;
   trustProxy: boolean;
   maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  maxSetsPerAddress?: number;
+  pendingSetTtlMs?: number;
+  idleSetTtlMs?: number;
   bodyTimeoutMs?: number;
   defaultTtlSeconds?: number | false;
   rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
@@ -165,6 +179,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'public-url': { type: 'string' },
         'trust-proxy': { type: 'boolean' },
         'max-connections': { type: 'string' },
+        'max-connections-per-address': { type: 'string' },
+        'max-sets-per-address': { type: 'string' },
+        'pending-set-ttl-hours': { type: 'string' },
+        'idle-set-ttl-days': { type: 'string' },
         'body-timeout-ms': { type: 'string' },
         'default-ttl': { type: 'string' },
         'rate-limit-ip': { type: 'string' },
@@ -205,6 +223,14 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (typeof values['admin-listen'] === 'string') config.adminListen = parseListen(values['admin-listen'], '--admin-listen');
   if (typeof values['public-url'] === 'string') config.publicUrl = parseUrl(values['public-url'], '--public-url', ['https:', 'http:']);
   if (typeof values['max-connections'] === 'string') config.maxConnections = positiveInteger(values['max-connections'], '--max-connections');
+  if (typeof values['max-connections-per-address'] === 'string') {
+    config.maxConnectionsPerAddress = positiveInteger(values['max-connections-per-address'], '--max-connections-per-address');
+  }
+  if (typeof values['max-sets-per-address'] === 'string') config.maxSetsPerAddress = positiveInteger(values['max-sets-per-address'], '--max-sets-per-address');
+  if (typeof values['pending-set-ttl-hours'] === 'string') {
+    config.pendingSetTtlMs = positiveInteger(values['pending-set-ttl-hours'], '--pending-set-ttl-hours') * 3_600_000;
+  }
+  if (typeof values['idle-set-ttl-days'] === 'string') config.idleSetTtlMs = positiveInteger(values['idle-set-ttl-days'], '--idle-set-ttl-days') * 86_400_000;
   if (typeof values['body-timeout-ms'] === 'string') config.bodyTimeoutMs = positiveInteger(values['body-timeout-ms'], '--body-timeout-ms');
   const defaultTtl = values['default-ttl'];
   if (typeof defaultTtl === 'string') config.defaultTtlSeconds = defaultTtl === 'strict' ? false : positiveInteger(defaultTtl, '--default-ttl');

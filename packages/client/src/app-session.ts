@@ -59,7 +59,7 @@ export interface ReceivedMessage {
   notification?: Record<string, string>;
   /** The decrypted plaintext, whatever its format. */
   rawData: Uint8Array;
-  /** RFC 8030 topic (what GCM's collapse key becomes). */
+  /** The sender's collapse key, as given (the RFC 8030 Topic may carry only its hash). */
   collapseKey?: string;
   sentAt: number;
   ttlSeconds: number;
@@ -439,7 +439,8 @@ export class AppSession {
       urgency: message.urgency,
     };
     if (payload.notification) received.notification = payload.notification;
-    if (message.topic !== undefined) received.collapseKey = message.topic;
+    const collapseKey = payload.collapseKey ?? message.topic;
+    if (collapseKey !== undefined) received.collapseKey = collapseKey;
     return received;
   }
 

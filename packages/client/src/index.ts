@@ -20,7 +20,7 @@ export { GCM_CLIENT_ERRORS, type GcmClientError, toGcmClientError } from './gcm-
 export { InstanceID, type TokenOptions } from './instance-id.js';
 export { isVapidPublicKey } from './sender-restriction.js';
 export { GcmListenerService } from './listener-service.js';
-export { GcmPubSub } from './pubsub.js';
+export { GcmPubSub, type PubSubOptions, subscribeToTopic, type TopicRoute, unsubscribeFromTopic } from './pubsub.js';
 export { deleteToken, type GetTokenOptions, getMessaging, getToken, type Messaging, type MessagePayload, onMessage, type Unsubscribe } from './messaging.js';
 export { type AppKeyFile, defaultKeyFile, type StoredRegistration } from './key-store.js';
 export { decodePayload, type DecodedPayload } from './payload.js';

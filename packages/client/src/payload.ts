@@ -9,6 +9,8 @@ import { utf8Decode } from '@fosspush/core';
 export interface DecodedPayload {
   data: Record<string, string>;
   notification?: Record<string, string>;
+  /** The sender's collapse key when the RFC 8030 Topic carries only its hash. */
+  collapseKey?: string;
   /** False when the plaintext did not follow the convention. */
   conventional: boolean;
 }
@@ -30,9 +32,11 @@ export function decodePayload(plaintext: Uint8Array): DecodedPayload {
   } catch {
     return { data: {}, conventional: false };
   }
-  const body = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { data?: unknown; notification?: unknown };
+  const body = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { data?: unknown; notification?: unknown; collapseKey?: unknown };
   const data = stringMap(body.data ?? {});
   if (!data) return { data: {}, conventional: false };
   const notification = body.notification === undefined ? undefined : stringMap(body.notification);
-  return notification === undefined ? { data, conventional: true } : { data, notification, conventional: true };
+  const decoded: DecodedPayload = notification === undefined ? { data, conventional: true } : { data, notification, conventional: true };
+  if (typeof body.collapseKey === 'string') decoded.collapseKey = body.collapseKey;
+  return decoded;
 }

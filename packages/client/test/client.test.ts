@@ -89,6 +89,22 @@ describe('@fosspush/client against a scripted daemon on a real socket', () => {
     await vi.waitFor(() => expect(daemon.acked).toEqual([message.id]));
   });
 
+  it('hands the app the original collapse key when the Topic carries only its hash', async () => {
+    const client = gcm();
+    await client.register('1234');
+    const received: ReceivedMessage[] = [];
+    client.setListener(
+      new (class extends GcmListenerService {
+        override onMessageReceived(_from: string, _data: Record<string, string>, message: ReceivedMessage) {
+          received.push(message);
+        }
+      })(),
+    );
+    daemon.queue('r1', await ciphertext('r1', { data: {}, collapseKey: 'new mail for alice@x.y' }), { topic: 'hashedTopicOf32CharactersXXXXXXX' });
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    expect(received[0]?.collapseKey).toBe('new mail for alice@x.y');
+  });
+
   it('delivers what was queued before the app listened, then live messages, each once', async () => {
     const client = gcm();
     await client.register('1234');

@@ -40,6 +40,8 @@ export type FosspushErrorCode =
   | 'METHOD_NOT_FOUND'
   | 'PROTOCOL_ERROR'
   | 'UNAVAILABLE'
+  /** The service's storage is full (a disk, Redis maxmemory): HTTP 507, retry later. */
+  | 'STORAGE_FULL'
   | 'TIMEOUT'
   | 'CLOSED'
   /** An optional peer dependency (openpgp for the email paths) is not installed. */
@@ -121,6 +123,7 @@ const GCM_ERROR_NAMES: Partial<Record<FosspushErrorCode, GcmErrorName>> = {
   UNAUTHENTICATED: 'AuthenticationError',
   RATE_LIMITED: 'DeviceMessageRateExceeded',
   UNAVAILABLE: 'Unavailable',
+  STORAGE_FULL: 'Unavailable',
   TIMEOUT: 'Unavailable',
   CLOSED: 'Unavailable',
 };
@@ -160,5 +163,5 @@ export function toFcmErrorCode(code: FosspushErrorCode): FcmErrorCode {
 
 /** Whether a sender should retry after this error (GCM: only Unavailable and InternalServerError). */
 export function isTransient(code: FosspushErrorCode): boolean {
-  return code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'INTERNAL' || code === 'RATE_LIMITED';
+  return code === 'UNAVAILABLE' || code === 'STORAGE_FULL' || code === 'TIMEOUT' || code === 'INTERNAL' || code === 'RATE_LIMITED';
 }

@@ -35,6 +35,7 @@ function capabilitiesOf(channel: Channel): ChannelCapabilities {
 function targetOf(config: AccountConfig): string {
   if (config.type === 'push-server') return config.url;
   if (config.type === 'dht') return config.proxies.join(' ');
+  if (config.type === 'xmpp') return config.jid;
   const options = config.options as { imap?: { host?: unknown; auth?: { user?: unknown } }; address?: unknown };
   const address = typeof options.address === 'string' ? options.address : undefined;
   const user = typeof options.imap?.auth?.user === 'string' ? options.imap.auth.user : undefined;

@@ -27,4 +27,24 @@ export interface DhtAccount {
   proxies: string[];
 }
 
-export type AccountConfig = PushServerAccount | EmailAccount | DhtAccount;
+/** An account on the user's own XMPP server, whose UnifiedPush service (mod_unified_push) takes the pushes. */
+export interface XmppAccount {
+  id: string;
+  type: 'xmpp';
+  /** The bare JID, `alice@example.org`. */
+  jid: string;
+  /** The password, or `passwordFile`. */
+  password?: string;
+  /** A file holding the password (trailing newline ignored), read when the account starts. */
+  passwordFile?: string;
+  /** @default the JID's domain */
+  host?: string;
+  /** @default 5222 */
+  port?: number;
+  /** The UnifiedPush service's JID when discovery finds none. @default discovered */
+  componentJid?: string;
+  /** Allow a connection without TLS (a server on loopback). @default false */
+  allowPlaintext?: boolean;
+}
+
+export type AccountConfig = PushServerAccount | EmailAccount | DhtAccount | XmppAccount;

@@ -4,7 +4,8 @@ import { createSseTransport } from '@fosspush/sse';
 import { createDeviceStreamChannel, type PushServerChannelOptions } from '@fosspush/webpush';
 import { createWebSocketTransport } from '@fosspush/websocket';
 import type { ChannelFactory, ChannelContext } from './account.js';
-import type { DhtAccount, EmailAccount, PushServerAccount } from './accounts.js';
+import { readFile } from 'node:fs/promises';
+import type { DhtAccount, EmailAccount, PushServerAccount, XmppAccount } from './accounts.js';
 import { createFallbackTransport, reportingTransport } from './fallback-transport.js';
 
 function pushServerChannel(account: PushServerAccount, context: ChannelContext): Channel {
@@ -43,7 +44,18 @@ async function dhtChannel(account: DhtAccount, context: ChannelContext): Promise
   return createDhtChannel({ proxies: account.proxies, state: context.state, runtime: context.runtime });
 }
 
-/** The channels fosspushd ships with: push servers (WebSocket, SSE fallback), email (IMAP IDLE), OpenDHT. */
+/** The XMPP stack loads only for an XMPP account; a password file is read at each start. */
+async function xmppChannel(account: XmppAccount, context: ChannelContext): Promise<Channel> {
+  const password = account.passwordFile === undefined ? account.password : (await readFile(account.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+  if (password === undefined) {
+    throw new FosspushError('INVALID_REQUEST', `account ${account.id}: an XMPP account needs password or passwordFile`, { details: { field: `accounts.${account.id}.password` } });
+  }
+  const { createXmppChannel } = await import('@fosspush/xmpp');
+  const { jid, host, port, componentJid, allowPlaintext } = account;
+  return createXmppChannel({ jid, password, host, port, componentJid, allowPlaintext, state: context.state, runtime: context.runtime });
+}
+
+/** The channels fosspushd ships with: push servers (WebSocket, SSE fallback), email (IMAP IDLE), OpenDHT, XMPP. */
 export const createChannelForAccount: ChannelFactory = (account, context) => {
   switch (account.type) {
     case 'push-server':
@@ -52,5 +64,7 @@ export const createChannelForAccount: ChannelFactory = (account, context) => {
       return emailChannel(account, context);
     case 'dht':
       return dhtChannel(account, context);
+    case 'xmpp':
+      return xmppChannel(account, context);
   }
 };

@@ -134,7 +134,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         await account.channel.connect();
         await restoreSubscriptions(ctx, account);
         delete account.lastError;
-        logger.info('account ready', { account: account.config.id, kind: account.channel.kind, registrations: ctx.index.countFor(account.config.id) });
+        logger.info('account_ready', { account: account.config.id, kind: account.channel.kind, registrations: ctx.index.countFor(account.config.id) });
         return;
       } catch (error) {
         if (stopping.signal.aborted) return;
@@ -144,7 +144,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           logger.error('account_failed', { account: account.config.id, error });
           return;
         }
-        logger.warn('account not reachable, retrying', { account: account.config.id, error, retryInMs: delayMs });
+        logger.warn('account_unreachable_retrying', { account: account.config.id, error, retryInMs: delayMs });
         await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => {});
         delayMs = Math.min(delayMs * 2, settings.reconnectMaxDelayMs);
       }
@@ -154,7 +154,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   async function purge(ctx: DaemonContext): Promise<void> {
     const expired = await ctx.store.purgeExpired();
     if (expired === 0) return;
-    logger.info('expired messages purged', { count: expired });
+    logger.info('expired_messages_purged', { count: expired });
     for (const appId of await ctx.owners()) await ctx.queues.recount(appId);
   }
 
@@ -206,18 +206,18 @@ export function createDaemon(options: DaemonOptions): Daemon {
           track(
             deliver(ctx, account, event).catch((error: unknown) => {
               // Not acked, so the channel delivers it again: nothing is lost.
-              logger.error('delivery failed', { account: account.config.id, messageId: event.message.id, error });
+              logger.error('delivery_failed', { account: account.config.id, messageId: event.message.id, error });
             }),
           );
         });
         account.channel.on('state', (state) => {
-          logger.info('account state', { account: account.config.id, state, kind: account.channel.kind });
+          logger.info('account_state', { account: account.config.id, state, kind: account.channel.kind });
           // A channel closes by itself only when it cannot go on (the server forgot the set).
           if (state === 'closed' && !stopping.signal.aborted) void bringUp(ctx, account);
         });
         account.channel.on('error', (error) => {
           account.lastError = error.message;
-          logger.warn('account trouble', { account: account.config.id, error });
+          logger.warn('account_trouble', { account: account.config.id, error });
         });
       }
 
@@ -225,16 +225,16 @@ export function createDaemon(options: DaemonOptions): Daemon {
         ...options.ipc,
         socketPath,
         onEvent: (event) => {
-          if (event.type === 'handler-failed') logger.error('IPC handler failed', { method: event.method, error: event.error });
-          else if (event.type === 'slow-reader') logger.warn('dropped an app that did not read', { connection: event.connection, bufferedBytes: event.bufferedBytes });
-          else if (event.type === 'rejected') logger.warn('IPC connection refused', { reason: event.reason });
-          else logger.debug(`IPC ${event.type}`, { ...event, error: 'error' in event ? event.error.code : undefined });
+          if (event.type === 'handler-failed') logger.error('ipc_handler_failed', { method: event.method, error: event.error });
+          else if (event.type === 'slow-reader') logger.warn('ipc_slow_reader_dropped', { connection: event.connection, bufferedBytes: event.bufferedBytes });
+          else if (event.type === 'rejected') logger.warn('ipc_connection_refused', { reason: event.reason });
+          else logger.debug(`ipc_${event.type.replaceAll('-', '_')}`, { ...event, error: 'error' in event ? event.error.code : undefined });
         },
       });
       await ipc.listen();
-      purgeTimer = setInterval(() => void purge(ctx).catch((error: unknown) => logger.error('purge failed', { error })), settings.purgeIntervalMs);
+      purgeTimer = setInterval(() => void purge(ctx).catch((error: unknown) => logger.error('purge_failed', { error })), settings.purgeIntervalMs);
       purgeTimer.unref();
-      logger.info('fosspushd listening', { socket: socketPath, dataDir: options.dataDir, accounts: [...accounts.keys()], version: DAEMON_VERSION });
+      logger.info('fosspushd_listening', { socket: socketPath, dataDir: options.dataDir, accounts: [...accounts.keys()], version: DAEMON_VERSION });
       unifiedPush = await startUnifiedPush(ctx, unifiedPushTokens, options.unifiedPush);
       for (const account of accounts.values()) void bringUp(ctx, account);
     },
@@ -247,7 +247,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (context) await Promise.all([...context.accounts.values()].map((account) => account.channel.close().catch(() => {})));
       await Promise.all([...inFlight]);
       await store?.close();
-      logger.info('fosspushd stopped');
+      logger.info('fosspushd_stopped');
     },
 
     async status() {

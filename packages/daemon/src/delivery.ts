@@ -23,7 +23,7 @@ export async function deliver(context: DaemonContext, account: Account, event: C
   const accountId = account.config.id;
   const registrationId = context.index.get(accountId, event.registrationId);
   if (registrationId === undefined) {
-    logger.warn('message for an unknown registration dropped', { account: accountId, channelRegistrationId: event.registrationId, messageId: event.message.id });
+    logger.warn('message_for_unknown_registration_dropped', { account: accountId, channelRegistrationId: event.registrationId, messageId: event.message.id });
     await account.channel.ack(event.registrationId, event.message.id);
     // Most likely unregistered while the channel was offline: tell the far side again.
     await account.channel.unsubscribe(event.registrationId).catch(() => {});
@@ -40,13 +40,13 @@ export async function deliver(context: DaemonContext, account: Account, event: C
     if (await markSeen(context, registrationId, message.id, expiresAt(retained))) {
       await context.queues.added(appId);
       context.observers.notify(appId, 'message', { appId, message: toIpcMessage(message) });
-      logger.debug('message stored', { appId, registrationId, messageId: message.id, seq: message.seq });
+      logger.debug('message_stored', { appId, registrationId, messageId: message.id, seq: message.seq });
     } else {
       await store.ack(message.id);
-      logger.debug('duplicate message dropped', { appId, registrationId, messageId: message.id });
+      logger.debug('duplicate_message_dropped', { appId, registrationId, messageId: message.id });
     }
   } else if (message.registrationId !== registrationId) {
-    logger.warn('message id already used by another registration; dropped', { messageId: message.id, registrationId });
+    logger.warn('message_id_of_another_registration_dropped', { messageId: message.id, registrationId });
   }
   await account.channel.ack(event.registrationId, event.message.id);
 }

@@ -26,7 +26,7 @@ export async function release(context: DaemonContext, fields: RegistrationFields
   // Best effort: if the far side is unreachable, a later message for it is dropped and the
   // unsubscribe retried then (see deliver).
   await account?.channel.unsubscribe(fields.channelRegistrationId).catch((error: unknown) => {
-    context.logger.warn('unsubscribe failed; will retry when a message arrives for it', { account: fields.account, error });
+    context.logger.warn('unsubscribe_failed_will_retry', { account: fields.account, error });
   });
   context.index.delete(fields.account, fields.channelRegistrationId);
 }

@@ -9,6 +9,6 @@
 export { createDaemon, DAEMON_DEFAULTS, type Daemon, type DaemonOptions } from './daemon.js';
 export type { Account, ChannelContext, ChannelFactory } from './account.js';
 export { createChannelForAccount } from './channels.js';
-export type { AccountConfig, DhtAccount, EmailAccount, PushServerAccount, TransportPreference } from './accounts.js';
+export type { AccountConfig, DhtAccount, EmailAccount, PushServerAccount, TransportPreference, XmppAccount } from './accounts.js';
 export { DAEMON_VERSION } from './version.js';
 export { UNIFIEDPUSH_DEFAULTS, type UnifiedPushOptions } from './unifiedpush-distributor.js';

@@ -32,7 +32,7 @@ export async function saveRegistration(context: DaemonContext, previous: Registr
   }
   if (before.token !== next.token) {
     context.observers.notify(next.appId, 'token', { appId: next.appId, registration: registrationInfo(context, registration) });
-    context.logger.info('token changed', { appId: next.appId, registrationId: registration.id });
+    context.logger.info('token_changed', { appId: next.appId, registrationId: registration.id });
   }
   return registration;
 }

@@ -18,7 +18,7 @@ import {
   validateMessageId,
 } from '@fosspush/core';
 import { createImapStateView } from './channel-state.js';
-import { createDeliveryLedger } from './ledger.js';
+import { createAckedMailLedger } from './ledger.js';
 import { IMAP_CHANNEL_DEFAULTS, type ImapChannelOptions, type ResolvedImapChannelOptions } from './options.js';
 import { createReceiver } from './receiver.js';
 import { createImapSession, type ImapSession, type ServerFolders } from './session.js';
@@ -102,7 +102,7 @@ export function createImapChannel(options: ImapChannelOptions): ImapChannel {
   const emitter = createEmitter<ChannelEvents>();
   const store = options.state ?? createMemoryChannelState();
   const state = createImapStateView(store);
-  const ledger = createDeliveryLedger(store, runtime.clock);
+  const ledger = createAckedMailLedger(store, runtime.clock);
   let inboxWatch: ImapChannel['inboxWatch'];
   let folders: ServerFolders | undefined;
 

@@ -1,6 +1,6 @@
 import { createMemoryChannelState, manualClock } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
-import { createDeliveryLedger } from './ledger.js';
+import { createAckedMailLedger } from './ledger.js';
 
 const ack = (uid: number, expiresAt = 10_000) => ({ seenKey: `k${uid}`, expiresAt, uidValidity: '7', uid });
 
@@ -8,12 +8,12 @@ describe('delivery ledger', () => {
   it('keeps seen ids and pending expunges across a restart, and forgets expired ids', async () => {
     const store = createMemoryChannelState();
     const clock = manualClock(1_000);
-    const ledger = createDeliveryLedger(store, clock);
+    const ledger = createAckedMailLedger(store, clock);
     await ledger.load();
     await ledger.recordAck(ack(1));
     await ledger.recordAck(ack(2, 2_000));
 
-    const restarted = createDeliveryLedger(store, clock);
+    const restarted = createAckedMailLedger(store, clock);
     await restarted.load();
     expect(restarted.isSeen('k1')).toBe(true);
     expect(restarted.pendingDeletes('7').sort()).toEqual([1, 2]);
@@ -27,7 +27,7 @@ describe('delivery ledger', () => {
   });
 
   it('drops pending expunges of another UIDVALIDITY: those UIDs name other mail now', async () => {
-    const ledger = createDeliveryLedger(createMemoryChannelState(), manualClock());
+    const ledger = createAckedMailLedger(createMemoryChannelState(), manualClock());
     await ledger.load();
     await ledger.recordAck(ack(5));
     expect(ledger.pendingDeletes('8')).toEqual([]);
@@ -38,7 +38,7 @@ describe('delivery ledger', () => {
     const inner = createMemoryChannelState();
     let writes = 0;
     const store = { ...inner, set: async (key: string, value: string) => { writes++; await new Promise((resolve) => setTimeout(resolve, 5)); await inner.set(key, value); } };
-    const ledger = createDeliveryLedger(store, manualClock());
+    const ledger = createAckedMailLedger(store, manualClock());
     await ledger.load();
     await Promise.all(Array.from({ length: 100 }, (_, i) => ledger.recordAck(ack(i))));
     expect(writes).toBeLessThanOrEqual(3);
@@ -48,6 +48,6 @@ describe('delivery ledger', () => {
   it('refuses a corrupt ledger with a typed error', async () => {
     const store = createMemoryChannelState();
     await store.set('ledger', '{not json');
-    await expect(createDeliveryLedger(store, manualClock()).load()).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(createAckedMailLedger(store, manualClock()).load()).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });

@@ -46,7 +46,7 @@ function parseWire(text: string | undefined): LedgerWire {
  * and expunge the mail is expunged on reconnect rather than quarantined as a replay of itself.
  * Writes are coalesced: a burst of acks costs a few writes, not one each.
  */
-export function createDeliveryLedger(store: ChannelStateStore, clock: Clock) {
+export function createAckedMailLedger(store: ChannelStateStore, clock: Clock) {
   let seen = new Map<string, number>();
   let deletes: { uidValidity: string; uids: Set<number> } | undefined;
   let version = 0;
@@ -118,4 +118,4 @@ export function createDeliveryLedger(store: ChannelStateStore, clock: Clock) {
   };
 }
 
-export type DeliveryLedger = ReturnType<typeof createDeliveryLedger>;
+export type AckedMailLedger = ReturnType<typeof createAckedMailLedger>;

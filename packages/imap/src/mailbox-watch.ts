@@ -35,10 +35,10 @@ const EVENTS = [atom('MessageNew'), atom('MessageExpunge')];
  * IDLEs with the quarantine folder selected, so that both INBOX and the notification folder
  * report new mail as `* STATUS` (RFC 5465 wants MessageNew and MessageExpunge together).
  *
- * Measured on Dovecot 2.3 (bench/, suite email-channel, p50): IDLE on a selected mailbox reports a
- * new mail about 510 ms after delivery (Dovecot batches change notices), NOTIFY's STATUS for a
- * mailbox that is not selected 190 to 260 ms. So no mailbox the channel waits on is selected, and
- * one connection serves both; a second connection is used only where the server lacks NOTIFY.
+ * Dovecot batches change notices for the selected mailbox, but reports new mail in other
+ * mailboxes through NOTIFY as soon as it is stored (figures: docs/email-channel.md, Measurements).
+ * So no mailbox the channel waits on is selected, and one connection serves both; a second
+ * connection is used only where the server lacks NOTIFY.
  */
 export async function startNotifyWatch(client: ImapFlow, mailboxes: { inbox: boolean; folder: string }, onChange: (mailbox: WatchedMailbox) => void): Promise<MailboxWatch | undefined> {
   const internals = client as unknown as ImapFlowInternals;

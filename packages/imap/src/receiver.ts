@@ -11,7 +11,7 @@ import {
   toFosspushError,
 } from '@fosspush/core';
 import type { ImapStateView } from './channel-state.js';
-import type { DeliveryLedger } from './ledger.js';
+import type { AckedMailLedger } from './ledger.js';
 
 /** Where one mail sits: the notification folder's UIDVALIDITY and the mail's UID in it. */
 export interface MailLocation {
@@ -36,7 +36,7 @@ export interface ReceiverContext {
   identity: EmailIdentity;
   registrations: ReadonlySet<string>;
   state: ImapStateView;
-  ledger: DeliveryLedger;
+  ledger: AckedMailLedger;
   emitter: EmitterController<ChannelEvents>;
   runtime: Runtime;
   ackTimeoutMs: number;

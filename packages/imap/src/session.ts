@@ -2,7 +2,7 @@ import { type Clock, delay, EMAIL_NOTIFY_LIMITS, EMAIL_NOTIFY_MARKER_HEADER, Fos
 import { ImapFlow } from 'imapflow';
 import type { ImapStateView } from './channel-state.js';
 import { type MailboxWatch, startConnectionWatch, startNotifyWatch } from './mailbox-watch.js';
-import type { DeliveryLedger } from './ledger.js';
+import type { AckedMailLedger } from './ledger.js';
 import { ensureFolders, expungeOwn, moveOutOfInbox, moveOwn, searchUids, toImapPath, uidSet } from './mailbox-ops.js';
 import type { ResolvedImapChannelOptions } from './options.js';
 import type { Receiver } from './receiver.js';
@@ -11,7 +11,7 @@ import { toImapError } from './imap-errors.js';
 export interface SessionContext {
   options: ResolvedImapChannelOptions;
   receiver: Receiver;
-  ledger: DeliveryLedger;
+  ledger: AckedMailLedger;
   state: ImapStateView;
   timers: Timers;
   clock: Clock;

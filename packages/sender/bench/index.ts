@@ -170,3 +170,6 @@ cases.push({
 });
 
 reportBench('sender', cases);
+
+// The topic fan-out row (its own suite, sender-topics).
+await import('./topics.js');

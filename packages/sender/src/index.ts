@@ -25,11 +25,26 @@ export {
   type VapidKeys,
 } from '@fosspush/core';
 export { Message, type MessageOptions } from './gcm/message.js';
-export type { GcmRecipient } from './gcm/recipients.js';
-export type { GcmResponse, GcmResult } from './gcm/response.js';
+export type { GcmRecipient, GcmTopicRecipient } from './gcm/recipients.js';
+export type { GcmResponse, GcmResult, GcmTopicResponse } from './gcm/response.js';
+export { Constants, MulticastResult, Result } from './gcm/constants.js';
 export { type GcmStreamResult, type SendCallback, type SendOptions, Sender } from './gcm/sender.js';
 export type { MessagingError } from './fcm/errors.js';
-export type { AndroidConfig, BaseMessage, MulticastMessage, TokenMessage, WebpushConfig } from './fcm/message.js';
+export type { AndroidNotification, ApnsConfig, FcmOptions, LightSettings, Notification, WebpushNotification } from './fcm/config.js';
+export type {
+  AndroidConfig,
+  BaseMessage,
+  ConditionMessage,
+  Message as FcmMessage,
+  MulticastMessage,
+  TokenMessage,
+  TopicMessage,
+  WebpushConfig,
+} from './fcm/message.js';
+export type { FirebaseArrayIndexError, MessagingTopicManagementResponse } from './fcm/topic-management.js';
+export { MAX_CONDITION_TOPICS, normalizeTopic } from './topics/condition.js';
+export { MAX_TOPIC_MANAGEMENT_TOKENS } from './topics/registry.js';
+export { TOPIC_STORE_DEFAULTS, type TopicStoreOption } from './topics/store.js';
 export {
   type BatchResponse,
   getMessaging,

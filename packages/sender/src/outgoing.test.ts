@@ -27,6 +27,14 @@ describe('createOutgoingMessage', () => {
     expect(createOutgoingMessage({ collapseKey: 'has spaces' }).topic).toMatch(/^[A-Za-z0-9_-]{32}$/);
   });
 
+  it('gives the app the original collapse key when the Topic carries only its hash', () => {
+    expect(JSON.parse(utf8Decode(createOutgoingMessage({ collapseKey: 'new mail for alice@x.y' }).plaintext))).toEqual({
+      data: {},
+      collapseKey: 'new mail for alice@x.y',
+    });
+    expect(JSON.parse(utf8Decode(createOutgoingMessage({ collapseKey: 'inbox' }).plaintext))).toEqual({ data: {} });
+  });
+
   it('refuses a payload over the limit with PAYLOAD_TOO_LARGE, and accepts one at the limit', () => {
     const overhead = JSON.stringify({ data: { x: '' } }).length;
     expect(createOutgoingMessage({ data: { x: 'a'.repeat(MAX_PLAINTEXT_BYTES - overhead) } }).plaintext.length).toBe(MAX_PLAINTEXT_BYTES);

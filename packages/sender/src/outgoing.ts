@@ -90,7 +90,13 @@ function readTtl(timeToLive: unknown): number {
 export function createOutgoingMessage(fields: MessageFields): OutgoingMessage {
   const data = readData(fields.data);
   const hasNotification = fields.notification !== undefined && fields.notification !== null;
-  const body = hasNotification ? { data, notification: readStringMap(fields.notification, 'notification') } : { data };
+  const body: { data: Record<string, string>; notification?: Record<string, string>; collapseKey?: string } = hasNotification
+    ? { data, notification: readStringMap(fields.notification, 'notification') }
+    : { data };
+  // The Topic header carries a hashed key when the original does not fit RFC 8030; the app
+  // still gets the original, inside the encrypted payload.
+  const topic = typeof fields.collapseKey === 'string' ? collapseKeyToTopic(fields.collapseKey) : undefined;
+  if (typeof fields.collapseKey === 'string' && topic !== fields.collapseKey) body.collapseKey = fields.collapseKey;
   const plaintext = utf8Encode(JSON.stringify(body));
   if (plaintext.length > MAX_PLAINTEXT_BYTES) {
     throw new FosspushError(
@@ -108,5 +114,5 @@ export function createOutgoingMessage(fields: MessageFields): OutgoingMessage {
     urgency: priorityToUrgency(fields.priority),
     dryRun: fields.dryRun === true,
   };
-  return typeof fields.collapseKey === 'string' ? { ...message, topic: collapseKeyToTopic(fields.collapseKey) } : message;
+  return topic === undefined ? message : { ...message, topic };
 }

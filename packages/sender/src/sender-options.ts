@@ -1,4 +1,5 @@
 import type { EngineOptions } from './options.js';
+import type { TopicStoreOption } from './topics/store.js';
 import type { DhtRouteOptions } from './transport/dht.js';
 import type { EmailRouteOptions } from './transport/email.js';
 import type { WebPushRouteOptions } from './transport/webpush.js';
@@ -13,4 +14,10 @@ export interface SenderOptions extends EngineOptions, WebPushRouteOptions {
   email?: EmailRouteOptions;
   /** The OpenDHT route; works without options, through each token's own proxies. */
   dht?: DhtRouteOptions;
+  /**
+   * Where topic membership lives (subscribeToTopic, `{ topic }` and `{ condition }` sends).
+   * Opened on the first topic call only.
+   * @default { kind: 'sqlite', path: 'fosspush-topics.sqlite' }
+   */
+  topics?: TopicStoreOption;
 }

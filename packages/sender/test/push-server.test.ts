@@ -3,18 +3,15 @@ import {
   type ChannelMessageEvent,
   decodeToken,
   decryptWebPush,
-  encodeToken,
-  generateSubscriptionKeys,
   generateVapidKeys,
-  type SubscriptionKeys,
   utf8Decode,
   type VapidKeys,
 } from '@fosspush/core';
-import { createWebSocketChannel } from '@fosspush/websocket';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getMessaging } from '../src/fcm/messaging.js';
 import { Message } from '../src/gcm/message.js';
 import { Sender } from '../src/gcm/sender.js';
+import { connectDevice, type DeviceRig } from './rigs/device.js';
 import { type PushServerProcess, startPushServer } from './rigs/push-server.js';
 
 /**
@@ -26,14 +23,10 @@ describe('against our push server', () => {
   let device: Channel;
   let vapidKeys: VapidKeys;
   let sender: Sender;
-  const received: ChannelMessageEvent[] = [];
+  let received: ChannelMessageEvent[] = [];
+  let rig: DeviceRig;
 
-  async function register(): Promise<{ token: string; registrationId: string; keys: SubscriptionKeys }> {
-    const subscription = await device.subscribe({ vapidPublicKey: vapidKeys.publicKey });
-    const keys = await generateSubscriptionKeys();
-    const token = encodeToken({ channel: 'webpush', endpoint: subscription.endpoint, p256dh: keys.p256dh, auth: keys.auth, extras: subscription.extras });
-    return { token, registrationId: subscription.registrationId, keys };
-  }
+  const register = () => rig.register(vapidKeys);
 
   async function arrivals(registrationId: string, count: number): Promise<ChannelMessageEvent[]> {
     await vi.waitFor(() => expect(received.filter((event) => event.registrationId === registrationId)).toHaveLength(count), { timeout: 5000 });
@@ -44,12 +37,9 @@ describe('against our push server', () => {
     server = await startPushServer();
     vapidKeys = await generateVapidKeys();
     sender = new Sender({ vapid: { keys: vapidKeys, subject: 'mailto:ops@example.org' }, backoffMs: 10 });
-    device = createWebSocketChannel({ serverUrl: server.url });
-    device.on('message', (event) => {
-      received.push(event);
-      void device.ack(event.registrationId, event.message.id);
-    });
-    await device.connect();
+    rig = await connectDevice(server.url);
+    device = rig.device;
+    received = rig.received;
   }, 30_000);
   afterAll(async () => {
     await device?.close();

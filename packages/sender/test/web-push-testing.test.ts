@@ -1,10 +1,10 @@
 import { encodeToken, fromPushSubscription, generateVapidKeys, type VapidKeys } from '@fosspush/core';
-import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toPushSubscription } from '../src/index.js';
+import webpush from 'web-push';
 import { getMessaging } from '../src/fcm/messaging.js';
 import { Message } from '../src/gcm/message.js';
 import { Sender } from '../src/gcm/sender.js';
+import { toPushSubscription } from '../src/index.js';
 import { startWebPushTesting, type WebPushTestingService } from './rigs/web-push-testing.js';
 
 /**

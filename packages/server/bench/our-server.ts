@@ -25,6 +25,7 @@ serveParent({
       // One loopback client makes every request: the limiters would be all the bench measured.
       rateLimits: { perIp: false, perSubscription: false },
       maxConnections: 100_000,
+      maxConnectionsPerAddress: 100_000,
       logger: silentLogger,
       processMetrics: false,
     });

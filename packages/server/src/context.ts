@@ -17,6 +17,8 @@ export interface ServerContext {
   runtime: Runtime;
   perSubscription: RateLimiter | undefined;
   limits: { maxPayloadBytes: number; maxTtlSeconds: number; bodyTimeoutMs: number; defaultTtlSeconds?: number };
-  /** The base URL of this server as the client sees it (see `publicBase`). */
-  baseOf(req: IncomingMessage): string;
+  /** The configured public URL, else the listen address: links and the VAPID audience. */
+  baseUrl(): string;
+  /** The client's address as per-address limits count it (an IPv6 /64 is one). */
+  clientAddress(req: IncomingMessage): string;
 }

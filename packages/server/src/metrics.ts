@@ -5,6 +5,9 @@ export interface PushMetrics {
   readonly registry: Registry;
   readonly expired: Counter;
   readonly rateLimited: Counter<'scope'>;
+  readonly connectionsRefused: Counter<'reason'>;
+  /** Subscription sets reclaimed because no device connected in time. */
+  readonly setsReclaimed: Counter;
   readonly requests: Counter<'route' | 'status'>;
   /** Seconds from the 201 (message accepted) to its write on a device stream. */
   readonly deliveryLatency: Histogram;
@@ -21,6 +24,8 @@ export interface PushMetrics {
 export interface MetricsSources {
   deviceConnections(): number;
   httpConnections(): Promise<number>;
+  /** Subscription sets and subscriptions in the store (every node sees the same). */
+  stored(): Promise<{ sets: number; subscriptions: number }>;
 }
 
 export function createMetrics(sources: MetricsSources, options: { processMetrics: boolean }): PushMetrics {
@@ -40,6 +45,30 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
     registers: [registry],
     async collect() {
       this.set(await sources.httpConnections());
+    },
+  });
+  // One store count per scrape serves both gauges.
+  let storedCounts: Promise<{ sets: number; subscriptions: number }> | undefined;
+  const readStored = () => {
+    storedCounts ??= sources.stored().finally(() => {
+      storedCounts = undefined;
+    });
+    return storedCounts;
+  };
+  new Gauge({
+    name: 'fosspush_subscription_sets',
+    help: 'Subscription sets in the store (one per device), from every node.',
+    registers: [registry],
+    async collect() {
+      this.set((await readStored()).sets);
+    },
+  });
+  new Gauge({
+    name: 'fosspush_subscriptions',
+    help: 'Subscriptions (push resources) in the store, from every node.',
+    registers: [registry],
+    async collect() {
+      this.set((await readStored()).subscriptions);
     },
   });
   /** Requests by route, then by status. */
@@ -81,6 +110,17 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
       deliveryLatency.observe(latencySeconds);
     },
     expired: new Counter({ name: 'fosspush_messages_expired_total', help: 'Queued push messages dropped when their TTL ran out.', registers: [registry] }),
+    setsReclaimed: new Counter({
+      name: 'fosspush_sets_reclaimed_total',
+      help: 'Subscription sets reclaimed because no device connected to them in time.',
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'fosspush_connections_refused_total',
+      help: 'TCP connections refused before a request was read, by limit.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     rateLimited: new Counter({
       name: 'fosspush_rate_limited_total',
       help: 'Requests refused with 429, by limit.',

@@ -20,12 +20,15 @@ export interface PushServerOptions {
   /**
    * The URL clients reach this server at, e.g. `https://push.example.org` behind a TLS reverse
    * proxy. It prefixes the Location and Link targets and is the VAPID audience. Without it both
-   * come from each request's Host header.
-   * @default derived from the request
+   * are the listen address (`http://127.0.0.1:8080`), never a request's Host header: a client
+   * could name another push service there and replay a token minted for it.
+   * @default the listen address
    */
   publicUrl?: string;
   /**
-   * Believe X-Forwarded-For / X-Forwarded-Proto: only behind a reverse proxy that sets them.
+   * Believe X-Forwarded-For for the client address (rate limits): only behind a reverse proxy
+   * that sets it. It also turns off `maxConnectionsPerAddress`, since every connection then
+   * comes from the proxy: limit connections per client in the proxy.
    * @default false
    */
   trustProxy?: boolean;
@@ -42,12 +45,17 @@ export interface PushServerOptions {
   maxHeaderBytes?: number;
   /** A request body must arrive within this; slower ones get 408. @default 10000 */
   bodyTimeoutMs?: number;
-  /** Request headers must arrive within this (slowloris). @default 10000 */
+  /** Request headers must arrive within this (slowloris), checked every tenth of it (at most 1 s). @default 10000 */
   headersTimeoutMs?: number;
   /** Idle keep-alive connections close after this. @default 5000 */
   keepAliveTimeoutMs?: number;
   /** Open TCP connections at most, device streams included; more are refused. @default 10000 */
   maxConnections?: number;
+  /**
+   * Open TCP connections from one address at most (an IPv6 /64 counts as one address), so one
+   * client cannot hold every slot; more get 503. Not applied with `trustProxy`. @default 256
+   */
+  maxConnectionsPerAddress?: number;
   /** @default 1000 */
   maxSubscriptionsPerSet?: number;
   /** Messages written to a device but not yet acked, at most; more wait in the store. @default 1000 */
@@ -70,6 +78,19 @@ export interface PushServerOptions {
   purgeIntervalMs?: number;
   /** How long an unsubscribed push resource answers 410 before it is forgotten (404). @default 30 days */
   unsubscribedRetentionMs?: number;
+  /**
+   * A subscription set no device has ever connected to is reclaimed this long after it was
+   * made: its push resources answer 410. Devices connect right after subscribing, so only
+   * abandoned or abusive sets reach it. @default 86400000 (1 day)
+   */
+  pendingSetTtlMs?: number;
+  /**
+   * A subscription set no device has connected to for this long is reclaimed: its push
+   * resources answer 410 and its queued messages go. @default 7776000000 (90 days)
+   */
+  idleSetTtlMs?: number;
+  /** Live subscription sets one client address (an IPv6 /64) may have made; more get 403. @default 1000 */
+  maxSetsPerAddress?: number;
   /**
    * How long a node keeps a push resource's registration in memory instead of reading the
    * store on every push; 0 reads every time. @default 10000
@@ -104,6 +125,7 @@ export const PUSH_SERVER_DEFAULTS = {
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5000,
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 256,
   maxSubscriptionsPerSet: 1000,
   maxUnackedPerDevice: 1000,
   rateLimits: {
@@ -114,6 +136,9 @@ export const PUSH_SERVER_DEFAULTS = {
   maxDeviceHeartbeatMs: 900_000,
   purgeIntervalMs: 60_000,
   unsubscribedRetentionMs: 30 * 24 * 3600 * 1000,
+  pendingSetTtlMs: 24 * 3600 * 1000,
+  idleSetTtlMs: 90 * 24 * 3600 * 1000,
+  maxSetsPerAddress: 1000,
   registrationCacheMs: 10_000,
   drainTimeoutMs: 10_000,
   processMetrics: true,

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createJsonLogger, FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
 import { resumeCursorFromRequest } from '@fosspush/webpush';
@@ -11,7 +11,9 @@ import { handlePush } from './handlers/push.js';
 import { handleDiscovery } from './handlers/unifiedpush-discovery.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleDeleteSet, handleUnsubscribe } from './handlers/unsubscribe.js';
-import { clientIp, publicBase } from './http/request-info.js';
+import { addressKey } from './http/address-key.js';
+import { assertCapabilityIds } from './http/capabilities.js';
+import { clientIp } from './http/request-info.js';
 import { rejectUpgrade, sendError, sendJson } from './http/respond.js';
 import { matchRoute, type Route } from './http/routes.js';
 import { createDeviceHub, type PushDeviceHub } from './hub/device-hub.js';
@@ -19,8 +21,8 @@ import { createMetrics, type PushMetrics } from './metrics.js';
 import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';
 import { pooledRandom } from './random-pool.js';
-import { openStorage } from './storage.js';
-import { createSubscriptions } from './subscriptions.js';
+import { openStorage, storageFullError } from './storage.js';
+import { createSubscriptions, SET_TOUCH_INTERVAL_MS } from './subscriptions.js';
 import { throttledLog } from './throttled-log.js';
 
 /**
@@ -86,22 +88,34 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     maxSubscriptionsPerSet: settings.maxSubscriptionsPerSet,
     unsubscribedRetentionMs: settings.unsubscribedRetentionMs,
     registrationCacheMs: settings.registrationCacheMs,
+    pendingSetTtlMs: settings.pendingSetTtlMs,
+    idleSetTtlMs: settings.idleSetTtlMs,
+    maxSetsPerAddress: settings.maxSetsPerAddress,
   });
 
   const httpServer = createServer({
     maxHeaderSize: settings.maxHeaderBytes,
     headersTimeout: settings.headersTimeoutMs,
+    // Node checks headersTimeout only on this timer (30 s by default), so a slow client kept
+    // its connection three times the deadline: checking ten times per deadline keeps it.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(settings.headersTimeoutMs / 10))),
     // Device streams are long-lived requests: node's whole-request timeout must not cut them.
     requestTimeout: 0,
     keepAliveTimeout: settings.keepAliveTimeoutMs,
   });
   httpServer.maxConnections = settings.maxConnections;
+  // Behind a reverse proxy every connection comes from the proxy: the proxy limits instead.
+  if (!settings.trustProxy) limitConnectionsPerAddress(httpServer, settings.maxConnectionsPerAddress, (address) => {
+    metrics.connectionsRefused.inc({ reason: 'per_address' });
+    logger.debug('connection_refused', { reason: 'per_address', address });
+  });
 
   let transports: DeviceTransports | undefined;
   const metrics = createMetrics(
     {
       deviceConnections: () => (transports ? transports.websocket.connectionCount + transports.sse.connectionCount : hub.sessionCount),
       httpConnections: () => new Promise((resolve) => httpServer.getConnections((error, count) => resolve(error ? 0 : count))),
+      stored: () => subscriptions.count(),
     },
     { processMetrics: settings.processMetrics },
   );
@@ -124,7 +138,6 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
 
   const perIp = settings.rateLimits.perIp ? createRateLimiter(settings.rateLimits.perIp, runtime.clock) : undefined;
   const perSubscription = settings.rateLimits.perSubscription ? createRateLimiter(settings.rateLimits.perSubscription, runtime.clock) : undefined;
-  let fallbackHost = '127.0.0.1';
   const ctx: ServerContext = {
     store,
     broker,
@@ -140,7 +153,10 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       bodyTimeoutMs: settings.bodyTimeoutMs,
       ...(settings.defaultTtlSeconds === false ? {} : { defaultTtlSeconds: settings.defaultTtlSeconds }),
     },
-    baseOf: (req) => publicBase(req, { publicUrl, trustProxy: settings.trustProxy, fallbackHost }),
+    // The base of every link and the VAPID audience: configuration, else the listen address,
+    // never a request header (a client could name another push service's host there).
+    baseUrl: () => publicUrl ?? url ?? 'http://127.0.0.1',
+    clientAddress: (req) => addressKey(clientIp(req, settings.trustProxy)),
   };
 
   let closing: Promise<void> | undefined;
@@ -153,7 +169,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     const queryStart = target.indexOf('?');
     let pathname = queryStart < 0 ? target : target.slice(0, queryStart);
     if (basePath !== '' && pathname.startsWith(`${basePath}/`)) pathname = pathname.slice(basePath.length);
-    return matchRoute(req.method ?? 'GET', pathname);
+    const route = matchRoute(req.method ?? 'GET', pathname);
+    assertCapabilityIds(route);
+    return route;
   };
 
   const limitClient = (req: IncomingMessage) => {
@@ -223,9 +241,11 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     logger.warn('request_unavailable', { route, error, ...(cause === undefined ? {} : { cause }), suppressed });
   });
 
-  const reportFailure = (req: IncomingMessage, res: RoutedResponse, error: unknown): void => {
+  const reportFailure = (req: IncomingMessage, res: RoutedResponse, thrown: unknown): void => {
+    const error = storageFullError(thrown) ?? thrown;
     const status = sendError(req, res, error);
-    if (status === 503) logUnavailable(res[ROUTE], error);
+    if (status === 507) reportStorageFull(error);
+    else if (status === 503) logUnavailable(res[ROUTE], error);
     else if (status >= 500) logger.error('request_failed', { route: res[ROUTE], error });
     else logger.debug('request_refused', { route: res[ROUTE], status, error });
   };
@@ -284,16 +304,47 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 
+  // One line a minute while the store is full: enough to act on, not enough to fill the disk.
+  const reportStorageFull = throttledLog(
+    runtime.clock,
+    (suppressed, error: unknown) =>
+      logger.error('storage_full', {
+        error,
+        suppressed,
+        storage: settings.storage.kind,
+        action:
+          settings.storage.kind === 'redis'
+            ? 'Redis refuses writes (maxmemory): raise maxmemory or free memory; pushes get 507 until then'
+            : 'the disk holding the database is full: free space on it; pushes get 507 until then, accepted messages are safe',
+      }),
+    60_000,
+  );
+
+  // Reclaim before purge, on the same node and in this order: the purge forgets expired set
+  // markers, so a set must be reclaimed (its push resources turned into 410s) first. The
+  // lookahead covers the time between the two.
+  const sweep = async () => {
+    await hub.touchConnected(SET_TOUCH_INTERVAL_MS);
+    const reclaimed = await subscriptions.reclaimExpired(settings.purgeIntervalMs);
+    if (reclaimed > 0) {
+      metrics.setsReclaimed.inc(reclaimed);
+      logger.info('sets_reclaimed', { count: reclaimed });
+    }
+    const expired = await store.purgeExpired();
+    if (expired > 0) {
+      metrics.expired.inc(expired);
+      logger.debug('purged', { expired });
+    }
+  };
+  let sweeping = false;
   const purgeTimer = setInterval(() => {
-    store
-      .purgeExpired()
-      .then((expired) => {
-        if (expired > 0) {
-          metrics.expired.inc(expired);
-          logger.debug('purged', { expired });
-        }
-      })
-      .catch((error) => logger.warn('purge_failed', { error }));
+    if (sweeping) return;
+    sweeping = true;
+    sweep()
+      .catch((error) => logger.warn('purge_failed', { error }))
+      .finally(() => {
+        sweeping = false;
+      });
   }, settings.purgeIntervalMs);
   purgeTimer.unref();
 
@@ -330,9 +381,11 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
           httpServer.off('error', reject);
           const address = httpServer.address() as AddressInfo;
           const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          fallbackHost = `${hostPart}:${address.port}`;
-          url = `http://${fallbackHost}`;
+          url = `http://${hostPart}:${address.port}`;
           logger.info('listening', { url, publicUrl, storage: settings.storage.kind });
+          if (publicUrl === undefined && (address.address === '0.0.0.0' || address.address === '::')) {
+            logger.warn('public_url_missing', { url, hint: 'listening on every address: set --public-url to the URL devices and app servers use, else links and the VAPID audience name this wildcard address' });
+          }
           resolve(url);
         });
       });
@@ -350,4 +403,34 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     httpServer,
     operatorHandler,
   };
+}
+
+/** The socket's counted address, kept on the socket so its close needs no closure. */
+const COUNTED = Symbol('fosspush.countedAddress');
+type CountedSocket = Socket & { [COUNTED]?: string };
+
+/**
+ * Refuses a connection when its address (an IPv6 /64 counts as one) already holds `limit`:
+ * with only a global cap, one client could hold every slot and starve the rest.
+ */
+function limitConnectionsPerAddress(server: Server, limit: number, onRefused: (address: string) => void): void {
+  const open = new Map<string, number>();
+  function release(this: CountedSocket): void {
+    const key = this[COUNTED] as string;
+    const left = (open.get(key) ?? 1) - 1;
+    if (left === 0) open.delete(key);
+    else open.set(key, left);
+  }
+  server.on('connection', (socket: CountedSocket) => {
+    const key = addressKey(socket.remoteAddress ?? 'unknown');
+    const count = open.get(key) ?? 0;
+    if (count >= limit) {
+      onRefused(key);
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\nretry-after: 10\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    open.set(key, count + 1);
+    socket[COUNTED] = key;
+    socket.once('close', release);
+  });
 }

@@ -1,5 +1,4 @@
-import type { Logger } from '@fosspush/core';
-import { type Broker, createMemoryBroker, createMemoryStore, type Runtime, type Store } from '@fosspush/core';
+import { type Broker, createMemoryBroker, createMemoryStore, FosspushError, type Logger, type Runtime, type Store } from '@fosspush/core';
 import { createRedisBroker, createRedisStore } from '@fosspush/store-redis';
 import { createSqliteStore } from '@fosspush/store-sqlite';
 import type { StorageOptions } from './options.js';
@@ -38,4 +37,20 @@ export function openStorage(options: StorageOptions, runtime: Runtime, logger: L
     case 'custom':
       return { store: options.store, broker: options.broker, close: async () => undefined };
   }
+}
+
+/**
+ * A store write refused for lack of room, as STORAGE_FULL (HTTP 507), or undefined for any
+ * other error. SQLite says SQLITE_FULL when the disk (or its page limit) is full; Redis says
+ * OOM when it reached maxmemory with a no-eviction policy.
+ */
+export function storageFullError(error: unknown): FosspushError | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (code === 'STORAGE_FULL') return cause as FosspushError;
+    if (code === 'SQLITE_FULL' || cause.message.startsWith('OOM ')) {
+      return new FosspushError('STORAGE_FULL', 'the push service has no room to store the message: retry later', { cause: error });
+    }
+  }
+  return undefined;
 }

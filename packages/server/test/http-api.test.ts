@@ -298,8 +298,10 @@ describe('device streams', () => {
   it('resumes an SSE stream after Last-Event-ID, which wins over a stale ?after=', async () => {
     const base = await serve();
     const sub = await subscribe(base);
-    const first = await device(sub.set);
+    // Queued before the device connects, so the replay sends each with its own seq (a live
+    // message carries the stream's in-order cursor instead: docs/device-wire.md section 5).
     for (let i = 0; i < 3; i++) await push(sub, `m${i}`);
+    const first = await device(sub.set);
     await vi.waitFor(() => expect(first.messages).toHaveLength(3));
     const [one, two, three] = first.messages.map((m) => m.seq);
     await first.close();

@@ -54,13 +54,13 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): Broker {
     }
   });
 
-  const open = () => {
+  const assertOpen = () => {
     if (closed) throw new FosspushError('CLOSED', 'the broker is closed');
   };
 
   return {
     async publish(owner, event) {
-      open();
+      assertOpen();
       try {
         await publisher.publish(channelOf(owner), encodeEvent(event));
       } catch (error) {
@@ -68,7 +68,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): Broker {
       }
     },
     async subscribe(owner, listener) {
-      open();
+      assertOpen();
       const channel = channelOf(owner);
       let set = listeners.get(channel);
       if (!set) {

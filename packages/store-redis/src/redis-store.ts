@@ -88,7 +88,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
     ) as Promise<Reply>;
 
   let closed = false;
-  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+  const withStoreErrors = async <T>(work: () => Promise<T>): Promise<T> => {
     if (closed) throw new FosspushError('CLOSED', 'the store is closed');
     try {
       return await work();
@@ -111,16 +111,16 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
 
   return {
     putRegistration: (r) =>
-      guarded(async () => {
+      withStoreErrors(async () => {
         await run('putRegistration', r.id, r.owner, r.createdAt, r.expiresAt ?? '', JSON.stringify(r.data));
       }),
     getRegistration: (id) =>
-      guarded(async () => {
+      withStoreErrors(async () => {
         const registration = toRegistration(id, await client.hgetall(`${prefix}r:${id}`));
         return registration && (registration.expiresAt === undefined || registration.expiresAt > clock.now()) ? registration : undefined;
       }),
     listRegistrations: (owner) =>
-      guarded(async () => {
+      withStoreErrors(async () => {
         const ids = (await client.smembers(`${prefix}o:${owner}`)).sort();
         const pipeline = client.pipeline();
         for (const id of ids) pipeline.hgetall(`${prefix}r:${id}`);
@@ -131,10 +131,19 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
           .filter((r): r is Registration => r !== undefined && r.owner === owner && (r.expiresAt === undefined || r.expiresAt > now))
           .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
       }),
-    deleteRegistration: (id) => guarded(async () => (await run('deleteRegistration', id)) === 1),
+    deleteRegistration: (id) => withStoreErrors(async () => (await run('deleteRegistration', id)) === 1),
+    countRegistrations: (owner) => withStoreErrors(() => client.scard(owner === undefined ? `${prefix}rall` : `${prefix}o:${owner}`)),
+    listExpiringRegistrations: (owner, before, limit) =>
+      withStoreErrors(async () => {
+        const ids = ((await run('listExpiring', owner, before, limit)) as Reply[]).map(text);
+        const pipeline = client.pipeline();
+        for (const id of ids) pipeline.hgetall(`${prefix}r:${id}`);
+        const hashes = (await pipeline.exec()) ?? [];
+        return ids.flatMap((id, i) => toRegistration(id, (hashes[i]?.[1] ?? {}) as Record<string, string>) ?? []);
+      }),
 
     enqueue: (registrationId, message: PushMessage) =>
-      guarded(async (): Promise<EnqueueResult> => {
+      withStoreErrors(async (): Promise<EnqueueResult> => {
         const reply = (await run(
           'enqueue',
           registrationId,
@@ -154,18 +163,18 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
         const stored = storedMessage(message, { seq: Number(text(reply[2])), registrationId, owner: text(reply[3]) });
         return replacedId === '' ? { message: stored, created: true } : { message: stored, created: true, replacedId };
       }),
-    listMessages: (query) => guarded(() => listMessages(query)),
+    listMessages: (query) => withStoreErrors(() => listMessages(query)),
     getMessage: (id) =>
-      guarded(async () => {
+      withStoreErrors(async () => {
         const fields = (await client.hmgetBuffer(`${prefix}m:${id}`, ...MESSAGE_FIELDS)) as Reply[];
         if (fields[0] === null) return undefined;
         const message = toMessage(fields);
         return message.expiresAt > clock.now() ? message : undefined;
       }),
-    ack: (messageId) => guarded(async () => (await run('ack', messageId)) === 1),
-    markSeen: (key, expiry) => guarded(async () => (await run('markSeen', key, expiry, clock.now())) === 1),
+    ack: (messageId) => withStoreErrors(async () => (await run('ack', messageId)) === 1),
+    markSeen: (key, expiry) => withStoreErrors(async () => (await run('markSeen', key, expiry, clock.now())) === 1),
     purgeExpired: () =>
-      guarded(async () => {
+      withStoreErrors(async () => {
         let expired = 0;
         for (;;) {
           const [count, more] = (await run('purgeExpired', clock.now(), settings.purgeBatchSize)) as number[];

@@ -7,6 +7,8 @@
  *   P seq             message sequence counter (INCR: never reused)
  *   P r:<id>          registration hash { owner, createdAt, expiresAt?, data }
  *   P o:<owner>       set of registration ids      P rexp   registrations by expiry
+ *   P rall            every registration id, for counting (ids written before it existed are
+ *                     missing from it until they are written again)
  *   P m:<id>          message hash (MESSAGE_FIELDS)
  *   P qo:<owner>, P qr:<registration>, P qa
  *                     queued message ids scored by seq: per owner, per registration, all
@@ -45,6 +47,7 @@ local function delete_registration(P, id)
   redis.call('DEL', P .. 'r:' .. id, P .. 'qr:' .. id, P .. 't:' .. id)
   redis.call('SREM', P .. 'o:' .. owner, id)
   redis.call('ZREM', P .. 'rexp', id)
+  redis.call('SREM', P .. 'rall', id)
   return 1
 end
 `;
@@ -59,6 +62,7 @@ if previous and previous ~= owner then redis.call('SREM', P .. 'o:' .. previous,
 redis.call('DEL', key)
 redis.call('HSET', key, 'owner', owner, 'createdAt', ARGV[4], 'data', ARGV[6])
 redis.call('SADD', P .. 'o:' .. owner, id)
+redis.call('SADD', P .. 'rall', id)
 if ARGV[5] ~= '' then
   redis.call('HSET', key, 'expiresAt', ARGV[5])
   redis.call('ZADD', P .. 'rexp', ARGV[5], id)
@@ -66,6 +70,26 @@ else
   redis.call('ZREM', P .. 'rexp', id)
 end
 return 1`,
+
+  /**
+   * ARGV: P, owner, before, limit. Ids of the owner's registrations that expire at or before
+   * `before` (expired ones not yet purged included), soonest first.
+   */
+  listExpiring: `
+local P, owner, before, limit = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local out, offset, batch = {}, 0, 500
+while #out < limit do
+  local page = redis.call('ZRANGEBYSCORE', P .. 'rexp', '-inf', before, 'LIMIT', offset, batch)
+  for _, id in ipairs(page) do
+    if redis.call('HGET', P .. 'r:' .. id, 'owner') == owner then
+      table.insert(out, id)
+      if #out >= limit then break end
+    end
+  end
+  if #page < batch then break end
+  offset = offset + batch
+end
+return out`,
 
   /** ARGV: P, id. Returns 1 when it existed. */
   deleteRegistration: `${REMOVE_MESSAGE}${DELETE_REGISTRATION}

@@ -113,6 +113,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       'SELECT * FROM registrations WHERE owner = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id',
     ),
     deleteRegistration: db.prepare<[string]>('DELETE FROM registrations WHERE id = ?'),
+    countOwned: db.prepare<[string, number], { n: number }>(
+      'SELECT count(*) AS n FROM registrations WHERE owner = ? AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    countAll: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM registrations WHERE expires_at IS NULL OR expires_at > ?'),
+    listExpiring: db.prepare<[string, number, number], RegistrationRow>(
+      'SELECT * FROM registrations WHERE owner = ? AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, id LIMIT ?',
+    ),
     messageById: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
     liveMessageById: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE id = ? AND expires_at > ?'),
     sameTopic: db.prepare<[string, string], { id: string }>('SELECT id FROM messages WHERE registration_id = ? AND topic = ?'),
@@ -202,8 +209,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
   });
 
   // Group commit: calls made in the same turn of the event loop run in order inside one
-  // transaction. A commit (a WAL append) per call capped throughput at ~16k writes/s;
-  // concurrent writers such as a push server's acks now share one. A failure touches only its
+  // transaction. A commit (a WAL append) per call capped throughput (figures:
+  // docs/push-server.md); concurrent writers such as a push server's acks now share one. A failure touches only its
   // caller: SQLite backs out a failed statement and keeps the transaction, and work of several
   // statements is a db.transaction, which nests as a savepoint. Every promise still resolves
   // only after its commit.
@@ -245,7 +252,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     }
   }
 
-  const guarded = <T>(work: () => T): Promise<T> =>
+  const inNextBatch = <T>(work: () => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (closed) throw new FosspushError('CLOSED', 'the store is closed');
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject, failed: false, outcome: undefined });
@@ -257,22 +264,25 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
 
   return {
     putRegistration: (r) =>
-      guarded(() => {
+      inNextBatch(() => {
         sql.putRegistration.run(r.id, r.owner, r.createdAt, r.expiresAt ?? null, JSON.stringify(r.data));
       }),
     getRegistration: (id) =>
-      guarded(() => {
+      inNextBatch(() => {
         const row = sql.getRegistration.get(id, clock.now());
         return row && toRegistration(row);
       }),
-    listRegistrations: (owner) => guarded(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
-    deleteRegistration: (id) => guarded(() => sql.deleteRegistration.run(id).changes > 0),
+    listRegistrations: (owner) => inNextBatch(() => sql.listRegistrations.all(owner, clock.now()).map(toRegistration)),
+    deleteRegistration: (id) => inNextBatch(() => sql.deleteRegistration.run(id).changes > 0),
+    countRegistrations: (owner) =>
+      inNextBatch(() => (owner === undefined ? sql.countAll.get(clock.now()) : sql.countOwned.get(owner, clock.now()))?.n ?? 0),
+    listExpiringRegistrations: (owner, before, limit) => inNextBatch(() => sql.listExpiring.all(owner, before, limit).map(toRegistration)),
     enqueue: (registrationId, message) =>
       message.topic === undefined
-        ? guarded(() => enqueue(registrationId, message))
-        : guarded(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
+        ? inNextBatch(() => enqueue(registrationId, message))
+        : inNextBatch(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
     listMessages: (query: MessageQuery) =>
-      guarded(() =>
+      inNextBatch(() =>
         sql.listMessages
           .all({
             owner: query.owner ?? null,
@@ -284,13 +294,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
           .map(toMessage),
       ),
     getMessage: (id) =>
-      guarded(() => {
+      inNextBatch(() => {
         const row = sql.liveMessageById.get(id, clock.now());
         return row && toMessage(row);
       }),
-    ack: (messageId) => guarded(() => sql.deleteMessage.run(messageId).changes > 0),
-    markSeen: (key, expiry) => guarded(() => markSeen(key, expiry)),
-    purgeExpired: () => guarded(() => purge(clock.now())),
+    ack: (messageId) => inNextBatch(() => sql.deleteMessage.run(messageId).changes > 0),
+    markSeen: (key, expiry) => inNextBatch(() => markSeen(key, expiry)),
+    purgeExpired: () => inNextBatch(() => purge(clock.now())),
     close: async () => {
       if (closed) return;
       closed = true;

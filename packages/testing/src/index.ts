@@ -38,4 +38,6 @@ export { publicKeys } from './public-keys.js';
 export { type DbusRig, startDbus } from './dbus-rig.js';
 export { type IndependentConnector, type IndependentConnectorOptions, startIndependentConnector } from './unifiedpush-connector.js';
 export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';
+export { connectProsodyComponent, type ProsodyRig, type ProsodyUser, type StartProsodyOptions, startProsody } from './prosody-rig.js';
 export { advanceWithIo } from './manual-timers.js';
+export { RFC8188_3_1, RFC8188_3_2, RFC8291, RFC8292 } from './webpush-vectors.js';

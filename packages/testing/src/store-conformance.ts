@@ -71,6 +71,38 @@ export function describeStoreConformance(driver: string, harness: StoreHarness):
         await expect(store.enqueue('a', message())).rejects.toSatisfy((e) => isFosspushError(e, 'NOT_FOUND'));
       });
 
+      it('counts registrations by owner and in all, expired ones gone after a purge', async () => {
+        await store.putRegistration(registration('a'));
+        await store.putRegistration(registration('b'));
+        await store.putRegistration(registration('c', 'device-2'));
+        await store.putRegistration(registration('d', 'device-1', { expiresAt: T0 + 1000 }));
+        expect(await store.countRegistrations('device-1')).toBe(3);
+        expect(await store.countRegistrations()).toBe(4);
+        expect(await store.countRegistrations('nobody')).toBe(0);
+        clock.advance(1000);
+        await store.purgeExpired();
+        expect(await store.countRegistrations('device-1')).toBe(2);
+        await store.deleteRegistration('c');
+        expect(await store.countRegistrations()).toBe(2);
+      });
+
+      it('lists what an owner has expiring by a time, soonest first, until the purge', async () => {
+        await store.putRegistration(registration('late', 'sets', { expiresAt: T0 + 3000 }));
+        await store.putRegistration(registration('soon', 'sets', { expiresAt: T0 + 1000 }));
+        await store.putRegistration(registration('never', 'sets'));
+        await store.putRegistration(registration('other', 'device-1', { expiresAt: T0 + 500 }));
+        const ids = async (before: number, limit = 10) => (await store.listExpiringRegistrations('sets', before, limit)).map((r) => r.id);
+        expect(await ids(T0 + 5000)).toEqual(['soon', 'late']);
+        expect(await ids(T0 + 5000, 1)).toEqual(['soon']);
+        expect(await ids(T0 + 999)).toEqual([]);
+        expect((await store.listExpiringRegistrations('sets', T0 + 1000, 10))[0]).toEqual(registration('soon', 'sets', { expiresAt: T0 + 1000 }));
+        clock.advance(2000);
+        // Expired but not yet purged: still listed, so a caller can act before the purge.
+        expect(await ids(T0 + 2000)).toEqual(['soon']);
+        await store.purgeExpired();
+        expect(await ids(T0 + 5000)).toEqual(['late']);
+      });
+
       it('deleting a registration drops its queued messages', async () => {
         await store.putRegistration(registration('a'));
         const { message: queued } = await store.enqueue('a', message());

@@ -16,32 +16,12 @@ import {
   webCryptoWebPush,
 } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
+import { RFC8188_3_1, RFC8188_3_2, RFC8291 } from '@fosspush/testing';
 import webpush from 'web-push';
 import { nodeWebPushCrypto } from './node-crypto.js';
 
 const b64 = (text: string) => fromBase64Url(text);
 
-// RFC 8291 Appendix A and RFC 8188 sections 3.1 and 3.2, as given in the RFCs.
-const RFC8291 = {
-  plaintext: 'When I grow up, I want to be a watermelon',
-  asPublic: 'BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8',
-  asPrivate: 'yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw',
-  uaPublic: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4',
-  uaPrivate: 'q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94',
-  salt: 'DGv6ra1nlYgDCS1FRnbzlw',
-  authSecret: 'BTBZMqHH6r4Tts7J_aSIgg',
-  body: 'DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A_yl95bQpu6cVPTpK4Mqgkf1CXztLVBSt2Ks3oZwbuwXPXLWyouBWLVWGNWQexSgSxsj_Qulcy4a-fN',
-};
-const RFC8188_3_1 = {
-  ikm: 'yqdlZ-tYemfogSmv7Ws5PQ',
-  salt: 'I1BsxtFttlv3u_Oo94xnmw',
-  body: 'I1BsxtFttlv3u_Oo94xnmwAAEAAA-NAVub2qFgBEuQKRapoZu-IxkIva3MEB1PD-ly8Thjg',
-};
-const RFC8188_3_2 = {
-  ikm: 'BO3ZVPxUlnLORbVGMpbT1Q',
-  salt: 'uNCkWiNYzKTnBN9ji3-qWA',
-  body: 'uNCkWiNYzKTnBN9ji3-qWAAAABkCYTHOG8chz_gnvgOqdGYovxyjuqRyJFjEDyoF1Fvkj6hQPdPHI51OEUKEpgz3SsLWIqS_uA',
-};
 const WALRUS = 'I am the walrus';
 const userAgent: SubscriptionKeys = { p256dh: RFC8291.uaPublic, auth: RFC8291.authSecret, privateKey: RFC8291.uaPrivate };
 

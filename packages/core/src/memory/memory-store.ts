@@ -26,7 +26,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
   let lastSeq = 0;
   let closed = false;
 
-  const open = () => {
+  const assertOpen = () => {
     if (closed) throw new FosspushError('CLOSED', 'the store is closed');
   };
   const live = (expiry: number | undefined) => expiry === undefined || expiry > clock.now();
@@ -45,7 +45,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
 
   return {
     async putRegistration(registration) {
-      open();
+      assertOpen();
       const previous = registrations.get(registration.id);
       if (previous && previous.owner !== registration.owner) disown(previous);
       registrations.set(registration.id, { ...registration, data: { ...registration.data } });
@@ -54,12 +54,12 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       ids.add(registration.id);
     },
     async getRegistration(id) {
-      open();
+      assertOpen();
       const registration = registrations.get(id);
       return registration && live(registration.expiresAt) ? registration : undefined;
     },
     async listRegistrations(owner) {
-      open();
+      assertOpen();
       const out: Registration[] = [];
       for (const id of owned.get(owner) ?? []) {
         const registration = registrations.get(id);
@@ -68,7 +68,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       return out;
     },
     async deleteRegistration(id) {
-      open();
+      assertOpen();
       for (const message of messages.values()) if (message.registrationId === id) remove(message);
       const registration = registrations.get(id);
       if (!registration) return false;
@@ -76,8 +76,25 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       return registrations.delete(id);
     },
 
+    async countRegistrations(owner) {
+      assertOpen();
+      const ids = owner === undefined ? registrations.keys() : (owned.get(owner) ?? []);
+      let count = 0;
+      for (const id of ids) if (live(registrations.get(id)?.expiresAt)) count++;
+      return count;
+    },
+    async listExpiringRegistrations(owner, before, limit) {
+      assertOpen();
+      const out: Registration[] = [];
+      for (const id of owned.get(owner) ?? []) {
+        const registration = registrations.get(id);
+        if (registration?.expiresAt !== undefined && registration.expiresAt <= before) out.push(registration);
+      }
+      return out.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number) || (a.id < b.id ? -1 : 1)).slice(0, limit);
+    },
+
     async enqueue(registrationId, message: PushMessage): Promise<EnqueueResult> {
-      open();
+      assertOpen();
       const registration = registrations.get(registrationId);
       if (!registration || !live(registration.expiresAt)) {
         throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
@@ -96,7 +113,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
     },
     async listMessages(query: MessageQuery) {
-      open();
+      assertOpen();
       const limit = query.limit ?? DEFAULT_LIMIT;
       const out: StoredMessage[] = [];
       for (const message of messages.values()) {
@@ -109,18 +126,18 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       return out;
     },
     async getMessage(id) {
-      open();
+      assertOpen();
       const message = messages.get(id);
       return message && live(message.expiresAt) ? message : undefined;
     },
     async ack(messageId) {
-      open();
+      assertOpen();
       const message = messages.get(messageId);
       return message !== undefined && remove(message);
     },
 
     async markSeen(key, expiry) {
-      open();
+      assertOpen();
       const known = seen.get(key);
       if (known !== undefined && known > clock.now()) return false;
       seen.set(key, expiry);
@@ -128,7 +145,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     },
 
     async purgeExpired() {
-      open();
+      assertOpen();
       let expired = 0;
       for (const message of messages.values()) {
         if (!live(message.expiresAt)) {

@@ -4,25 +4,10 @@ import { fromBase64Url, toBase64Url } from '../encoding/base64url.js';
 import { concatBytes, utf8Decode, utf8Encode } from '../encoding/bytes.js';
 import { FosspushError } from '../errors.js';
 import { decryptContent, encryptContent } from './ece.js';
+import { RFC8188_3_1, RFC8188_3_2 } from '../../../testing/src/webpush-vectors.js';
 
 const b64 = (text: string) => fromBase64Url(text);
 
-// RFC 8188 section 3.1 and 3.2, as given in /work/shared/vectors/webpush-rfc-vectors.md.
-const RFC8188_3_1 = {
-  plaintext: 'I am the walrus',
-  ikm: 'yqdlZ-tYemfogSmv7Ws5PQ',
-  salt: 'I1BsxtFttlv3u_Oo94xnmw',
-  recordSize: 4096,
-  body: 'I1BsxtFttlv3u_Oo94xnmwAAEAAA-NAVub2qFgBEuQKRapoZu-IxkIva3MEB1PD-ly8Thjg',
-};
-const RFC8188_3_2 = {
-  plaintext: 'I am the walrus',
-  ikm: 'BO3ZVPxUlnLORbVGMpbT1Q',
-  keyId: 'a1',
-  recordSize: 25,
-  salt: 'uNCkWiNYzKTnBN9ji3-qWA',
-  body: 'uNCkWiNYzKTnBN9ji3-qWAAAABkCYTHOG8chz_gnvgOqdGYovxyjuqRyJFjEDyoF1Fvkj6hQPdPHI51OEUKEpgz3SsLWIqS_uA',
-};
 
 /**
  * An independent aes128gcm encoder on node:crypto that seals whatever record plaintexts it is

@@ -38,7 +38,7 @@ export function decodePublicKey(text: unknown, what: string, code: FosspushError
 }
 
 /** Imports a 65-byte public point; a point that is not on the curve fails with `code`. */
-export async function importPublicKey(
+export async function importWebCryptoPublicKey(
   point: Uint8Array,
   algorithm: P256Algorithm,
   what: string,
@@ -55,7 +55,7 @@ export async function importPublicKey(
  * Imports a private key from its raw parts. WebCrypto cannot import a bare scalar, so this goes
  * through a JWK, which needs the public point beside d.
  */
-export async function importPrivateKey(
+export async function importWebCryptoPrivateKey(
   publicKey: Uint8Array,
   privateKey: Uint8Array,
   algorithm: P256Algorithm,

@@ -1,4 +1,4 @@
-import { importPrivateKey, importPublicKey } from './keys.js';
+import { importWebCryptoPrivateKey, importWebCryptoPublicKey } from './keys.js';
 import { bufferSource, hkdfExpand, hkdfExtract, subtle, type WebCryptoPrk } from './webcrypto.js';
 
 /**
@@ -41,8 +41,8 @@ export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown, Prk = 
 const ECDH_P256 = { name: 'ECDH', namedCurve: 'P-256' } as const;
 
 const webCrypto: WebPushCrypto<CryptoKey, CryptoKey, WebCryptoPrk, CryptoKey> = {
-  importPublicKey: (point) => importPublicKey(point, 'ECDH', 'the public key'),
-  importPrivateKey: (publicKey, privateKey) => importPrivateKey(publicKey, privateKey, 'ECDH', 'the key pair'),
+  importPublicKey: (point) => importWebCryptoPublicKey(point, 'ECDH', 'the public key'),
+  importPrivateKey: (publicKey, privateKey) => importWebCryptoPrivateKey(publicKey, privateKey, 'ECDH', 'the key pair'),
   async generateKeyPair() {
     // Not extractable: only the public half is exported.
     const pair = await subtle().generateKey(ECDH_P256, false, ['deriveBits']);

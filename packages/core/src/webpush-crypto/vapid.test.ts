@@ -3,15 +3,8 @@ import { fromBase64Url, toBase64Url } from '../encoding/base64url.js';
 import { utf8Decode, utf8Encode } from '../encoding/bytes.js';
 import { manualClock } from '../runtime.js';
 import { createVapidSigner, generateVapidKeys, VAPID_DEFAULTS, type VapidKeys, verifyVapid } from './vapid.js';
+import { RFC8292 } from '../../../testing/src/webpush-vectors.js';
 
-// RFC 8292 section 2.4, as given in /work/shared/vectors/webpush-rfc-vectors.md.
-const RFC8292 = {
-  jwt: 'eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9.eyJhdWQiOiJodHRwczovL3B1c2guZXhhbXBsZS5uZXQiLCJleHAiOjE0NTM1MjM3NjgsInN1YiI6Im1haWx0bzpwdXNoQGV4YW1wbGUuY29tIn0.i3CYb7t4xfxCDquptFOepC9GAu_HLGkMlMuCGSK2rpiUfnK9ojFwDXb1JrErtmysazNjjvW2L9OkSSHzvoD1oA',
-  k: 'BA1Hxzyi1RUM1b5wjxsn7nGxAszw2u61m164i3MrAIxHF6YK5h4SDYic-dRuU_RCPCfA5aq9ojSwk5Y2EmClBPs',
-  header: '{"typ":"JWT","alg":"ES256"}',
-  claims: '{"aud":"https://push.example.net","exp":1453523768,"sub":"mailto:push@example.com"}',
-  exp: 1453523768,
-};
 const rfcAuthorization = `vapid t=${RFC8292.jwt}, k=${RFC8292.k}`;
 /** An hour before the example token expires. */
 const rfcClock = () => manualClock((RFC8292.exp - 3600) * 1000);

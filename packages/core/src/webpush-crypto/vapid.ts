@@ -4,7 +4,7 @@ import { FosspushError } from '../errors.js';
 import { type Runtime, resolveRuntime } from '../runtime.js';
 import { BoundedMap } from './bounded-map.js';
 import { type ParsedJwt, parseJwt, signJwt, verifyJwt } from './jwt.js';
-import { decodeKeyBytes, decodePublicKey, generateEncodedKeyPair, importPrivateKey, importPublicKey, P256_PRIVATE_KEY_BYTES } from './keys.js';
+import { decodeKeyBytes, decodePublicKey, generateEncodedKeyPair, importWebCryptoPrivateKey, importWebCryptoPublicKey, P256_PRIVATE_KEY_BYTES } from './keys.js';
 
 /**
  * RFC 8292 VAPID: an application server proves to a push service who it is with a short-lived
@@ -136,7 +136,7 @@ export function createVapidSigner(options: VapidSignerOptions): VapidSigner {
   let signatureCount = 0;
 
   async function sign(audience: string, expiresAtSeconds: number): Promise<string> {
-    signingKey ??= importPrivateKey(publicKey, privateKey, 'ECDSA', 'the VAPID keys');
+    signingKey ??= importWebCryptoPrivateKey(publicKey, privateKey, 'ECDSA', 'the VAPID keys');
     const jwt = await signJwt({ aud: audience, exp: expiresAtSeconds, sub: subject }, await signingKey);
     signatureCount++;
     return `vapid t=${jwt}, k=${encodedPublicKey}`;
@@ -205,7 +205,7 @@ const verifiedTokens = new BoundedMap<string, true>(MAX_CACHED_VERIFIED_TOKENS);
 async function signatureVerifies(jwt: ParsedJwt, token: string, key: string, publicKey: Uint8Array): Promise<boolean> {
   const cacheKey = `${key} ${token}`;
   if (verifiedTokens.has(cacheKey)) return true;
-  const valid = await verifyJwt(jwt, await importPublicKey(publicKey, 'ECDSA', 'the vapid k= key', 'UNAUTHENTICATED'));
+  const valid = await verifyJwt(jwt, await importWebCryptoPublicKey(publicKey, 'ECDSA', 'the vapid k= key', 'UNAUTHENTICATED'));
   if (valid) verifiedTokens.set(cacheKey, true);
   return valid;
 }

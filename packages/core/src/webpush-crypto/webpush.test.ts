@@ -4,25 +4,10 @@ import { concatBytes, utf8Decode, utf8Encode } from '../encoding/bytes.js';
 import { encryptContent } from './ece.js';
 import { hkdf } from './webcrypto.js';
 import { decryptWebPush, encryptWebPush, generateSubscriptionKeys, MAX_WEB_PUSH_PLAINTEXT_BYTES, type SubscriptionKeys } from './webpush.js';
+import { RFC8291 } from '../../../testing/src/webpush-vectors.js';
 
 const b64 = (text: string) => fromBase64Url(text);
 
-// RFC 8291 Appendix A, as given in /work/shared/vectors/webpush-rfc-vectors.md.
-const RFC8291 = {
-  plaintext: 'V2hlbiBJIGdyb3cgdXAsIEkgd2FudCB0byBiZSBhIHdhdGVybWVsb24',
-  asPublic: 'BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8',
-  asPrivate: 'yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw',
-  uaPublic: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4',
-  uaPrivate: 'q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94',
-  salt: 'DGv6ra1nlYgDCS1FRnbzlw',
-  authSecret: 'BTBZMqHH6r4Tts7J_aSIgg',
-  ecdhSecret: 'kyrL1jIIOHEzg3sM2ZWRHDRB62YACZhhSlknJ672kSs',
-  keyInfo:
-    'V2ViUHVzaDogaW5mbwAEJXGyvs3942BVGq8e0PTNNmwRzr5VX4m8t7GGpTM5FzFo7OLr4BhZe9MEebhuPI-OztV3ylkYfpJGmQ22ggCLDgT-M_SrDepxkU21WCP3O1SUj0EwbZIHMtu5pZpTKGSCIA5Zent7wmC6HCJ5mFgJkuk5cwAvMBKiiujwa7t45ewP',
-  ikm: 'S4lYMb_L0FxCeq0WhDx813KgSYqU26kOyzWUdsXYyrg',
-  header: 'DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8',
-  body: 'DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A_yl95bQpu6cVPTpK4Mqgkf1CXztLVBSt2Ks3oZwbuwXPXLWyouBWLVWGNWQexSgSxsj_Qulcy4a-fN',
-};
 const userAgent: SubscriptionKeys = { p256dh: RFC8291.uaPublic, auth: RFC8291.authSecret, privateKey: RFC8291.uaPrivate };
 const vectorOptions = {
   salt: b64(RFC8291.salt),
@@ -31,7 +16,7 @@ const vectorOptions = {
 
 describe('RFC 8291 Web Push encryption', () => {
   it('reproduces Appendix A byte for byte', async () => {
-    const body = await encryptWebPush(b64(RFC8291.plaintext), userAgent, vectorOptions);
+    const body = await encryptWebPush(utf8Encode(RFC8291.plaintext), userAgent, vectorOptions);
     expect(body.length).toBe(144);
     expect(toBase64Url(body.subarray(0, 86))).toBe(RFC8291.header);
     expect(toBase64Url(body)).toBe(RFC8291.body);

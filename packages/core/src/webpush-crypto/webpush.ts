@@ -93,11 +93,11 @@ async function backendCall<T>(work: () => Promise<T>, code: FosspushErrorCode, m
 }
 
 /** Imports a 65-byte public point; a point that is not on the curve fails with `code`. */
-function importPublicKey(crypto: WebPushCrypto, point: Uint8Array, what: string, code: FosspushErrorCode): Promise<unknown> {
+function importBackendPublicKey(crypto: WebPushCrypto, point: Uint8Array, what: string, code: FosspushErrorCode): Promise<unknown> {
   return backendCall(() => crypto.importPublicKey(point), code, `${what} is not a point on P-256`);
 }
 
-function importPrivateKey(crypto: WebPushCrypto, publicKey: Uint8Array, privateKey: Uint8Array, what: string): Promise<unknown> {
+function importBackendPrivateKey(crypto: WebPushCrypto, publicKey: Uint8Array, privateKey: Uint8Array, what: string): Promise<unknown> {
   return backendCall(() => crypto.importPrivateKey(publicKey, privateKey), 'INVALID_KEY', `${what} is not a valid P-256 key pair`);
 }
 
@@ -110,7 +110,7 @@ function recipientFor(crypto: WebPushCrypto, p256dh: string): Recipient {
   let recipient = recipients.get(p256dh);
   if (!recipient) {
     const point = decodePublicKey(p256dh, 'the subscription p256dh key');
-    const entry: Recipient = { point, key: importPublicKey(crypto, point, 'the subscription p256dh key', 'INVALID_KEY') };
+    const entry: Recipient = { point, key: importBackendPublicKey(crypto, point, 'the subscription p256dh key', 'INVALID_KEY') };
     const cache = recipients;
     entry.key.catch(() => {
       if (cache.get(p256dh) === entry) cache.delete(p256dh);
@@ -127,7 +127,7 @@ async function senderKeyPair(crypto: WebPushCrypto, fixed: EncryptOptions['sende
   if (!(fixed.privateKey instanceof Uint8Array) || fixed.privateKey.length !== P256_PRIVATE_KEY_BYTES) {
     throw new FosspushError('INVALID_KEY', `senderKeys.privateKey must be ${P256_PRIVATE_KEY_BYTES} bytes`);
   }
-  return { publicKey, privateKey: await importPrivateKey(crypto, publicKey, fixed.privateKey, 'senderKeys') };
+  return { publicKey, privateKey: await importBackendPrivateKey(crypto, publicKey, fixed.privateKey, 'senderKeys') };
 }
 
 /**
@@ -214,7 +214,7 @@ export async function decryptWebPush(body: Uint8Array, keys: SubscriptionKeys, o
   const crypto = cryptoBackend(options);
   const userAgentPublic = decodePublicKey(keys.p256dh, 'p256dh');
   const authSecret = decodeKeyBytes(keys.auth, 'auth', AUTH_SECRET_BYTES);
-  const privateKey = await importPrivateKey(
+  const privateKey = await importBackendPrivateKey(
     crypto,
     userAgentPublic,
     decodeKeyBytes(keys.privateKey, 'privateKey', P256_PRIVATE_KEY_BYTES),
@@ -223,7 +223,7 @@ export async function decryptWebPush(body: Uint8Array, keys: SubscriptionKeys, o
   const { header, records } = readBody(body);
   const keyIdWhat = "the key id (the sender's public key)";
   const senderPublic = checkPublicPoint(header.keyId, keyIdWhat, 'DECRYPT_FAILED');
-  const senderKey = await importPublicKey(crypto, senderPublic, keyIdWhat, 'DECRYPT_FAILED');
+  const senderKey = await importBackendPublicKey(crypto, senderPublic, keyIdWhat, 'DECRYPT_FAILED');
   const ikm = await backendCall(
     () => webPushIkm(crypto, privateKey, senderKey, authSecret, userAgentPublic, senderPublic),
     'DECRYPT_FAILED',

@@ -50,6 +50,11 @@ function readCapabilities(response: SieveResponse): SieveCapabilities {
   return capabilities;
 }
 
+/** A loopback address (IPv4 127/8, IPv6 ::1, or IPv4-mapped 127/8): traffic never leaves the machine. */
+export function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || /^(::ffff:)?127\./i.test(address);
+}
+
 /**
  * A small ManageSieve client (RFC 5804): the commands a setup helper needs, one at a time.
  *
@@ -59,11 +64,6 @@ function readCapabilities(response: SieveResponse): SieveCapabilities {
  * console.log(await sieve.listScripts());
  * await sieve.logout();
  */
-/** A loopback address (IPv4 127/8, IPv6 ::1, or IPv4-mapped 127/8): traffic never leaves the machine. */
-export function isLoopbackAddress(address: string): boolean {
-  return address === '::1' || /^(::ffff:)?127\./i.test(address);
-}
-
 export class ManageSieveClient {
   capabilities: SieveCapabilities;
   private socket: Socket;

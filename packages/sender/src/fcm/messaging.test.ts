@@ -74,16 +74,35 @@ describe('getMessaging (firebase-admin shape)', () => {
     expect(decode(transport.calls[0]?.message.plaintext)).toEqual({ data: { a: '1', b: '2' }, notification: { title: 'T', body: 'B' } });
   });
 
+  it("carries firebase-admin's typed notification fields to the app as strings, and webpush.fcmOptions.link as link", async () => {
+    const { messaging, transport } = setup();
+    await messaging.send({
+      token: fakeToken(1),
+      android: { directBootOk: true, notification: { notificationCount: 3, sticky: true, vibrateTimingsMillis: [100, 200], eventTimestamp: new Date(0) } },
+      webpush: {
+        notification: { requireInteraction: true, actions: [{ action: 'open', title: 'Open' }] },
+        fcmOptions: { link: 'https://example.org/article' },
+      },
+      apns: { payload: { aps: { badge: 1 } } },
+      fcmOptions: { analyticsLabel: 'x' },
+    });
+    expect(decode(transport.calls[0]?.message.plaintext).notification).toEqual({
+      notificationCount: '3',
+      sticky: 'true',
+      vibrateTimingsMillis: '[100,200]',
+      eventTimestamp: '1970-01-01T00:00:00.000Z',
+      requireInteraction: 'true',
+      actions: '[{"action":"open","title":"Open"}]',
+      link: 'https://example.org/article',
+    });
+  });
+
   it('passes dryRun to every send', async () => {
     const { messaging, transport } = setup();
     await messaging.sendEachForMulticast({ tokens: [fakeToken(1), fakeToken(2)] }, true);
     expect(transport.calls.map((call) => call.message.dryRun)).toEqual([true, true]);
   });
 
-  it('refuses topic and condition messages', async () => {
-    const { messaging } = setup();
-    await expect(messaging.send({ topic: 'news' } as never)).rejects.toMatchObject({ code: 'messaging/invalid-argument' });
-  });
 
   it('streams a multicast from an async iterable', async () => {
     const { messaging } = setup();

@@ -1,4 +1,4 @@
-import { FosspushError, toFosspushError } from '@fosspush/core';
+import { FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
 import { createSendEngine, type SendEngine, type SendOutcome } from '../engine.js';
 import { createOutgoingMessage } from '../outgoing.js';
 import { mapBounded, mapBoundedInOrder } from '../pool.js';
@@ -6,7 +6,11 @@ import type { Recipient } from '../recipient.js';
 import type { SenderOptions } from '../sender-options.js';
 import { createTransports } from '../transports.js';
 import { type MessagingError, toMessagingError } from './errors.js';
-import { type BaseMessage, fcmMessageFields, type MulticastMessage, type TokenMessage } from './message.js';
+import { multicastId } from '../gcm/response.js';
+import { sendToTopicMembers, topicTarget } from '../topics/fanout.js';
+import { createTopicRegistry } from '../topics/registry.js';
+import { type BaseMessage, fcmMessageFields, type Message, type MulticastMessage, type TokenMessage } from './message.js';
+import { type MessagingTopicManagementResponse, manageTopic } from './topic-management.js';
 
 /** firebase-admin's `SendResponse`. */
 export interface SendResponse {
@@ -42,13 +46,20 @@ export interface StreamResponse {
  * const batch = await messaging.sendEachForMulticast({ tokens, data: { hello: 'world' } });
  */
 export interface Messaging {
-  /** Resolves with the message id, or rejects with a `MessagingError` (`error.code` is `messaging/*`). */
-  send(message: TokenMessage, dryRun?: boolean): Promise<string>;
+  /**
+   * Resolves with the message id, or rejects with a `MessagingError` (`error.code` is
+   * `messaging/*`). A topic or condition message goes to every subscribed token and resolves
+   * once each has been tried, as FCM accepts a topic message whatever its members' fate.
+   */
+  send(message: Message, dryRun?: boolean): Promise<string>;
   sendEach(messages: readonly TokenMessage[], dryRun?: boolean): Promise<BatchResponse>;
   sendEachForMulticast(message: MulticastMessage, dryRun?: boolean): Promise<BatchResponse>;
   /** Streams tokens through at most `concurrency` sends at once; yields as they finish. */
   sendEachForMulticastStream(message: StreamMessage, dryRun?: boolean): AsyncGenerator<StreamResponse, void, undefined>;
-  /** Closes pooled HTTP and SMTP connections. */
+  /** Subscribes tokens (one, or up to 1000) to a topic, in the `topics` store. */
+  subscribeToTopic(registrationTokens: Recipient | Recipient[], topic: string): Promise<MessagingTopicManagementResponse>;
+  unsubscribeFromTopic(registrationTokens: Recipient | Recipient[], topic: string): Promise<MessagingTopicManagementResponse>;
+  /** Closes pooled HTTP and SMTP connections and the topic store. */
   close(): Promise<void>;
 }
 
@@ -87,10 +98,20 @@ function checkTokens(tokens: unknown): readonly Recipient[] {
  */
 export function getMessaging(options: SenderOptions = {}): Messaging {
   const engine = createSendEngine({ ...options, transports: createTransports(options) });
-
+  const topics = createTopicRegistry(options.topics, options.runtime);
+  const random = resolveRuntime(options.runtime).random;
   return {
     async send(message, dryRun = false) {
-      const outcome = await deliverer(engine, message, dryRun)(message.token);
+      const target = typeof message === 'object' && message !== null ? topicTarget(message) : undefined;
+      if (target) {
+        try {
+          await sendToTopicMembers(topics, target, engine.concurrency, deliverer(engine, message, dryRun));
+        } catch (error) {
+          throw toMessagingError(toFosspushError(error));
+        }
+        return `projects/fosspush/messages/${multicastId(random)}`;
+      }
+      const outcome = await deliverer(engine, message, dryRun)((message as TokenMessage).token);
       if (!outcome.ok) throw toMessagingError(outcome.error);
       return outcome.messageId;
     },
@@ -110,6 +131,10 @@ export function getMessaging(options: SenderOptions = {}): Messaging {
         yield { index: settled.index, token: settled.item, response: toSendResponse(settled.value) };
       }
     },
-    close: () => engine.close(),
+    subscribeToTopic: (tokens, topic) => manageTopic(topics.subscribe, tokens, topic),
+    unsubscribeFromTopic: (tokens, topic) => manageTopic(topics.unsubscribe, tokens, topic),
+    async close() {
+      await Promise.all([engine.close(), topics.close()]);
+    },
   };
 }

@@ -1,7 +1,13 @@
 import { FosspushError, type PushSubscriptionJSON } from '@fosspush/core';
 import type { Recipient } from '../recipient.js';
 
-/** node-gcm's recipient forms. Topics and conditions need a broker that Web Push has not. */
+/**
+ * node-gcm's topic forms: every token subscribed to the topic (in the sender's `topics` store),
+ * or FCM's condition grammar. They answer GCM's topic response, `{ message_id }`.
+ */
+export type GcmTopicRecipient = { topic: string } | { condition: string } | { to: `/topics/${string}` };
+
+/** node-gcm's recipient forms for tokens. */
 export type GcmRecipient =
   | Recipient
   | readonly Recipient[]
@@ -23,8 +29,8 @@ export function recipientList(recipient: GcmRecipient): readonly Recipient[] {
     else if ('registrationTokens' in recipient) list = recipient.registrationTokens;
     else if ('registrationIds' in recipient) list = recipient.registrationIds;
     else if ('to' in recipient) list = [recipient.to];
-    else if ('topic' in recipient || 'condition' in recipient || 'notificationKey' in recipient) {
-      throw new FosspushError('INVALID_REQUEST', 'topics, conditions and notification keys are not supported: send to tokens', {
+    else if ('notificationKey' in recipient) {
+      throw new FosspushError('INVALID_REQUEST', 'notification keys (device groups) are not supported: send to tokens or a topic', {
         details: { field: 'recipient' },
       });
     }

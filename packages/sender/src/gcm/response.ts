@@ -19,7 +19,7 @@ export function toGcmResult(outcome: SendOutcome): GcmResult {
 }
 
 /** A positive 53-bit integer, like GCM's multicast ids. */
-function multicastId(random: RandomSource): number {
+export function multicastId(random: RandomSource): number {
   const bytes = random.bytes(7);
   let id = 0;
   for (const byte of bytes) id = id * 256 + byte;
@@ -35,4 +35,9 @@ export function toGcmResponse(outcomes: readonly SendOutcome[], random: RandomSo
     canonical_ids: 0,
     results: outcomes.map(toGcmResult),
   };
+}
+
+/** GCM's answer to a topic or condition send: one id for the whole fan-out. */
+export interface GcmTopicResponse {
+  message_id: number;
 }

@@ -40,7 +40,7 @@ describe('Sender (node-gcm shape)', () => {
 
   it('rejects a recipient it cannot read, and topics', async () => {
     const { sender } = setup();
-    for (const recipient of [{ topic: '/topics/news' }, [], { nope: 1 }, 42]) {
+    for (const recipient of [{ notificationKey: 'group' }, [], { nope: 1 }, 42]) {
       await expect(sender.send(new Message(), recipient as never)).rejects.toSatisfy((e) => isFosspushError(e, 'INVALID_REQUEST'));
     }
     await expect(sender.send({} as never, fakeToken(1))).rejects.toSatisfy((e) => isFosspushError(e, 'INVALID_MESSAGE'));
@@ -98,7 +98,7 @@ describe('Sender (node-gcm shape)', () => {
     });
     expect(response?.success).toBe(1);
     const error = await new Promise<FosspushError | null>((resolve) => {
-      sender.send(new Message(), { topic: 'x' } as never, { retries: 0 }, (e) => resolve(e));
+      sender.send(new Message(), { notificationKey: 'x' } as never, { retries: 0 }, (e) => resolve(e));
     });
     expect(isFosspushError(error, 'INVALID_REQUEST')).toBe(true);
   });

@@ -7,8 +7,10 @@ import type { Recipient } from '../recipient.js';
 import type { SenderOptions } from '../sender-options.js';
 import { createTransports } from '../transports.js';
 import type { Message } from './message.js';
-import { type GcmRecipient, recipientList } from './recipients.js';
-import { type GcmResponse, type GcmResult, toGcmResponse, toGcmResult } from './response.js';
+import { sendToTopicMembers, topicTarget } from '../topics/fanout.js';
+import { createTopicRegistry, type TopicRegistry } from '../topics/registry.js';
+import { type GcmRecipient, type GcmTopicRecipient, recipientList } from './recipients.js';
+import { type GcmResponse, type GcmResult, type GcmTopicResponse, multicastId, toGcmResponse, toGcmResult } from './response.js';
 
 /** node-gcm's per-call options: `backoff` is the first backoff ceiling in milliseconds. */
 export interface SendOptions {
@@ -16,7 +18,7 @@ export interface SendOptions {
   backoff?: number;
 }
 
-export type SendCallback = (error: FosspushError | null, response?: GcmResponse) => void;
+export type SendCallback<Response = GcmResponse> = (error: FosspushError | null, response?: Response) => void;
 
 /** One streamed result: `index` is the token's position in the source. */
 export interface GcmStreamResult {
@@ -42,10 +44,12 @@ function retryOptions(options: SendOptions | number | undefined): RetryOptions {
 export class Sender {
   readonly #engine: SendEngine;
   readonly #runtime: Runtime;
+  readonly #topics: TopicRegistry;
 
   constructor(options: SenderOptions = {}) {
     this.#engine = createSendEngine({ ...options, transports: createTransports(options) });
     this.#runtime = resolveRuntime(options.runtime);
+    this.#topics = createTopicRegistry(options.topics, options.runtime);
   }
 
   /**
@@ -53,33 +57,44 @@ export class Sender {
    * response, results in token order. With a callback (node-gcm style) it returns nothing and
    * calls back with `(error, response)`. It rejects only for a call it cannot read (a bad
    * recipient shape); a message or token problem is a per-token `error` instead.
+   * A `{ topic }`, `{ condition }` or `{ to: '/topics/…' }` recipient goes to every subscribed
+   * token (see `subscribeToTopic` on `getMessaging`) and answers GCM's `{ message_id }`.
    */
+  send(message: Message, recipient: GcmTopicRecipient, options?: SendOptions | number): Promise<GcmTopicResponse>;
+  send(message: Message, recipient: GcmTopicRecipient, callback: SendCallback<GcmTopicResponse>): void;
+  send(message: Message, recipient: GcmTopicRecipient, options: SendOptions | number | undefined, callback: SendCallback<GcmTopicResponse>): void;
   send(message: Message, recipient: GcmRecipient, options?: SendOptions | number): Promise<GcmResponse>;
   send(message: Message, recipient: GcmRecipient, callback: SendCallback): void;
   send(message: Message, recipient: GcmRecipient, options: SendOptions | number | undefined, callback: SendCallback): void;
   send(
     message: Message,
-    recipient: GcmRecipient,
-    optionsOrCallback?: SendOptions | number | SendCallback,
-    callback?: SendCallback,
-  ): Promise<GcmResponse> | undefined {
+    recipient: GcmRecipient | GcmTopicRecipient,
+    optionsOrCallback?: SendOptions | number | SendCallback<never>,
+    callback?: SendCallback<never>,
+  ): Promise<GcmResponse | GcmTopicResponse> | undefined {
     const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
     const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
     const response = this.#sendAll(message, recipient, options);
     if (!done) return response;
     response.then(
-      (value) => done(null, value),
+      (value) => (done as SendCallback<GcmResponse | GcmTopicResponse>)(null, value),
       (error: unknown) => done(toFosspushError(error)),
     );
     return undefined;
   }
 
   /** `send` with no retries, as in node-gcm. */
+  sendNoRetry(message: Message, recipient: GcmTopicRecipient): Promise<GcmTopicResponse>;
+  sendNoRetry(message: Message, recipient: GcmTopicRecipient, callback: SendCallback<GcmTopicResponse>): void;
   sendNoRetry(message: Message, recipient: GcmRecipient): Promise<GcmResponse>;
   sendNoRetry(message: Message, recipient: GcmRecipient, callback: SendCallback): void;
-  sendNoRetry(message: Message, recipient: GcmRecipient, callback?: SendCallback): Promise<GcmResponse> | undefined {
-    if (!callback) return this.send(message, recipient, { retries: 0 });
-    this.send(message, recipient, { retries: 0 }, callback);
+  sendNoRetry(
+    message: Message,
+    recipient: GcmRecipient | GcmTopicRecipient,
+    callback?: SendCallback<never>,
+  ): Promise<GcmResponse | GcmTopicResponse> | undefined {
+    if (!callback) return this.send(message, recipient as GcmRecipient, { retries: 0 });
+    this.send(message, recipient as GcmRecipient, { retries: 0 }, callback as SendCallback);
     return undefined;
   }
 
@@ -104,13 +119,18 @@ export class Sender {
     }
   }
 
-  /** Closes pooled HTTP and SMTP connections. */
-  close(): Promise<void> {
-    return this.#engine.close();
+  /** Closes pooled HTTP and SMTP connections and the topic store. */
+  async close(): Promise<void> {
+    await Promise.all([this.#engine.close(), this.#topics.close()]);
   }
 
-  async #sendAll(message: Message, recipient: GcmRecipient, options: SendOptions | number | undefined): Promise<GcmResponse> {
-    const tokens = recipientList(recipient);
+  async #sendAll(message: Message, recipient: GcmRecipient | GcmTopicRecipient, options: SendOptions | number | undefined): Promise<GcmResponse | GcmTopicResponse> {
+    const target = typeof recipient === 'object' && recipient !== null ? topicTarget(recipient) : undefined;
+    if (target) {
+      await sendToTopicMembers(this.#topics, target, this.#engine.concurrency, this.#deliverer(message, retryOptions(options)));
+      return { message_id: multicastId(this.#runtime.random) };
+    }
+    const tokens = recipientList(recipient as GcmRecipient);
     const outcomes = await mapBoundedInOrder(tokens, this.#engine.concurrency, this.#deliverer(message, retryOptions(options)));
     return toGcmResponse(outcomes, this.#runtime.random);
   }

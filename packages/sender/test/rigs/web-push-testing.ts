@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { type AddressInfo, createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
 import type { PushSubscriptionJSON } from '@fosspush/core';
 
 /**

@@ -26,7 +26,7 @@ export async function handleMatrixNotify(ctx: ServerContext, req: IncomingMessag
       details: { field: 'body', limit: ctx.limits.maxPayloadBytes },
     });
   }
-  const base = ctx.baseOf(req);
+  const base = ctx.baseUrl();
   const urgency: Urgency = notification.prio === 'high' ? 'high' : 'normal';
   const rejected: string[] = [];
   for (const pushkey of new Set(notification.pushkeys)) {

@@ -13,7 +13,7 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   ctx.perSubscription?.take(pushId);
   const body = await readBody(req, { maxBytes: ctx.limits.maxPayloadBytes, timeoutMs: ctx.limits.bodyTimeoutMs });
   const registration = await ctx.subscriptions.pushTarget(pushId);
-  const base = ctx.baseOf(req);
+  const base = ctx.baseUrl();
   const vapidPublicKey = registration.data['vapid'];
   if (vapidPublicKey !== undefined) {
     await authorizePush(req.headers, { vapidPublicKey, audience: new URL(base).origin }, ctx.runtime);

@@ -13,10 +13,11 @@ import { setIdFromUri } from '../http/routes.js';
 export async function handleSubscribe(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req, { maxBytes: MAX_SUBSCRIBE_BODY_BYTES, timeoutMs: ctx.limits.bodyTimeoutMs });
   const request = await parseSubscribeRequest({ headers: req.headers, body });
-  const base = ctx.baseOf(req);
+  const base = ctx.baseUrl();
   const { setId, pushId } = await ctx.subscriptions.create({
     ...(request.setUri === undefined ? {} : { setId: setIdFromUri(request.setUri, base) }),
     ...(request.vapidPublicKey === undefined ? {} : { vapidPublicKey: request.vapidPublicKey }),
+    address: ctx.clientAddress(req),
   });
   const urls = { subscription: `${base}/set/${setId}/s/${pushId}`, push: `${base}/p/${pushId}`, set: `${base}/set/${setId}` };
   ctx.logger.debug('subscribed', { restricted: request.vapidPublicKey !== undefined, newSet: request.setUri === undefined });

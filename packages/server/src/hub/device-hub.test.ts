@@ -50,8 +50,17 @@ describe('createDeviceHub', () => {
     clock = manualClock(1_700_000_000_000);
     store = createMemoryStore({ runtime: { clock } });
     broker = createMemoryBroker();
-    subscriptions = createSubscriptions({ store, runtime: runtime(), maxSubscriptionsPerSet: 10, unsubscribedRetentionMs: 1000, registrationCacheMs: 0 });
-    ({ setId, pushId } = await subscriptions.create({}));
+    subscriptions = createSubscriptions({
+      store,
+      runtime: runtime(),
+      maxSubscriptionsPerSet: 10,
+      unsubscribedRetentionMs: 1000,
+      registrationCacheMs: 0,
+      pendingSetTtlMs: 3_600_000,
+      idleSetTtlMs: 86_400_000,
+      maxSetsPerAddress: 10,
+    });
+    ({ setId, pushId } = await subscriptions.create({ address: 'test' }));
   });
 
   it('refuses an unknown set with NOT_FOUND', async () => {
@@ -96,6 +105,28 @@ describe('createDeviceHub', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('gives an out-of-order live message a resume cursor that cannot skip the one before it', async () => {
+    const devices = hub();
+    const { sink, sent } = fakeSink();
+    const session = await devices.open(setId, sink);
+    const earlier = await deliver();
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    await session.ack(earlier.id);
+    // Two nodes: the later enqueue is announced first, and the device leaves before the
+    // earlier one's announcement arrives.
+    const first = await store.enqueue(pushId, createPushMessage({ payload: new Uint8Array(1), ttlSeconds: 60 }, { clock }));
+    const second = await store.enqueue(pushId, createPushMessage({ payload: new Uint8Array(1), ttlSeconds: 60 }, { clock }));
+    await broker.publish(setId, { type: 'message', message: second.message });
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    session.close();
+    // The device resumes after the highest seq it was sent (docs/device-wire.md section 5).
+    const resumeAfter = Math.max(...sent.map((m) => m.seq));
+    expect(resumeAfter).toBeLessThan(first.message.seq);
+    const again = fakeSink();
+    await devices.open(setId, again.sink, resumeAfter);
+    await vi.waitFor(() => expect(again.sent.map((m) => m.id)).toEqual([first.message.id, second.message.id]));
+  });
+
   it('writes TTL 0 only to a device connected when it arrives', async () => {
     await deliver(0);
     const { sink, sent } = fakeSink();
@@ -117,7 +148,7 @@ describe('createDeviceHub', () => {
   });
 
   it('ignores an ack for another set, and frees the slot when anyone acks by id', async () => {
-    const other = await subscriptions.create({});
+    const other = await subscriptions.create({ address: 'test' });
     const foreign = await store.enqueue(other.pushId, createPushMessage({ payload: new Uint8Array(1), ttlSeconds: 60 }, { clock }));
     const devices = hub(1);
     const { sink, sent } = fakeSink();

@@ -24,6 +24,8 @@ export interface PushDeviceHub extends DeviceHub {
   acknowledge(messageId: string): Promise<boolean>;
   /** Ends every device stream on this node (shutdown). */
   closeAll(reason: string): void;
+  /** Renews the sets of streams open for `intervalMs` or more since their last renewal. */
+  touchConnected(intervalMs: number): Promise<void>;
 }
 
 /**
@@ -53,11 +55,13 @@ export function createDeviceHub(options: DeviceHubOptions): PushDeviceHub {
 
   return {
     async open(setSecret, sink, afterSeq) {
-      if (!(await subscriptions.setExists(setSecret))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
+      // Connecting is what keeps a set alive: this is the "seen" its reclamation counts from.
+      if (!(await subscriptions.touch(setSecret))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
       if (afterSeq !== undefined && (!Number.isSafeInteger(afterSeq) || afterSeq < 0)) {
         throw new FosspushError('INVALID_REQUEST', 'the resume cursor must be a non-negative integer', { details: { field: 'after' } });
       }
       const session = new HubSession(context, setSecret, sink, afterSeq ?? 0);
+      session.touchedAt = runtime.clock.now();
       // Subscribe before the replay reads the store: a message enqueued in between is then
       // either in the replay or announced live, never in neither.
       session.stop = await broker.subscribe(setSecret, (event) => session.onEvent(event));
@@ -71,6 +75,14 @@ export function createDeviceHub(options: DeviceHubOptions): PushDeviceHub {
     async acknowledge(messageId) {
       const message = await store.getMessage(messageId);
       return message !== undefined && (await settle(messageId, message.owner, message.registrationId));
+    },
+    async touchConnected(intervalMs) {
+      const now = runtime.clock.now();
+      for (const session of context.sessions) {
+        if (now - session.touchedAt < intervalMs) continue;
+        session.touchedAt = now;
+        await subscriptions.touch(session.setId);
+      }
     },
     closeAll(reason) {
       for (const session of [...context.sessions]) session.shutdown(reason);

@@ -1,4 +1,4 @@
-import type { BrokerEvent, Clock, DeviceSession, DeviceSink, Store, StoredMessage } from '@fosspush/core';
+import { type BrokerEvent, type Clock, type DeviceSession, type DeviceSink, type Store, type StoredMessage, storedMessage } from '@fosspush/core';
 
 /** What every session of one hub shares: one object per hub, not per connection. */
 export interface HubContext {
@@ -27,20 +27,25 @@ interface Unacked {
  * At most `maxUnacked` messages are on the wire unacknowledged; past that the session waits
  * for acks and reads the rest from the store, so a slow or silent device costs bounded memory.
  *
- * Live messages may be announced out of seq order (several nodes enqueue concurrently), so the
- * session remembers what it sent by id and re-reads the store from the lowest seq it could not
- * send, rather than trusting a single cursor.
+ * Live messages may be announced out of seq order (several nodes enqueue concurrently): node B
+ * can announce seq 101 before node A announces seq 100. A device resumes after the highest seq
+ * it was sent, so had it been sent 101 and left before 100 arrived, it would never get 100.
+ * The session therefore keeps `confirmed`, the highest seq up to which it has read the store
+ * in order (the store assigns seq and stores atomically, so an in-order read leaves no gap
+ * behind it), and a live message carries that as its resume cursor rather than its own seq.
+ * Replays read from `confirmed` and skip what is already on the wire, by id.
  *
  * Idle devices are most of a push server's connections, so a session is one object with
  * methods on its prototype, and its unacked map is created on the first write.
  */
 export class HubSession implements DeviceSession {
   private unacked: Map<string, Unacked> | undefined;
-  private rescanFrom: number | undefined;
   private replaying = false;
   private replayAgain = false;
   private caughtUp = false;
   private closed = false;
+  /** When the set's deadline was last renewed for this stream (a long stream renews it daily). */
+  touchedAt = 0;
   /** Ends the broker subscription; set once it is active. */
   stop: (() => Promise<void>) | undefined;
 
@@ -48,7 +53,8 @@ export class HubSession implements DeviceSession {
     private readonly hub: HubContext,
     readonly setId: string,
     private readonly sink: DeviceSink,
-    private cursor: number,
+    /** Every message of the set up to this seq was written to this stream, or acked before. */
+    private confirmed: number,
   ) {}
 
   /** Replays queued messages; safe to call at any time, runs one replay at a time. */
@@ -71,26 +77,33 @@ export class HubSession implements DeviceSession {
   }
 
   private async replayOnce(): Promise<void> {
+    let from = this.confirmed;
     for (;;) {
       if (this.closed) return;
-      if (this.rescanFrom !== undefined) {
-        this.cursor = Math.min(this.cursor, this.rescanFrom);
-        this.rescanFrom = undefined;
-      }
       const room = this.room();
       if (room <= 0) {
         this.caughtUp = false;
         return;
       }
       const limit = Math.min(room, REPLAY_PAGE);
-      const page = await this.hub.store.listMessages({ owner: this.setId, afterSeq: this.cursor, limit });
+      const page = await this.hub.store.listMessages({ owner: this.setId, afterSeq: from, limit });
+      let written = 0;
       for (const message of page) {
         if (this.closed) return;
-        this.cursor = Math.max(this.cursor, message.seq);
-        if (!this.unacked?.has(message.id)) this.write(message);
+        from = message.seq;
+        this.confirmed = Math.max(this.confirmed, message.seq);
+        if (!this.unacked?.has(message.id)) {
+          this.write(message);
+          written++;
+        }
       }
       if (page.length < limit) {
         this.caughtUp = true;
+        return;
+      }
+      // A page of messages already on the wire and unacked: the window is what stops us.
+      if (written === 0 && this.room() <= 0) {
+        this.caughtUp = false;
         return;
       }
     }
@@ -120,13 +133,20 @@ export class HubSession implements DeviceSession {
       if (this.room() > 0) this.write(message);
       return;
     }
-    if (this.replaying || !this.caughtUp || this.room() <= 0) {
-      this.rescanFrom = Math.min(this.rescanFrom ?? Number.POSITIVE_INFINITY, message.seq - 1);
-      if (this.replaying) this.replayAgain = true;
+    if (this.replaying) {
+      this.replayAgain = true;
       return;
     }
-    this.cursor = Math.max(this.cursor, message.seq);
-    this.write(message);
+    const room = this.room();
+    if (this.caughtUp && this.confirmed > 0 && room > 0) {
+      this.write(message);
+      return;
+    }
+    // Read it from the store in order instead: now if the window has room, else on the next
+    // ack. (With no cursor yet, `confirmed` 0, there is no safe cursor to send it with: the
+    // read delivers it in order and gives the stream its first.)
+    this.caughtUp = false;
+    if (room > 0) void this.replay();
   }
 
   /** The device confirmed a message: remove it, unless it belongs to another set. */
@@ -163,7 +183,7 @@ export class HubSession implements DeviceSession {
   }
 
   private resumeIfWaiting(): void {
-    if (!this.closed && (!this.caughtUp || this.rescanFrom !== undefined)) void this.replay();
+    if (!this.closed && !this.caughtUp) void this.replay();
   }
 
   private room(): number {
@@ -177,10 +197,17 @@ export class HubSession implements DeviceSession {
     return this.hub.maxUnacked - unacked.size;
   }
 
+  /**
+   * Sends a message with the resume cursor `confirmed` allows: its own seq only when the store
+   * was read in order up to it. (A TTL-0 message before any cursor exists keeps its own: it is
+   * never stored, so no read could place it.)
+   */
   private write(message: StoredMessage): void {
     this.unacked ??= new Map();
     this.unacked.set(message.id, { expiresAt: message.expiresAt, registrationId: message.registrationId });
-    this.sink.send(message);
+    const inOrder = message.seq <= this.confirmed || this.confirmed === 0;
+    const resumable = inOrder ? message : storedMessage(message, { seq: this.confirmed, registrationId: message.registrationId, owner: message.owner });
+    this.sink.send(resumable);
     this.hub.onDelivered(message);
   }
 }

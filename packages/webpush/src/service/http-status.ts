@@ -29,6 +29,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Partial<Record<FosspushErrorCode, num
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   CLOSED: 503,
+  STORAGE_FULL: 507,
 };
 
 export function httpStatusFor(code: FosspushErrorCode): number {
@@ -58,7 +59,7 @@ export function errorResponse(thrown: unknown): ErrorResponse {
   const retryAfterSeconds = error.details['retryAfterSeconds'];
   if (typeof retryAfterSeconds === 'number') headers['retry-after'] = formatRetryAfter(retryAfterSeconds);
   if (status === 405 && typeof error.details['allow'] === 'string') headers['allow'] = error.details['allow'];
-  const exposed = status < 500 || status === 503;
+  const exposed = status < 500 || status === 503 || status === 507;
   const payload = exposed
     ? { code: error.code, message: error.message, ...(Object.keys(error.details).length > 0 ? { details: error.details } : {}) }
     : { code: 'INTERNAL', message: 'internal server error' };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createDeliveryLedger } from './delivery-ledger.js';
+import { createStreamDeliveryLedger } from './delivery-ledger.js';
 
 describe('delivery ledger', () => {
   it('hands each message on once and tells repeats apart', () => {
-    const ledger = createDeliveryLedger();
+    const ledger = createStreamDeliveryLedger();
     expect(ledger.receive('a', 1)).toBe('new');
     expect(ledger.receive('a', 1)).toBe('in-flight');
     ledger.ack('a');
@@ -11,7 +11,7 @@ describe('delivery ledger', () => {
   });
 
   it('resumes after the highest seq handed on, but persists only past what is acked', () => {
-    const ledger = createDeliveryLedger({ cursor: 10 });
+    const ledger = createStreamDeliveryLedger({ cursor: 10 });
     expect(ledger.durableCursor).toBe(10);
     ledger.receive('a', 11);
     ledger.receive('b', 12);
@@ -27,7 +27,7 @@ describe('delivery ledger', () => {
   });
 
   it('keeps the cursor when a lower seq arrives late, and holds the durable cursor before it', () => {
-    const ledger = createDeliveryLedger();
+    const ledger = createStreamDeliveryLedger();
     ledger.receive('late', 5);
     ledger.ack('late');
     ledger.receive('x', 9);
@@ -37,7 +37,7 @@ describe('delivery ledger', () => {
   });
 
   it('forgets the oldest acked ids past its bound', () => {
-    const ledger = createDeliveryLedger({ rememberAcked: 2 });
+    const ledger = createStreamDeliveryLedger({ rememberAcked: 2 });
     for (const id of ['a', 'b', 'c']) {
       ledger.receive(id, id.charCodeAt(0));
       ledger.ack(id);

@@ -7,7 +7,7 @@
  *   daemon that resumes from it is sent again whatever it had not safely stored;
  * - message ids seen recently, so a message the server sends twice is handed on once.
  */
-export interface DeliveryLedger {
+export interface StreamDeliveryLedger {
   /** Records a received message: `new` to hand on, or why it must not be handed on again. */
   receive(messageId: string, seq: number): 'new' | 'in-flight' | 'acked';
   ack(messageId: string): void;
@@ -15,14 +15,14 @@ export interface DeliveryLedger {
   readonly durableCursor: number | undefined;
 }
 
-export interface DeliveryLedgerOptions {
+export interface StreamDeliveryLedgerOptions {
   /** Where a previous run left off. */
   cursor?: number;
   /** @default 4096 */
   rememberAcked?: number;
 }
 
-export function createDeliveryLedger(options: DeliveryLedgerOptions = {}): DeliveryLedger {
+export function createStreamDeliveryLedger(options: StreamDeliveryLedgerOptions = {}): StreamDeliveryLedger {
   const rememberAcked = options.rememberAcked ?? 4096;
   const inFlight = new Map<string, number>();
   // A Set iterates in insertion order: the first entry is the oldest, the one to forget.

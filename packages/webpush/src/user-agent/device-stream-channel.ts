@@ -16,7 +16,7 @@ import {
   validateMessageId,
 } from '@fosspush/core';
 import { createChannelStateView, type StoredSubscription } from './channel-state.js';
-import { createDeliveryLedger, type DeliveryLedger } from './delivery-ledger.js';
+import { createStreamDeliveryLedger, type StreamDeliveryLedger } from './delivery-ledger.js';
 import { decodeServerFrame } from './device-frames.js';
 import { type AdaptiveInterval, KEEPALIVE_DEFAULTS, type KeepaliveOptions, loadAdaptiveInterval, saveAdaptiveInterval, StreamLiveness } from './keepalive.js';
 import { createPushServiceClient } from './push-service-client.js';
@@ -108,7 +108,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
 
   let setUrl: string | undefined;
   let subscriptions = new Map<string, StoredSubscription>();
-  let ledger: DeliveryLedger = createDeliveryLedger();
+  let ledger: StreamDeliveryLedger = createStreamDeliveryLedger();
 
   const lifecycle = createChannelLifecycle<void, ActiveStream>({
     runtime,
@@ -118,7 +118,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
       const stored = await persisted.load();
       setUrl = stored.setUrl;
       subscriptions = stored.subscriptions;
-      ledger = createDeliveryLedger({ cursor: stored.cursor });
+      ledger = createStreamDeliveryLedger({ cursor: stored.cursor });
       heartbeatInterval = await loadAdaptiveInterval(stateStore, keepaliveOptions);
     },
     // No set yet: nothing to stream until the first subscribe makes one. "Connected" still
@@ -140,7 +140,7 @@ export function createDeviceStreamChannel(options: PushServerChannelOptions, tra
   const forgetSet = async () => {
     setUrl = undefined;
     subscriptions = new Map();
-    ledger = createDeliveryLedger();
+    ledger = createStreamDeliveryLedger();
     await persisted.clear();
   };
 
