@@ -62,8 +62,8 @@ if [ -z "$from_build" ]; then
   PATH="$work/bin:$PATH" sh "$work/install.sh"
   binary="$work/bin/fosspush-server"
   echo "== 3. The unit file lands in the package"
-  cmp "$work/opt/fosspush/node_modules/fosspush-server/systemd/fosspush-server.service" "$unit"
-  echo "$work/opt/fosspush/node_modules/fosspush-server/systemd/fosspush-server.service = $unit"
+  cmp "$work/opt/fosspush/node_modules/@fosspush/push-server/systemd/fosspush-server.service" "$unit"
+  echo "$work/opt/fosspush/node_modules/@fosspush/push-server/systemd/fosspush-server.service = $unit"
 else
   binary="$root/apps/push-server/dist/cli.js"
   [ -f "$binary" ] || { echo "self-host-check: build first (sh scripts/setup.sh)" >&2; exit 1; }

@@ -1,3 +1,3 @@
-import { packageBuild } from '../../scripts/tsup-package.ts';
+import { appBuild } from '../../scripts/tsup-package.ts';
 
-export default packageBuild(['src/index.ts',  'src/cli.ts']);
+export default appBuild(['src/index.ts', 'src/cli.ts']);

@@ -6,6 +6,8 @@ import { Sender } from '@fosspush/sender';
 import { dataFromPairs } from './data-input.js';
 import { sendToToken } from './deliver-token.js';
 import { startDemo } from './demo.js';
+import { selfCommand } from './self-command.js';
+import { cliVersion } from './version.js';
 
 const HELP = `fosspush: the fosspush command line
 
@@ -25,6 +27,7 @@ Usage:
 
 Options:
   -h, --help     this text
+  -v, --version  the version
 `;
 
 async function tokenArgument(value: string | undefined): Promise<string> {
@@ -47,7 +50,7 @@ Delivered in ${running.firstDelivery.latencyMs} ms. The demo keeps running; send
 curl cannot encrypt, so ${running.sendUrl} plays the app server and encrypts for you.
 To send as a real app server does, from another shell:
 
-  node apps/cli/dist/cli.js send --token @${running.tokenFile} --data message=hello
+  ${selfCommand()} send --token @${running.tokenFile} --data message=hello
 
 Ctrl-C stops the demo.`);
   let stopping = false;
@@ -86,8 +89,10 @@ async function main(argv: string[]): Promise<void> {
       'server-port': { type: 'string' },
       'send-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
     },
   });
+  if (values.version) return void process.stdout.write(`fosspush ${cliVersion()}\n`);
   const [command, argument] = positionals;
   if (values.help || command === undefined || command === 'help') return void process.stdout.write(HELP);
   if (command === 'demo') return demo(values);

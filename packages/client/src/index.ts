@@ -12,6 +12,8 @@
  * const token = await messaging.getToken(); // hand it to your app server
  * messaging.onMessage(({ data }) => console.log(data));
  */
+// The error class and guard, so an app checks `error.code` with this package alone.
+export { FosspushError, type FosspushErrorCode, isFosspushError } from '@fosspush/core';
 export { AppSession, CLIENT_DEFAULTS, type ClientOptions, type InstanceFilter, type MessageListener, type ReceivedMessage, type RegisterRequest } from './app-session.js';
 export { GoogleCloudMessaging, type GcmIntent } from './gcm.js';
 export { GCM_CLIENT_ERRORS, type GcmClientError, toGcmClientError } from './gcm-errors.js';

@@ -44,6 +44,8 @@ export type FosspushErrorCode =
   | 'STORAGE_FULL'
   | 'TIMEOUT'
   | 'CLOSED'
+  /** An optional peer dependency (openpgp for the email paths) is not installed. */
+  | 'MISSING_DEPENDENCY'
   /** A database written by a newer version of fosspush: opening it could corrupt it. */
   | 'UNSUPPORTED_STORE_VERSION'
   | 'INTERNAL';

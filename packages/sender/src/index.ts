@@ -12,7 +12,18 @@
  * const sender = new Sender({ vapid: { keys, subject: 'mailto:ops@example.org' } });
  * const response = await sender.send(new Message({ data: { hello: 'world' } }), { registrationTokens: tokens });
  */
-export { toPushSubscription, type PushSubscriptionJSON } from '@fosspush/core';
+// What the sending guide (docs/sending.md) needs, so an app server installs this package alone.
+export {
+  type EmailIdentity,
+  FosspushError,
+  type FosspushErrorCode,
+  generateEmailIdentity,
+  generateVapidKeys,
+  isFosspushError,
+  type PushSubscriptionJSON,
+  toPushSubscription,
+  type VapidKeys,
+} from '@fosspush/core';
 export { Message, type MessageOptions } from './gcm/message.js';
 export type { GcmRecipient, GcmTopicRecipient } from './gcm/recipients.js';
 export type { GcmResponse, GcmResult, GcmTopicResponse } from './gcm/response.js';

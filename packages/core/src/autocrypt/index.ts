@@ -10,4 +10,4 @@ export * from './address.js';
 export * from './crypto.js';
 export * from './header.js';
 export * from './keys.js';
-export { type KeyInput, readPrivateKey, readPublicKey } from './openpgp.js';
+export type { KeyInput } from './openpgp.js';

@@ -79,6 +79,7 @@ export async function armoredPublicKey(key: KeyInput): Promise<string> {
  * `gossip_key`. False for anything unreadable.
  */
 export async function isKeyUsableForEncryption(key: KeyInput, runtime: Partial<Runtime> = {}): Promise<boolean> {
+  await loadOpenpgp(); // a missing openpgp is MISSING_DEPENDENCY, not an unusable key
   try {
     const publicKey = await readPublicKey(key);
     await publicKey.getEncryptionKey(undefined, new Date(resolveRuntime(runtime).clock.now()));

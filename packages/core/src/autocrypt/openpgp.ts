@@ -1,5 +1,5 @@
 import type { Key, PrivateKey, PublicKey } from 'openpgp';
-import { FosspushError } from '../errors.js';
+import { FosspushError, isFosspushError } from '../errors.js';
 import { toBase64 } from './base64.js';
 
 export type OpenPgp = typeof import('openpgp');
@@ -9,12 +9,27 @@ export type KeyInput = string | Uint8Array;
 
 let loading: Promise<OpenPgp> | undefined;
 
+/** How a failed `import('openpgp')` says the package is absent, in Node and in bundlers. */
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package) ['"]?openpgp/.test(String(error));
+}
+
 /**
- * openpgp.js, loaded on first use: it is large, and code that only parses headers or tokens
- * (or never touches email) should not pay for it at import time.
+ * openpgp.js, loaded on first use. It is an optional peer dependency: it is large (about 17 MB
+ * installed), and an app server that sends only Web Push, or an app that only receives, never
+ * touches email. Only the email paths (Autocrypt keys, Email-notify) call this; without the
+ * package they fail with MISSING_DEPENDENCY, which names it.
  */
 export function loadOpenpgp(): Promise<OpenPgp> {
-  loading ??= import('openpgp');
+  loading ??= import('openpgp').catch((cause: unknown) => {
+    loading = undefined;
+    if (!isModuleNotFound(cause)) throw cause;
+    throw new FosspushError('MISSING_DEPENDENCY', "the email channel needs the 'openpgp' package: npm install openpgp", {
+      cause,
+      details: { package: 'openpgp' },
+    });
+  });
   return loading;
 }
 
@@ -47,6 +62,7 @@ async function readAnyKey(input: KeyInput, what: string): Promise<Key> {
       typeof input === 'string' ? openpgp.readKey({ armoredKey: input }) : openpgp.readKey({ binaryKey: input }),
     );
   } catch (cause) {
+    if (isFosspushError(cause, 'MISSING_DEPENDENCY')) throw cause;
     throw new FosspushError('INVALID_KEY', `${what} is not a readable OpenPGP key`, { cause });
   }
 }

@@ -1,6 +1,13 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * A Uint8Array backed by a plain ArrayBuffer, what `fetch` and WebCrypto take. Spelled through
+ * `slice`'s return type so the declarations check on every TypeScript from 5.5 (no generic
+ * `Uint8Array`: plain `Uint8Array`) to 5.7 and later (`Uint8Array<ArrayBuffer>`).
+ */
+export type ArrayBufferBytes = ReturnType<Uint8Array['slice']>;
+
 export function utf8Encode(text: string): Uint8Array {
   return encoder.encode(text);
 }

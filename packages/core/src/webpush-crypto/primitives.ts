@@ -40,8 +40,7 @@ export interface WebPushCrypto<PublicKey = unknown, PrivateKey = unknown, Prk = 
 
 const ECDH_P256 = { name: 'ECDH', namedCurve: 'P-256' } as const;
 
-/** The default backend, on `globalThis.crypto.subtle` alone: it runs in Node, browsers and React Native. */
-export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey, WebCryptoPrk, CryptoKey> = {
+const webCrypto: WebPushCrypto<CryptoKey, CryptoKey, WebCryptoPrk, CryptoKey> = {
   importPublicKey: (point) => importWebCryptoPublicKey(point, 'ECDH', 'the public key'),
   importPrivateKey: (publicKey, privateKey) => importWebCryptoPrivateKey(publicKey, privateKey, 'ECDH', 'the key pair'),
   async generateKeyPair() {
@@ -62,3 +61,10 @@ export const webCryptoWebPush: WebPushCrypto<CryptoKey, CryptoKey, WebCryptoPrk,
   aesGcmDecrypt: async (key, iv, ciphertext) =>
     new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, key, bufferSource(ciphertext))),
 };
+
+/**
+ * The default backend, on `globalThis.crypto.subtle` alone: it runs in Node, browsers and React
+ * Native. Its key handles are WebCrypto's `CryptoKey`s, but the exported type keeps them opaque,
+ * so the shipped declarations need no DOM or WebCrypto types (`lib: ["ES2022"]` checks them).
+ */
+export const webCryptoWebPush: WebPushCrypto = webCrypto;

@@ -1,4 +1,5 @@
 import {
+  type ArrayBufferBytes,
   decodeToken,
   encryptWebPush,
   FosspushError,
@@ -49,7 +50,7 @@ export interface PushHttpRequest {
   method: 'POST';
   headers: Record<string, string>;
   /** Backed by a plain ArrayBuffer, so `fetch` takes it as a body as is. */
-  body: Uint8Array<ArrayBuffer>;
+  body: ArrayBufferBytes;
 }
 
 /** The most plaintext one Web Push message carries (3993 bytes): checked before encrypting. */
