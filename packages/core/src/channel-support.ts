@@ -1,4 +1,5 @@
 import type { FosspushError } from './errors.js';
+import type { Clock } from './runtime.js';
 
 /**
  * Small pieces every Channel implementation needs, kept here so the WebSocket/SSE and IMAP
@@ -36,6 +37,36 @@ export function createConnectWaiters(): ConnectWaiters {
         if (error) waiter.reject(error);
         else waiter.resolve();
       }
+    },
+  };
+}
+
+/** What a channel dropped (hostile or broken input), counted per reason. */
+export interface DropCounter<Reason extends string, Context> {
+  readonly counts: Readonly<Record<Reason, number>>;
+  drop(reason: Reason, context: Context): void;
+}
+
+/**
+ * Counts drops per reason and hands each reason to `report` at most once per `intervalMs`,
+ * with the running count: a flood of hostile values must not become a flood of log lines.
+ */
+export function createDropCounter<Reason extends string, Context>(
+  reasons: readonly Reason[],
+  clock: Clock,
+  report: (reason: Reason, count: number, context: Context) => void,
+  intervalMs = 60_000,
+): DropCounter<Reason, Context> {
+  const counts = Object.fromEntries(reasons.map((reason) => [reason, 0])) as Record<Reason, number>;
+  const reportedAt = new Map<Reason, number>();
+  return {
+    counts,
+    drop(reason, context) {
+      counts[reason] += 1;
+      const last = reportedAt.get(reason);
+      if (last !== undefined && clock.now() - last < intervalMs) return;
+      reportedAt.set(reason, clock.now());
+      report(reason, counts[reason], context);
     },
   };
 }

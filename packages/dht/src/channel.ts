@@ -5,6 +5,7 @@ import {
   type ChannelSubscription,
   type ConnectionLink,
   createChannelLifecycle,
+  createDropCounter,
   createEmitter,
   createMemoryChannelState,
   createSerialQueue,
@@ -126,9 +127,7 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
   const state = options.state ?? createMemoryChannelState();
   const emitter = createEmitter<ChannelEvents>();
   const serially = createSerialQueue();
-  const dropped: DhtDropCounts = { malformed: 0, oversized: 0, unauthenticated: 0, expired: 0, tooLarge: 0, rateLimited: 0 };
   const listeners = new Map<string, Listener>();
-  const lastDropReport = new Map<keyof DhtDropCounts, number>();
   let proxyIndex = 0;
   let accountSecret: string | undefined;
 
@@ -181,20 +180,20 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
 
   const saveRegistrations = () => state.set(KEY_REGISTRATIONS, JSON.stringify([...listeners.values()].map((listener) => listener.stored)));
 
-  function reportDrop(reason: keyof DhtDropCounts, registrationId: string, error?: FosspushError) {
-    dropped[reason] += 1;
-    // One report per reason a minute: a flood must not become a flood of log lines.
-    const last = lastDropReport.get(reason);
-    if (last !== undefined && clock.now() - last < 60_000) return;
-    lastDropReport.set(reason, clock.now());
-    emitter.emit(
-      'error',
-      new FosspushError(error?.code ?? 'INVALID_MESSAGE', `dropped DHT values (${reason}) for registration ${registrationId}: ${dropped[reason]} so far`, {
-        details: { reason, registrationId, count: dropped[reason] },
-        ...(error === undefined ? {} : { cause: error }),
-      }),
-    );
-  }
+  const drops = createDropCounter<keyof DhtDropCounts, { registrationId: string; error?: FosspushError }>(
+    ['malformed', 'oversized', 'unauthenticated', 'expired', 'tooLarge', 'rateLimited'],
+    clock,
+    (reason, count, { registrationId, error }) =>
+      emitter.emit(
+        'error',
+        new FosspushError(error?.code ?? 'INVALID_MESSAGE', `dropped DHT values (${reason}) for registration ${registrationId}: ${count} so far`, {
+          details: { reason, registrationId, count },
+          ...(error === undefined ? {} : { cause: error }),
+        }),
+      ),
+  );
+  const reportDrop = (reason: keyof DhtDropCounts, registrationId: string, error?: FosspushError) =>
+    drops.drop(reason, error === undefined ? { registrationId } : { registrationId, error });
 
   async function receive(listener: Listener, value: Record<string, unknown>) {
     const valueId = typeof value['id'] === 'string' ? value['id'] : undefined;
@@ -292,7 +291,9 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
     get proxy() {
       return proxies[proxyIndex] as string;
     },
-    dropped,
+    get dropped() {
+      return drops.counts;
+    },
     connect: () => lifecycle.connect(),
     close: () => lifecycle.close(),
 

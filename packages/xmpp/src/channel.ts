@@ -5,6 +5,7 @@ import {
   type ChannelSubscription,
   type ConnectionLink,
   createChannelLifecycle,
+  createDropCounter,
   createEmitter,
   createMemoryChannelState,
   createSerialQueue,
@@ -149,8 +150,6 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
   const state = options.state ?? createMemoryChannelState();
   const emitter = createEmitter<ChannelEvents>();
   const serially = createSerialQueue();
-  const dropped: XmppDropCounts = { foreign: 0, malformed: 0, oversized: 0, unknown: 0 };
-  const lastDropReport = new Map<keyof XmppDropCounts, number>();
   const registrations = new Map<string, StoredRegistration>();
   const byInstance = new Map<string, StoredRegistration>();
   const pending = new Map<string, PendingPush>();
@@ -158,17 +157,16 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
   const acked = new Set<string>();
   let discovered: string | undefined;
 
-  function reportDrop(reason: keyof XmppDropCounts, error: FosspushError) {
-    dropped[reason] += 1;
-    // One report per reason a minute: a flood must not become a flood of log lines.
-    const last = lastDropReport.get(reason);
-    if (last !== undefined && clock.now() - last < 60_000) return;
-    lastDropReport.set(reason, clock.now());
-    emitter.emit('error', new FosspushError(error.code, `dropped XMPP pushes (${reason}): ${dropped[reason]} so far; last: ${error.message}`, {
-      details: { ...error.details, reason, count: dropped[reason] },
-      cause: error,
-    }));
-  }
+  const drops = createDropCounter<keyof XmppDropCounts, FosspushError>(['foreign', 'malformed', 'oversized', 'unknown'], clock, (reason, count, error) =>
+    emitter.emit(
+      'error',
+      new FosspushError(error.code, `dropped XMPP pushes (${reason}): ${count} so far; last: ${error.message}`, {
+        details: { ...error.details, reason, count },
+        cause: error,
+      }),
+    ),
+  );
+  const reportDrop = (reason: keyof XmppDropCounts, error: FosspushError) => drops.drop(reason, error);
 
   function remember(set: Set<string>, id: string) {
     set.add(id);
@@ -349,7 +347,9 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
     get service() {
       return discovered;
     },
-    dropped,
+    get dropped() {
+      return drops.counts;
+    },
     connect: () => lifecycle.connect(),
     close: () =>
       lifecycle.close(undefined, async () => {
