@@ -5,34 +5,12 @@
 //   FOSSPUSH_BENCH_MESSAGES=200   messages per channel (default 100)
 import { type Channel, type ChannelMessageEvent, createPushMessage, decodeToken, encodeToken, encryptWebPush, generateSubscriptionKeys, silentLogger, utf8Encode } from '@fosspush/core';
 import { createPushServer } from '@fosspush/server';
-import { percentile, reportBench, startDhtRig } from '@fosspush/testing';
+import { percentile, reportBench, startDhtRig, timeChannelDeliveries } from '@fosspush/testing';
 import { buildPushRequest } from '@fosspush/webpush';
 import { createWebSocketChannel } from '@fosspush/websocket';
 import { createDhtChannel, sendDhtMessage } from '../src/index.js';
 
 const MESSAGES = Number(process.env['FOSSPUSH_BENCH_MESSAGES'] ?? 100);
-
-/** Sends one message at a time; the time from `send` starting to the channel's message event. */
-async function timeDeliveries(channel: Channel, send: () => Promise<void>): Promise<number[]> {
-  const samples: number[] = [];
-  let arrived: ((event: ChannelMessageEvent) => void) | undefined;
-  channel.on('message', (event) => arrived?.(event));
-  for (let i = 0; i < MESSAGES + 5; i++) {
-    const delivered = new Promise<ChannelMessageEvent>((resolve) => {
-      arrived = resolve;
-    });
-    const started = process.hrtime.bigint();
-    await send();
-    const event = await Promise.race([
-      delivered,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`message ${i} not delivered in 10 s`)), 10_000).unref()),
-    ]);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (i >= 5) samples.push(ms); // the first few warm up connections and JIT
-    await channel.ack(event.registrationId, event.message.id);
-  }
-  return samples;
-}
 
 const dht = await startDhtRig({ nodes: 3 });
 const server = createPushServer({ storage: { kind: 'memory' }, logger: silentLogger, processMetrics: false });
@@ -46,21 +24,21 @@ try {
   await dhtChannel.connect();
   const dhtSubscription = await dhtChannel.subscribe({});
   const dhtToken = decodeToken(encodeToken({ channel: 'dht', endpoint: dhtSubscription.endpoint, extras: dhtSubscription.extras, ...keys }));
-  const dhtSamples = await timeDeliveries(dhtChannel, async () => {
+  const dhtSamples = await timeChannelDeliveries(dhtChannel, async () => {
     const payload = await encryptWebPush(plaintext, dhtToken);
     await sendDhtMessage(dhtToken, createPushMessage({ payload, ttlSeconds: 60 }), { proxies: [dht.nodes[1]?.url as string] });
-  });
+  }, { messages: MESSAGES });
   await dhtChannel.close();
 
   const wsChannel = createWebSocketChannel({ serverUrl });
   await wsChannel.connect();
   const wsSubscription = await wsChannel.subscribe({});
   const wsToken = encodeToken({ channel: 'webpush', endpoint: wsSubscription.endpoint, extras: {}, ...keys });
-  const wsSamples = await timeDeliveries(wsChannel, async () => {
+  const wsSamples = await timeChannelDeliveries(wsChannel, async () => {
     const request = await buildPushRequest(wsToken, plaintext, { ttlSeconds: 60 });
     const response = await fetch(request.url, request);
     await response.text();
-  });
+  }, { messages: MESSAGES });
   await wsChannel.close();
 
   const round = (n: number) => Number(n.toFixed(2));

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Channel, ChannelMessageEvent } from '@fosspush/core';
 import { repoRoot } from './process.js';
 
 /**
@@ -76,4 +77,33 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/**
+ * Send-to-channel latency, one message at a time: the milliseconds from `send` starting to the
+ * channel's message event, after `warmup` untimed messages (connections, JIT). Each message is
+ * acked before `send` is awaited, since some wires (XMPP) answer the sender only after the ack.
+ */
+export async function timeChannelDeliveries(channel: Channel, send: () => Promise<void>, options: { messages: number; warmup?: number; timeoutMs?: number }): Promise<number[]> {
+  const { messages, warmup = 5, timeoutMs = 10_000 } = options;
+  const samples: number[] = [];
+  let arrived: ((event: ChannelMessageEvent) => void) | undefined;
+  channel.on('message', (event) => arrived?.(event));
+  for (let i = 0; i < messages + warmup; i++) {
+    const delivered = new Promise<ChannelMessageEvent>((resolve) => {
+      arrived = resolve;
+    });
+    const started = process.hrtime.bigint();
+    const sending = send();
+    const event = await Promise.race([
+      delivered,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`message ${i} not delivered in ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (i >= warmup) samples.push(ms);
+    await channel.ack(event.registrationId, event.message.id);
+    await sending;
+  }
+  arrived = undefined;
+  return samples;
 }

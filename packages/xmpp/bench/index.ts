@@ -8,7 +8,7 @@
 //   FOSSPUSH_BENCH_BURST=2000     messages for throughput (default 1000), 50 POSTs in flight
 import { type Channel, type ChannelMessageEvent, decodeToken, encodeToken, encryptWebPush, generateSubscriptionKeys, silentLogger, utf8Encode } from '@fosspush/core';
 import { createPushServer } from '@fosspush/server';
-import { percentile, reportBench, startProsody } from '@fosspush/testing';
+import { percentile, reportBench, startProsody, timeChannelDeliveries } from '@fosspush/testing';
 import { buildPushRequest } from '@fosspush/webpush';
 import { createWebSocketChannel } from '@fosspush/websocket';
 import { createXmppChannel } from '../src/index.js';
@@ -16,30 +16,6 @@ import { createXmppChannel } from '../src/index.js';
 const MESSAGES = Number(process.env['FOSSPUSH_BENCH_MESSAGES'] ?? 100);
 const BURST = Number(process.env['FOSSPUSH_BENCH_BURST'] ?? 1000);
 const IN_FLIGHT = 50;
-
-/** One message at a time: POST start to message event; acks like the daemon, then lets the POST finish. */
-async function timeDeliveries(channel: Channel, post: () => Promise<void>): Promise<number[]> {
-  const samples: number[] = [];
-  let arrived: ((event: ChannelMessageEvent) => void) | undefined;
-  channel.on('message', (event) => arrived?.(event));
-  for (let i = 0; i < MESSAGES + 5; i++) {
-    const delivered = new Promise<ChannelMessageEvent>((resolve) => {
-      arrived = resolve;
-    });
-    const started = process.hrtime.bigint();
-    const posting = post();
-    const event = await Promise.race([
-      delivered,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`message ${i} not delivered in 10 s`)), 10_000).unref()),
-    ]);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (i >= 5) samples.push(ms); // the first few warm up connections and JIT
-    await channel.ack(event.registrationId, event.message.id);
-    await posting;
-  }
-  arrived = undefined;
-  return samples;
-}
 
 /** BURST POSTs, IN_FLIGHT at a time, the channel acking each at once: delivered messages per second. */
 async function throughput(channel: Channel, post: () => Promise<void>): Promise<number> {
@@ -82,7 +58,7 @@ try {
   await xmppChannel.connect();
   const xmppSubscription = await xmppChannel.subscribe({});
   const xmppToken = encodeToken({ channel: 'webpush', endpoint: xmppSubscription.endpoint, extras: {}, ...keys });
-  const xmppSamples = await timeDeliveries(xmppChannel, async () => postTo(await buildPushRequest(xmppToken, plaintext, { ttlSeconds: 60 }))());
+  const xmppSamples = await timeChannelDeliveries(xmppChannel, async () => postTo(await buildPushRequest(xmppToken, plaintext, { ttlSeconds: 60 }))(), { messages: MESSAGES });
   // Throughput: one ciphertext POSTed again and again, so the figure is the wire, not the sender's crypto.
   const xmppBody = await encryptWebPush(plaintext, decodeToken(xmppToken));
   const xmppRate = await throughput(xmppChannel, postTo({ url: xmppSubscription.endpoint, method: 'POST', headers: { 'content-encoding': 'aes128gcm', ttl: '60' }, body: new Uint8Array(xmppBody) }));
@@ -92,7 +68,7 @@ try {
   await wsChannel.connect();
   const wsSubscription = await wsChannel.subscribe({});
   const wsToken = encodeToken({ channel: 'webpush', endpoint: wsSubscription.endpoint, extras: {}, ...keys });
-  const wsSamples = await timeDeliveries(wsChannel, async () => postTo(await buildPushRequest(wsToken, plaintext, { ttlSeconds: 60 }))());
+  const wsSamples = await timeChannelDeliveries(wsChannel, async () => postTo(await buildPushRequest(wsToken, plaintext, { ttlSeconds: 60 }))(), { messages: MESSAGES });
   const wsBody = await encryptWebPush(plaintext, decodeToken(wsToken));
   const wsRate = await throughput(wsChannel, postTo({ url: wsSubscription.endpoint, method: 'POST', headers: { 'content-encoding': 'aes128gcm', ttl: '60' }, body: new Uint8Array(wsBody) }));
   await wsChannel.close();
