@@ -8,6 +8,8 @@ import { serveParent } from './ipc.js';
 import { ageMsOf } from './payload.js';
 
 const MAX_SAMPLES = 500_000;
+/** FOSSPUSH_BENCH_ACKS=0: our devices never ack, to show what the ack path costs the server. */
+const ACKS = process.env['FOSSPUSH_BENCH_ACKS'] !== '0';
 const sockets: WebSocket[] = [];
 let received = 0;
 let latencies: number[] = [];
@@ -45,7 +47,7 @@ function open(url: string, wire: DeviceWire): Promise<void> {
       }
       if (frame.type !== 'msg') return;
       sample(Buffer.from(frame.payload ?? '', 'base64url'));
-      if (wire === 'fosspush' && pending.push(frame.id ?? '') === 1) queueMicrotask(flushAcks);
+      if (wire === 'fosspush' && ACKS && pending.push(frame.id ?? '') === 1) queueMicrotask(flushAcks);
     });
   });
 }

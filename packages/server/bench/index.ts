@@ -1,9 +1,11 @@
-// The push server's benchmarks (pnpm bench). Every figure is a ratio against a bare `ws` relay
-// measured in the same run: absolute numbers on a shared 2-core machine are noise.
+// The push server's benchmarks (pnpm bench). Every figure is a ratio against a baseline measured
+// in the same run, a bare `ws` relay or nchan: absolute numbers on a shared 2-core machine are noise.
 //
 //   FOSSPUSH_BENCH_CONNECTIONS=20000  also run the many-connections case (a few minutes)
 //   FOSSPUSH_BENCH_ONLY=fanout,memory   run only these suites
 //   FOSSPUSH_BENCH_ROUNDS=5             fan-out rounds per deployment (default 3)
+//   FOSSPUSH_BENCH_ACKS=0               our devices never ack (what the ack path costs the server;
+//                                       unacked messages pile up, so keep such runs short)
 //   FOSSPUSH_BENCH_NCHAN=0              leave out the nchan baseline (else nginx and nchan are
 //                                       installed from Debian's packages when missing)
 import { existsSync } from 'node:fs';
