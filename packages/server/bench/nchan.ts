@@ -3,10 +3,10 @@
 // channels on one socket. The harness runs its own nginx: its own prefix, configuration, pid
 // file, logs and temp paths in a fresh directory, on a free loopback port.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, nginxTempPaths } from '@fosspush/testing';
 import { childrenOf } from './procfs.js';
 
 const NGINX = '/usr/sbin/nginx';
@@ -55,11 +55,7 @@ events {
 }
 http {
   access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+${nginxTempPaths(dir)}
   # The loader pipelines every push over a few keep-alive connections.
   keepalive_requests 100000000;
   keepalive_timeout 600s;
@@ -81,17 +77,6 @@ http {
   }
 }
 `;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Nginx {
@@ -132,7 +117,6 @@ export async function startNchan(options: NchanOptions): Promise<Nginx> {
   ensureNchanInstalled();
   for (let attempt = 1; ; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'fosspush-bench-nchan-'));
-    for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, temp));
     const port = await freePort();
     writeFileSync(join(dir, 'nginx.conf'), configuration(dir, port, options));
     const nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'inherit', 'inherit'] });
