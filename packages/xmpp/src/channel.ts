@@ -6,6 +6,7 @@ import {
   type ConnectionLink,
   createChannelLifecycle,
   createDropCounter,
+  createDueTimer,
   createEmitter,
   createMemoryChannelState,
   createSerialQueue,
@@ -13,6 +14,8 @@ import {
   PUSH_LIMITS,
   type PushMessage,
   type ReconnectOptions,
+  type RenewalPolicy,
+  renewalTime,
   resolveRuntime,
   toBase64Url,
   toFosspushError,
@@ -43,8 +46,15 @@ export interface XmppChannelOptions extends ChannelOptions {
   messageTtlSeconds?: number;
   /** How long a push waits for `ack` before the server is told to try later. @default 30000 */
   ackTimeoutMs?: number;
-  /** Re-register (a new endpoint) on subscribe when the endpoint expires sooner than this. @default 3600000 */
-  renewBeforeMs?: number;
+  /**
+   * When to register an endpoint again (a new endpoint, so a new token) before the service
+   * expires it (Prosody: `unified_push_registration_ttl`, a day by default). Renewal runs while
+   * connected, and the new endpoint is reported with `subscriptionChanged`.
+   * @default RENEWAL_DEFAULTS: at 80% of the lifetime, minus up to 10% at random
+   */
+  renewal?: Partial<RenewalPolicy>;
+  /** After a failed renewal, the next try. @default 60000 */
+  renewRetryMs?: number;
   /** Time for one iq (discovery, register) to be answered. @default 15000 */
   requestTimeoutMs?: number;
   /** @default RECONNECT_DEFAULTS */
@@ -56,7 +66,7 @@ export const XMPP_CHANNEL_DEFAULTS = {
   allowPlaintext: false,
   messageTtlSeconds: PUSH_LIMITS.maxTtlSeconds,
   ackTimeoutMs: 30_000,
-  renewBeforeMs: 3_600_000,
+  renewRetryMs: 60_000,
   requestTimeoutMs: 15_000,
 } satisfies Partial<XmppChannelOptions>;
 
@@ -82,6 +92,8 @@ interface StoredRegistration {
   instance: string;
   endpoint: string;
   expiresAt: number;
+  /** When to register again, chosen when the endpoint was granted. */
+  renewAt: number;
 }
 
 interface Loaded {
@@ -156,6 +168,11 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
   /** Message ids acked lately, so a redelivered push is answered without a second delivery. */
   const acked = new Set<string>();
   let discovered: string | undefined;
+  /** After a failed renewal: when to try again. */
+  let renewRetryAt: number | undefined;
+  const renewTimer = createDueTimer(clock, runtime.timers, () => {
+    renewDue().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
+  });
 
   const drops = createDropCounter<keyof XmppDropCounts, FosspushError>(['foreign', 'malformed', 'oversized', 'unknown'], clock, (reason, count, error) =>
     emitter.emit(
@@ -266,6 +283,8 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
           discovered = jid;
           session.service = jid;
           link.ready();
+          // Whatever came due while the stream was down is renewed now.
+          renewDue().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
         },
         drop,
       );
@@ -284,8 +303,10 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
         resource = `fosspush-${toBase64Url(runtime.random.bytes(6))}`;
         await state.set(KEY_RESOURCE, resource);
       }
-      const stored = JSON.parse((await state.get(KEY_REGISTRATIONS)) ?? '[]') as StoredRegistration[];
-      for (const registration of stored) {
+      const stored = JSON.parse((await state.get(KEY_REGISTRATIONS)) ?? '[]') as Array<Omit<StoredRegistration, 'renewAt'> & { renewAt?: number }>;
+      for (const kept of stored) {
+        // Kept by a version that did not plan renewals: plan as if granted now.
+        const registration = { ...kept, renewAt: kept.renewAt ?? renewalTime(clock.now(), kept.expiresAt, runtime.random, options.renewal) };
         registrations.set(registration.id, registration);
         byInstance.set(registration.instance, registration);
       }
@@ -302,11 +323,16 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
 
   const saveRegistrations = () => state.set(KEY_REGISTRATIONS, JSON.stringify([...registrations.values()]));
 
-  /** Registers an instance with the service: a fresh endpoint each time. */
+  /** Registers an instance with the service, once connected: a fresh endpoint each time. */
   async function register(id: string, instance: string): Promise<StoredRegistration> {
     await lifecycle.connect();
     const session = lifecycle.connection;
     if (session?.service === undefined) throw new FosspushError('UNAVAILABLE', 'the XMPP stream dropped before the registration');
+    return registerOn(session as XmppSession & { service: string }, id, instance);
+  }
+
+  async function registerOn(session: XmppSession & { service: string }, id: string, instance: string): Promise<StoredRegistration> {
+    const grantedAt = clock.now();
     let answer: Element;
     try {
       answer = await session.xmpp.iqCaller.request(xml('iq', { type: 'set', to: session.service }, registerElement(APPLICATION, instance)), config.requestTimeoutMs);
@@ -318,8 +344,51 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
       throw toFosspushError(error, 'UNAVAILABLE');
     }
     const registered = parseRegistered(answer.getChild('registered', UNIFIED_PUSH_NS));
-    return { id, instance, ...registered };
+    return { id, instance, ...registered, renewAt: renewalTime(grantedAt, registered.expiresAt, runtime.random, options.renewal) };
   }
+
+  /** Arms the one renewal timer for the soonest renewal (or retry), while the channel runs. */
+  function scheduleRenewal() {
+    if (lifecycle.state === 'closed' || lifecycle.state === 'failed' || lifecycle.state === 'idle') return renewTimer.cancel();
+    let soonest = renewRetryAt;
+    for (const registration of registrations.values()) soonest = Math.min(soonest ?? registration.renewAt, registration.renewAt);
+    renewTimer.schedule(soonest);
+  }
+
+  /**
+   * Registers again every endpoint whose renewal is due, on the open stream (while the stream is
+   * down, the next ready runs this), and reports each new endpoint. The service keeps the old
+   * endpoint valid until its own expiry, and its pushes name the same instance, so messages
+   * sent to it in the meantime still arrive.
+   */
+  const renewDue = () =>
+    serially(async () => {
+      const session = lifecycle.connection;
+      if (lifecycle.state !== 'connected' || session?.service === undefined) return;
+      renewRetryAt = undefined;
+      for (const registration of [...registrations.values()]) {
+        if (registration.renewAt > clock.now()) continue;
+        let renewed: StoredRegistration;
+        try {
+          renewed = await registerOn(session as XmppSession & { service: string }, registration.id, registration.instance);
+        } catch (error) {
+          renewRetryAt = clock.now() + config.renewRetryMs;
+          const cause = toFosspushError(error, 'UNAVAILABLE');
+          emitter.emit(
+            'error',
+            new FosspushError(cause.code, `renewing the UnifiedPush endpoint of ${registration.id} failed (it expires ${new Date(registration.expiresAt).toISOString()}); next try in ${config.renewRetryMs} ms: ${cause.message}`, {
+              details: { registrationId: registration.id },
+              cause,
+            }),
+          );
+          break;
+        }
+        keep(renewed);
+        await saveRegistrations();
+        emitter.emit('subscriptionChanged', subscriptionOf(renewed));
+      }
+      scheduleRenewal();
+    });
 
   function keep(registration: StoredRegistration) {
     const previous = registrations.get(registration.id);
@@ -353,6 +422,7 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
     connect: () => lifecycle.connect(),
     close: () =>
       lifecycle.close(undefined, async () => {
+        renewTimer.cancel();
         abandonPending();
       }),
 
@@ -362,17 +432,22 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
         if (request.registrationId !== undefined) {
           const known = registrations.get(request.registrationId);
           if (known === undefined) throw new FosspushError('NOT_FOUND', `no XMPP registration ${request.registrationId}`);
-          // The endpoint stays (and so does the token) until it comes near its expiry.
-          if (known.expiresAt - clock.now() > config.renewBeforeMs) return subscriptionOf(known);
+          // The endpoint stays (and so does the token) until its renewal is due.
+          if (known.renewAt > clock.now()) {
+            scheduleRenewal();
+            return subscriptionOf(known);
+          }
           const renewed = await register(known.id, known.instance);
           keep(renewed);
           await saveRegistrations();
+          scheduleRenewal();
           return subscriptionOf(renewed);
         }
         const id = toBase64Url(runtime.random.bytes(16));
         const registration = await register(id, sha256Base64(id));
         keep(registration);
         await saveRegistrations();
+        scheduleRenewal();
         return subscriptionOf(registration);
       });
     },

@@ -1,5 +1,5 @@
 // The XMPP channel against a real Prosody with mod_unified_push (Debian prosody + prosody-modules).
-import { createMemoryChannelState, decodeToken, decryptWebPush, encodeToken, generateSubscriptionKeys, type PushMessage, toPushSubscription, utf8Decode } from '@fosspush/core';
+import { type ChannelSubscription, createMemoryChannelState, decodeToken, decryptWebPush, encodeToken, generateSubscriptionKeys, manualClock, type PushMessage, toPushSubscription, utf8Decode } from '@fosspush/core';
 import { Message, Sender } from '@fosspush/sender';
 import { connectProsodyComponent, type ProsodyRig, startProsody } from '@fosspush/testing';
 import { client, xml } from '@xmpp/client';
@@ -99,6 +99,32 @@ describe('XMPP channel on a real Prosody', () => {
     expect(await webPushSend(toPushSubscription(decodeToken(kept.token)), 'to the kept one')).toBe(201);
     expect(received.map((event) => event.registrationId)).toEqual([kept.subscription.registrationId]);
     expect(channel.dropped.unknown).toBe(1);
+  });
+
+  it('renews an endpoint at about 80% of its lifetime while running, reports it, and both endpoints deliver meanwhile', async () => {
+    // Prosody grants a day; the channel's clock is a manual one set to real time, so a day passes at once.
+    const clock = manualClock(Date.now());
+    const { channel, received } = await open({ runtime: { clock, timers: clock.timers } });
+    const changes: ChannelSubscription[] = [];
+    channel.on('subscriptionChanged', (subscription) => changes.push(subscription));
+    const { keys, subscription, token } = await register(channel);
+    const target = (endpoint: string) => ({ endpoint, keys: toPushSubscription(decodeToken(token)).keys });
+
+    clock.advance(0.69 * 86_400_000);
+    expect(changes).toEqual([]);
+    clock.advance(0.12 * 86_400_000);
+    await vi.waitFor(() => expect(changes).toHaveLength(1));
+    const renewed = changes[0] as ChannelSubscription;
+    expect(renewed.registrationId).toBe(subscription.registrationId);
+    expect(renewed.endpoint).not.toBe(subscription.endpoint);
+    expect(renewed.endpoint).toMatch(new RegExp(`^http://127.0.0.1:${prosody.httpPort}/push/.+`));
+    // A restore now keeps the renewed endpoint (its renewal is a day away again).
+    expect((await channel.subscribe({ registrationId: subscription.registrationId })).endpoint).toBe(renewed.endpoint);
+
+    expect(await webPushSend(target(renewed.endpoint), 'to the new endpoint')).toBe(201);
+    expect(await webPushSend(target(subscription.endpoint), 'to the old endpoint')).toBe(201);
+    expect(await Promise.all(received.map((event) => text(event, keys)))).toEqual(['to the new endpoint', 'to the old endpoint']);
+    expect(received.every((event) => event.registrationId === subscription.registrationId)).toBe(true);
   });
 
   it('fails for good, with UNAUTHENTICATED, when the server refuses the login', async () => {
