@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DaemonProcess, startDaemon, untilStatus } from './rigs.js';
 
 /**
- * fosspushd with an XMPP account on a real Prosody with mod_unified_push: no push server of
- * ours anywhere. The app uses the client SDK as with any account; the app server uses the
+ * fosspushd with an XMPP account on a real Prosody with mod_unified_push, over STARTTLS with the
+ * server's own CA: no push server of ours anywhere. The app uses the client SDK as with any account; the app server uses the
  * sender SDK in both shapes against the Web Push endpoint on the user's XMPP server.
  */
 describe('fosspushd with an XMPP account', { timeout: 120_000 }, () => {
@@ -23,11 +23,13 @@ describe('fosspushd with an XMPP account', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fpxmpp-'));
-    prosody = await startProsody();
+    prosody = await startProsody({ tls: true });
     config = join(dir, 'fosspushd.json');
     const [alice] = prosody.users;
     await writeFile(join(dir, 'xmpp-password'), `${alice.password}\n`);
-    const account = { id: 'xmpp', type: 'xmpp', jid: alice.jid, passwordFile: 'xmpp-password', host: prosody.host, port: prosody.c2sPort, allowPlaintext: true };
+    // STARTTLS, trusting the server's own CA from a file beside the config: no allowPlaintext.
+    await writeFile(join(dir, 'xmpp-ca.pem'), prosody.tls?.ca as string);
+    const account = { id: 'xmpp', type: 'xmpp', jid: alice.jid, passwordFile: 'xmpp-password', caFile: 'xmpp-ca.pem', host: prosody.host, port: prosody.c2sPort };
     await writeFile(config, JSON.stringify({ accounts: [account] }));
     daemon = await start();
     await untilStatus(socketPath(), (s) => s.accounts.every((a) => a.state === 'connected'));

@@ -22,6 +22,7 @@ import {
 } from '@fosspush/core';
 import { client, type Client, xml } from '@xmpp/client';
 import { createHash } from 'node:crypto';
+import { trustCertificates, untrustedCertificate } from './tls.js';
 import { DISCO_INFO_NS, type Element, DISCO_ITEMS_NS, offersUnifiedPush, parsePush, parseRegistered, registerElement, stanzaError, UNIFIED_PUSH_NS } from './protocol.js';
 
 export interface XmppChannelOptions extends ChannelOptions {
@@ -34,6 +35,13 @@ export interface XmppChannelOptions extends ChannelOptions {
   port?: number;
   /** TLS from the first byte (XEP-0368 style) instead of STARTTLS. @default false */
   directTls?: boolean;
+  /**
+   * CA certificates (PEM) to check the server's certificate against, instead of the system's
+   * (a server with its own CA). The certificate must name the JID's domain. One that does not
+   * verify ends the channel in `failed` with UNAUTHENTICATED.
+   * @default the system's CA store
+   */
+  ca?: string | readonly string[];
   /**
    * Stay on a connection without TLS (a server on loopback). The password itself never crosses
    * one in clear: without TLS the client logs in with SCRAM only.
@@ -264,8 +272,10 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
     const session: XmppSession = { xmpp, service: undefined };
     const drop = (error: unknown) => {
       if (!link.current) return;
-      link.dropped(isSaslFailure(error) ? new FosspushError('UNAUTHENTICATED', `the XMPP server refused the login of ${options.jid}`, { cause: error }) : toFosspushError(error, 'UNAVAILABLE'));
+      const refused = isSaslFailure(error) ? new FosspushError('UNAUTHENTICATED', `the XMPP server refused the login of ${options.jid}`, { cause: error }) : undefined;
+      link.dropped(refused ?? untrustedCertificate(error, service) ?? toFosspushError(error, 'UNAVAILABLE'));
     };
+    if (options.ca !== undefined) trustCertificates(xmpp, { domain, ca: options.ca }, drop);
     xmpp.on('error', (error: unknown) => {
       if (link.current) emitter.emit('error', toFosspushError(error, 'UNAVAILABLE'));
     });

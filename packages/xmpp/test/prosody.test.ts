@@ -1,4 +1,8 @@
 // The XMPP channel against a real Prosody with mod_unified_push (Debian prosody + prosody-modules).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ChannelSubscription, createMemoryChannelState, decodeToken, decryptWebPush, encodeToken, generateSubscriptionKeys, manualClock, type PushMessage, toPushSubscription, utf8Decode } from '@fosspush/core';
 import { Message, Sender } from '@fosspush/sender';
 import { connectProsodyComponent, type ProsodyRig, startProsody } from '@fosspush/testing';
@@ -249,5 +253,71 @@ describe('XMPP channel on a real Prosody', () => {
     await vi.waitFor(() => expect(chats).toContain('hello alice'));
     await alice.stop();
     await bob.stop();
+  });
+});
+
+describe('XMPP channel over TLS (STARTTLS and direct TLS) on a real Prosody', () => {
+  let secure: ProsodyRig;
+  let otherCa: string;
+  const tlsChannels: XmppChannel[] = [];
+
+  beforeAll(async () => {
+    secure = await startProsody({ tls: true });
+    // A CA that signed nothing of this server's: trusting it alone must not be enough.
+    const dir = mkdtempSync(join(tmpdir(), 'fosspush-other-ca-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k'), '-out', join(dir, 'c'), '-days', '1', '-subj', '/CN=other CA'], { stdio: 'pipe' });
+    otherCa = readFileSync(join(dir, 'c'), 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await Promise.all(tlsChannels.map((channel) => channel.close()));
+    await secure?.stop();
+  });
+
+  const tlsChannel = (options: Partial<XmppChannelOptions>) => {
+    const channel = createXmppChannel({
+      jid: secure.users[0].jid,
+      password: secure.users[0].password,
+      host: secure.host,
+      port: secure.c2sPort,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
+      ...options,
+    });
+    tlsChannels.push(channel);
+    channel.on('error', () => {});
+    return channel;
+  };
+
+  async function deliversOver(channel: XmppChannel) {
+    const received: PushMessage[] = [];
+    channel.on('message', (event) => {
+      received.push(event.message);
+      void channel.ack(event.registrationId, event.message.id);
+    });
+    await channel.connect();
+    const { keys, subscription, token } = await register(channel);
+    expect(await webPushSend({ endpoint: subscription.endpoint, keys: toPushSubscription(decodeToken(token)).keys }, 'over tls')).toBe(201);
+    expect(await text({ message: received[0] as PushMessage }, keys)).toBe('over tls');
+  }
+
+  it('logs in over STARTTLS, trusting the server CA given as `ca` (no allowPlaintext), and delivers', async () => {
+    await deliversOver(tlsChannel({ ca: secure.tls?.ca as string }));
+  });
+
+  it('logs in over direct TLS on c2s_direct_tls_ports with `ca`, and delivers', async () => {
+    await deliversOver(tlsChannel({ directTls: true, port: secure.tls?.directTlsPort as number, ca: secure.tls?.ca as string }));
+  });
+
+  it.each([
+    ['STARTTLS', {}],
+    ['direct TLS', { directTls: true }],
+  ])('fails for good with UNAUTHENTICATED when the certificate does not verify (%s: a wrong CA, or the system CAs)', async (_, mode: Partial<XmppChannelOptions>) => {
+    const port = mode.directTls ? (secure.tls?.directTlsPort as number) : secure.c2sPort;
+    for (const ca of [otherCa, undefined]) {
+      const channel = tlsChannel({ ...mode, port, ...(ca === undefined ? {} : { ca }) });
+      await expect(channel.connect()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/certificate .* is not trusted/) });
+      expect(channel.state).toBe('failed');
+      expect(channel.failure?.details['tlsError']).toMatch(/SELF_SIGNED|UNABLE_TO/);
+    }
   });
 });
