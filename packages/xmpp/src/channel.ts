@@ -120,6 +120,10 @@ interface PendingPush {
 interface XmppSession {
   readonly xmpp: Client;
   service: string | undefined;
+  /** The lifecycle's link of the connection attempt this client now serves (a resumed client serves several). */
+  link: ConnectionLink;
+  /** The stream dropped while XEP-0198 resumption was on: the next attempt resumes it instead of starting afresh. */
+  resumable: boolean;
 }
 
 const KEY_RESOURCE = 'xmpp:resource';
@@ -265,42 +269,75 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
     });
   }
 
+  /**
+   * A client whose stream dropped with XEP-0198 resumption enabled. Prosody keeps its session
+   * hibernating (smacks_hibernation_time, 10 minutes by default) and queues what comes for it,
+   * pushes included; the next connection attempt resumes that session, and the queued pushes
+   * arrive then. The POSTs behind them wait meanwhile, so they are answered, not lost.
+   */
+  let hibernated: XmppSession | undefined;
+  /** Set while close() runs: a stopped client is then ended for good, not kept for resumption. */
+  let closing = false;
+
   function openSession(loaded: Loaded, link: ConnectionLink): XmppSession {
+    const kept = hibernated;
+    hibernated = undefined;
+    if (kept !== undefined) {
+      kept.link = link;
+      kept.resumable = false;
+      kept.xmpp
+        .connect(service)
+        .then(() => kept.xmpp.open({ domain }))
+        .catch((error: unknown) => dropSession(kept, error));
+      return kept;
+    }
     const xmpp = client({ service, domain, username, password: options.password, resource: loaded.resource });
     // The shared lifecycle reconnects; two reconnect loops would race.
     xmpp.reconnect.stop();
-    const session: XmppSession = { xmpp, service: undefined };
-    const drop = (error: unknown) => {
-      if (!link.current) return;
-      const refused = isSaslFailure(error) ? new FosspushError('UNAUTHENTICATED', `the XMPP server refused the login of ${options.jid}`, { cause: error }) : undefined;
-      link.dropped(refused ?? untrustedCertificate(error, service) ?? toFosspushError(error, 'UNAVAILABLE'));
-    };
+    const session: XmppSession = { xmpp, service: undefined, link, resumable: false };
+    const drop = (error: unknown) => dropSession(session, error);
     if (options.ca !== undefined) trustCertificates(xmpp, { domain, ca: options.ca }, drop);
     xmpp.on('error', (error: unknown) => {
-      if (link.current) emitter.emit('error', toFosspushError(error, 'UNAVAILABLE'));
+      // A resumed stream logs in outside start(): a refused login shows up here only.
+      if (isSaslFailure(error)) return drop(error);
+      if (session.link.current) emitter.emit('error', toFosspushError(error, 'UNAVAILABLE'));
     });
-    xmpp.on('disconnect', () => drop(new FosspushError('UNAVAILABLE', `the XMPP stream to ${service} ended`)));
+    xmpp.on('disconnect', () => {
+      session.resumable = xmpp.streamManagement.id !== '';
+      drop(new FosspushError('UNAVAILABLE', `the XMPP stream to ${service} ended`));
+    });
     xmpp.iqCallee.set(UNIFIED_PUSH_NS, 'push', (context: { stanza: Element; element: Element }) =>
       onPush(session, context.stanza, context.element).then((answer) => answer ?? {}),
     );
+    const ready = () => {
+      session.link.ready();
+      // Whatever came due while the stream was down is renewed now.
+      renewDue().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
+    };
+    // A resumed stream is the same session: the service found before still holds.
+    // (@xmpp/stream-management is an EventEmitter; its published types omit that.)
+    (xmpp.streamManagement as unknown as { on(event: 'resumed', listener: () => void): void }).on('resumed', () => {
+      if (session.service !== undefined) ready();
+    });
     xmpp.on('online', () => {
       if (!config.allowPlaintext && !xmpp.isSecure()) {
         drop(new FosspushError('UNAVAILABLE', `${service} offered no TLS; set allowPlaintext to use it anyway`, { details: { permanent: true } }));
         return;
       }
-      discover(xmpp).then(
-        (jid) => {
-          discovered = jid;
-          session.service = jid;
-          link.ready();
-          // Whatever came due while the stream was down is renewed now.
-          renewDue().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
-        },
-        drop,
-      );
+      discover(xmpp).then((jid) => {
+        discovered = jid;
+        session.service = jid;
+        ready();
+      }, drop);
     });
     xmpp.start().catch(drop);
     return session;
+  }
+
+  function dropSession(session: XmppSession, error: unknown) {
+    if (!session.link.current) return;
+    const refused = isSaslFailure(error) ? new FosspushError('UNAUTHENTICATED', `the XMPP server refused the login of ${options.jid}`, { cause: error }) : undefined;
+    session.link.dropped(refused ?? untrustedCertificate(error, service) ?? toFosspushError(error, 'UNAVAILABLE'));
   }
 
   const lifecycle = createChannelLifecycle<Loaded, XmppSession>({
@@ -324,8 +361,12 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
     },
     start: openSession,
     async stop(session) {
-      // Pushes still waiting for an ack are answered by nobody now: the service reports 503 or times out.
+      // Pushes still waiting for an ack are answered by nobody now: the service times them out (500), and the sender retries.
       abandonPending();
+      if (session.resumable && !closing) {
+        hibernated = session;
+        return;
+      }
       await session.xmpp.stop().catch(() => undefined);
     },
     isFatal: (error) => error.code === 'UNAUTHENTICATED' || permanent(error),
@@ -430,11 +471,20 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
       return drops.counts;
     },
     connect: () => lifecycle.connect(),
-    close: () =>
-      lifecycle.close(undefined, async () => {
-        renewTimer.cancel();
-        abandonPending();
-      }),
+    async close() {
+      closing = true;
+      try {
+        await lifecycle.close(undefined, async () => {
+          renewTimer.cancel();
+          abandonPending();
+          const kept = hibernated;
+          hibernated = undefined;
+          await kept?.xmpp.stop().catch(() => undefined);
+        });
+      } finally {
+        closing = false;
+      }
+    },
 
     subscribe(request) {
       return serially(async () => {

@@ -1,8 +1,10 @@
 // The XMPP channel against a real Prosody with mod_unified_push (Debian prosody + prosody-modules).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type ChannelSubscription, createMemoryChannelState, decodeToken, decryptWebPush, encodeToken, generateSubscriptionKeys, manualClock, type PushMessage, toPushSubscription, utf8Decode } from '@fosspush/core';
 import { Message, Sender } from '@fosspush/sender';
 import { connectProsodyComponent, type ProsodyRig, startProsody } from '@fosspush/testing';
@@ -67,6 +69,29 @@ async function webPushSend(subscription: webpush.PushSubscription, text: string)
   );
   const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body === null ? null : new Uint8Array(details.body) });
   return response.status;
+}
+
+/** A TCP relay to Prosody the test can cut, as a network drop would: both ends see the connection end, with no stream close. */
+async function relay(port: number) {
+  const sockets = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect(port, '127.0.0.1');
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    }
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('XMPP channel on a real Prosody', () => {
@@ -186,7 +211,37 @@ describe('XMPP channel on a real Prosody', () => {
     expect((await channel.subscribe({ registrationId: subscription.registrationId })).endpoint).toBe(subscription.endpoint);
   });
 
-  it('documents the server limit: Prosody 0.12 answers 201 to a push while the stream is down, and drops it', async () => {
+  it('resumes the stream (XEP-0198) after a dropped connection: a push sent meanwhile waits in Prosody and arrives exactly once', async () => {
+    // The channel's timers run on a manual clock, so it reconnects only when the test says.
+    const clock = manualClock(Date.now());
+    const network = await relay(prosody.c2sPort);
+    const { channel, received } = await open({ port: network.port, runtime: { clock, timers: clock.timers } });
+    const { keys, subscription, token } = await register(channel);
+    const target = { endpoint: subscription.endpoint, keys: toPushSubscription(decodeToken(token)).keys };
+    expect(await webPushSend(target, 'before')).toBe(201);
+
+    network.cut();
+    await vi.waitFor(() => expect(channel.state).toBe('reconnecting'));
+    let answered: number | undefined;
+    const during = webPushSend(target, 'during the drop').then((status) => {
+      answered = status;
+      return status;
+    });
+    // Prosody queues the push for the hibernating session and holds the POST: no 201 yet, nothing lost.
+    await sleep(500);
+    expect(answered).toBeUndefined();
+    expect(received).toHaveLength(1);
+
+    clock.advance(1_000);
+    expect(await during).toBe(201);
+    await vi.waitFor(() => expect(channel.state).toBe('connected'));
+    expect(await webPushSend(target, 'after')).toBe(201);
+    expect(await Promise.all(received.map((event) => text(event, keys)))).toEqual(['before', 'during the drop', 'after']);
+    await channel.close();
+    await network.close();
+  });
+
+  it('documents the server limit: after a clean close (the daemon stopped), Prosody 0.12 answers 201 to a push and drops it', async () => {
     const state = createMemoryChannelState();
     const first = await open({ state });
     const { keys, subscription, token } = await register(first.channel);
