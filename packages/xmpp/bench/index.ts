@@ -14,6 +14,7 @@
 //
 //   FOSSPUSH_BENCH_MESSAGES=200   messages per channel for latency (default 100)
 //   FOSSPUSH_BENCH_MEASURE_MS=8000  throughput window per channel (default 5000)
+//   FOSSPUSH_BENCH_IN_FLIGHT=200    POSTs in flight, one per keep-alive socket (default 50)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ import { createXmppChannel } from '../src/index.js';
 const MESSAGES = Number(process.env['FOSSPUSH_BENCH_MESSAGES'] ?? 100);
 const MEASURE_MS = Number(process.env['FOSSPUSH_BENCH_MEASURE_MS'] ?? 5000);
 const WARMUP_MS = 1000;
-const IN_FLIGHT = 50;
+const IN_FLIGHT = Number(process.env['FOSSPUSH_BENCH_IN_FLIGHT'] ?? 50);
 const PROFILE_DIR = process.env['FOSSPUSH_BENCH_PROFILE'];
 const LOADER = new URL('../../server/bench/loader.ts', import.meta.url);
 const CLOCK_TICKS_PER_SECOND = 100;
