@@ -283,8 +283,8 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
     const kept = hibernated;
     hibernated = undefined;
     if (kept !== undefined) {
+      // Still resumable if this attempt fails too: the session hibernates on the server until it is resumed or expires.
       kept.link = link;
-      kept.resumable = false;
       kept.xmpp
         .connect(service)
         .then(() => kept.xmpp.open({ domain }))
@@ -310,6 +310,7 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
       onPush(session, context.stanza, context.element).then((answer) => answer ?? {}),
     );
     const ready = () => {
+      session.resumable = false;
       session.link.ready();
       // Whatever came due while the stream was down is renewed now.
       renewDue().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));

@@ -74,7 +74,9 @@ async function webPushSend(subscription: webpush.PushSubscription, text: string)
 /** A TCP relay to Prosody the test can cut, as a network drop would: both ends see the connection end, with no stream close. */
 async function relay(port: number) {
   const sockets = new Set<Socket>();
+  let refusing = false;
   const server = createServer((inbound) => {
+    if (refusing) return inbound.destroy();
     const outbound = connect(port, '127.0.0.1');
     for (const socket of [inbound, outbound]) {
       sockets.add(socket);
@@ -89,6 +91,10 @@ async function relay(port: number) {
     port: (server.address() as AddressInfo).port,
     cut: () => {
       for (const socket of sockets) socket.destroy();
+    },
+    /** While set, connections are dropped as soon as they open: the network is still down. */
+    refuse: (on: boolean) => {
+      refusing = on;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -215,7 +221,7 @@ describe('XMPP channel on a real Prosody', () => {
     // The channel's timers run on a manual clock, so it reconnects only when the test says.
     const clock = manualClock(Date.now());
     const network = await relay(prosody.c2sPort);
-    const { channel, received } = await open({ port: network.port, runtime: { clock, timers: clock.timers } });
+    const { channel, received, errors } = await open({ port: network.port, runtime: { clock, timers: clock.timers } });
     const { keys, subscription, token } = await register(channel);
     const target = { endpoint: subscription.endpoint, keys: toPushSubscription(decodeToken(token)).keys };
     expect(await webPushSend(target, 'before')).toBe(201);
@@ -232,6 +238,13 @@ describe('XMPP channel on a real Prosody', () => {
     expect(answered).toBeUndefined();
     expect(received).toHaveLength(1);
 
+    // The first retry finds the network still down; the session stays resumable for the next.
+    network.refuse(true);
+    const errorsBefore = errors.length;
+    clock.advance(1_000);
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(errorsBefore));
+    expect(channel.state).toBe('reconnecting');
+    network.refuse(false);
     clock.advance(1_000);
     expect(await during).toBe(201);
     await vi.waitFor(() => expect(channel.state).toBe('connected'));
