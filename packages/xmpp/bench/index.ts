@@ -8,7 +8,9 @@
 // process pinned to the other CPU, keeps IN_FLIGHT POSTs in flight over keep-alive sockets (one
 // request per socket at a time: no pipelining), each answered 201 only after the channel acked.
 // Delivered messages are counted in this process over MEASURE_MS. CPU% of Prosody (from
-// /proc/<pid>/stat), of this process and of the loader says who the bottleneck is; with
+// /proc/<pid>/stat), of this process and of the loader, and the share of the window Prosody and
+// this process spent runnable but waiting for a CPU (/proc/<pid>/schedstat), say who the
+// bottleneck is; with
 // FOSSPUSH_BENCH_PROFILE=<dir> this process writes a V8 CPU profile of the XMPP window there and
 // prints its top functions.
 //
@@ -17,6 +19,7 @@
 //   FOSSPUSH_BENCH_IN_FLIGHT=200    POSTs in flight, one per keep-alive socket (default 50)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Channel, encodeToken, generateSubscriptionKeys, silentLogger, utf8Encode } from '@fosspush/core';
@@ -43,6 +46,14 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * Seconds a process's main thread has waited for a CPU while runnable (/proc/<pid>/schedstat,
+ * field 2): on a busy machine a process can want a whole core and get a fraction, and this shows it.
+ */
+function runQueueSecondsOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+}
+
 const ownCpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
@@ -51,7 +62,10 @@ const ownCpuSeconds = () => {
 interface Throughput {
   rate: number;
   statuses: Record<string, number>;
+  /** Share of a core each process used over the window. */
   cpu: { prosody?: number; ours: number; loader: number };
+  /** Share of the window each process spent runnable but waiting for a CPU. */
+  waiting: { prosody?: number; ours: number };
 }
 
 /** Floods `endpoint` from the loader child; counts what the channel delivers while it runs. */
@@ -76,7 +90,15 @@ async function throughput(channel: Channel, endpoint: string, label: string, pro
     const { user, system } = await loader.call<{ user: number; system: number }>('cpu');
     return (user + system) / 1e6;
   };
-  const before = { delivered, at: performance.now(), ours: ownCpuSeconds(), loader: await loaderCpu(), prosody: prosodyPid && cpuSecondsOf(prosodyPid) };
+  const before = {
+    delivered,
+    at: performance.now(),
+    ours: ownCpuSeconds(),
+    loader: await loaderCpu(),
+    prosody: prosodyPid && cpuSecondsOf(prosodyPid),
+    oursWaiting: runQueueSecondsOf(process.pid),
+    prosodyWaiting: prosodyPid && runQueueSecondsOf(prosodyPid),
+  };
   await sleep(MEASURE_MS);
   const seconds = (performance.now() - before.at) / 1000;
   const count = delivered - before.delivered;
@@ -84,6 +106,10 @@ async function throughput(channel: Channel, endpoint: string, label: string, pro
     ours: (ownCpuSeconds() - before.ours) / seconds,
     loader: ((await loaderCpu()) - before.loader) / seconds,
     ...(prosodyPid && before.prosody !== undefined ? { prosody: (cpuSecondsOf(prosodyPid) - before.prosody) / seconds } : {}),
+  };
+  const waiting = {
+    ours: (runQueueSecondsOf(process.pid) - before.oursWaiting) / seconds,
+    ...(prosodyPid && before.prosodyWaiting !== undefined ? { prosody: (runQueueSecondsOf(prosodyPid) - before.prosodyWaiting) / seconds } : {}),
   };
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
@@ -94,7 +120,7 @@ async function throughput(channel: Channel, endpoint: string, label: string, pro
   }
   const { statuses } = await loader.call<{ statuses: Record<string, number> }>('stop');
   await loader.stop();
-  return { rate: count / seconds, statuses, cpu };
+  return { rate: count / seconds, statuses, cpu, waiting };
 }
 
 /** The functions with the most self time in a V8 CPU profile: where this process spends it. */
@@ -147,9 +173,14 @@ try {
   const round = (n: number, digits = 2) => Number(n.toFixed(digits));
   const percent = (share: number | undefined) => (share === undefined ? 'n/a' : `${Math.round(share * 100)}%`);
   console.log('loader answers: XMPP', xmpp.statuses, 'WebSocket', ws.statuses);
+  const prosodyMicrosPerMessage = xmpp.cpu.prosody === undefined ? undefined : Math.round((xmpp.cpu.prosody / xmpp.rate) * 1e6);
   console.log(
-    `CPU during the XMPP flood: Prosody ${percent(xmpp.cpu.prosody)}, bench process (channel) ${percent(xmpp.cpu.ours)}, loader ${percent(xmpp.cpu.loader)};`,
+    `CPU during the XMPP flood: Prosody ${percent(xmpp.cpu.prosody)} (${prosodyMicrosPerMessage ?? 'n/a'} µs per message), bench process (channel) ${percent(xmpp.cpu.ours)}, loader ${percent(xmpp.cpu.loader)};`,
     `during the WebSocket flood: bench process (server + channel) ${percent(ws.cpu.ours)}, loader ${percent(ws.cpu.loader)}`,
+  );
+  console.log(
+    `Waiting for a CPU while runnable, XMPP flood: Prosody ${percent(xmpp.waiting.prosody)}, bench process ${percent(xmpp.waiting.ours)};`,
+    `WebSocket flood: bench process ${percent(ws.waiting.ours)} (load average ${loadavg().map((n) => n.toFixed(1)).join(' ')})`,
   );
   reportBench('xmpp', [
     {
@@ -176,9 +207,13 @@ try {
         'target msg/s (absolute)': 500,
         'XMPP met target': xmpp.rate >= 500 ? 'yes' : 'no',
         'Prosody CPU (XMPP run)': percent(xmpp.cpu.prosody),
+        'Prosody CPU µs per message': prosodyMicrosPerMessage ?? 'n/a',
         'bench process CPU (XMPP run: channel)': percent(xmpp.cpu.ours),
         'bench process CPU (WebSocket run: server + channel)': percent(ws.cpu.ours),
         'loader CPU (XMPP / WebSocket run)': `${percent(xmpp.cpu.loader)} / ${percent(ws.cpu.loader)}`,
+        'Prosody waiting for a CPU (XMPP run)': percent(xmpp.waiting.prosody),
+        'bench process waiting for a CPU (XMPP / WebSocket run)': `${percent(xmpp.waiting.ours)} / ${percent(ws.waiting.ours)}`,
+        'load average (1 min)': Number(loadavg()[0]?.toFixed(1)),
         'measured ms': MEASURE_MS,
       },
     },
