@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError, withDefaults } from '@fosspush/core';
+import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError, type WithDefaults, withDefaults } from '@fosspush/core';
 import {
   createFrameOutbox,
   DEVICE_STREAM_SERVER_DEFAULTS,
@@ -63,7 +63,7 @@ interface StreamRequest {
 
 /** What every connection of one server shares: one object per server, not per connection. */
 interface ServerShared {
-  readonly config: typeof WEBSOCKET_DEVICE_SERVER_DEFAULTS & WebSocketDeviceServerOptions;
+  readonly config: WithDefaults<typeof WEBSOCKET_DEVICE_SERVER_DEFAULTS, WebSocketDeviceServerOptions>;
   readonly clock: Clock;
   readonly connections: Set<DeviceConnection>;
 }
