@@ -1,5 +1,6 @@
 import { randomFraction } from './backoff.js';
 import type { Clock, RandomSource, TimerHandle, Timers } from './runtime.js';
+import { withDefaults } from './with-defaults.js';
 
 /**
  * When a channel renews what the far side grants for a limited time (a push endpoint that
@@ -30,7 +31,7 @@ export const RENEWAL_DEFAULTS = {
  * const renewAtMs = renewalTime(clock.now(), registered.expiresAt, runtime.random);
  */
 export function renewalTime(grantedAtMs: number, expiresAtMs: number, random: RandomSource, policy: Partial<RenewalPolicy> = {}): number {
-  const { renewAtFraction, jitterFraction } = { ...RENEWAL_DEFAULTS, ...policy };
+  const { renewAtFraction, jitterFraction } = withDefaults(RENEWAL_DEFAULTS, policy);
   const lifetimeMs = Math.max(0, expiresAtMs - grantedAtMs);
   return Math.round(grantedAtMs + lifetimeMs * renewAtFraction - lifetimeMs * jitterFraction * randomFraction(random));
 }
