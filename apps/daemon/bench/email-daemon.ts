@@ -62,7 +62,9 @@ const log = (event: string, fields?: LogFields) => {
     hop(fields['messageId']).stored ??= monotonicMs();
   }
 };
-const logger: Logger = { debug: log, info: log, warn: log, error: (event, fields) => console.error(event, JSON.stringify(fields)) };
+/** Trouble goes to stderr, so a bench that stalls says why. */
+const report = (event: string, fields?: LogFields) => console.error(event, JSON.stringify(fields));
+const logger: Logger = { debug: log, info: log, warn: report, error: report };
 
 const daemon = createDaemon({
   dataDir: settings.dataDir,

@@ -136,7 +136,7 @@ async function measure(rig: MailRig, dir: string, filing: Filing): Promise<Recor
     // The hello pins the sender key; it goes to the device alone.
     const hello = await mail(true);
     await send(hello.raw, [device.address]);
-    if (!(await until(() => received.has(hello.id), 30_000))) throw new Error('the hello never reached the app');
+    if (!(await until(() => received.has(hello.id), 30_000))) throw new Error(`${rig.server}, ${filing.label}: the hello never reached the app`);
     floor = await startIdleFloor(rig, filing.twin, filing.floorOn === 'folder' ? rig.folder : 'INBOX');
 
     const results = {} as Record<Rhythm, { rows: Row[]; lost: number }>;
