@@ -2,7 +2,7 @@
 import { percentile } from '@fosspush/testing';
 import type { Deployment } from './deployments.js';
 import { type Child, pin, startChild } from './ipc.js';
-import { cpuMicros, pssBytes } from './procfs.js';
+import { cpuMicros, rssBytes } from './procfs.js';
 import { countSyscalls } from './syscalls.js';
 
 const FLEET = new URL('./fleet.ts', import.meta.url);
@@ -149,7 +149,7 @@ export async function latency(
 }
 
 /**
- * Server memory per connected device: the growth of the server processes' proportional set size
+ * Server memory per connected device: the growth of the server processes' resident set size
  * from half the devices connected to all of them, after a full collection each time in Node
  * servers. Measuring the second half only keeps allocator warm-up (and the garbage of the
  * set-up requests) out of the figure.
@@ -159,7 +159,7 @@ export async function memoryPerDevice(deployment: Deployment): Promise<{ bytes: 
   const reading = async () => {
     await sleep(1000);
     await deployment.settle();
-    return pssBytes(deployment.pids);
+    return rssBytes(deployment.pids);
   };
   const first = await connectFleets({ ...deployment, devices: deployment.devices.slice(0, half) }, 1);
   const before = await reading();

@@ -1,5 +1,5 @@
 // Server-side figures read from Linux /proc, the same way for every deployment whatever it is
-// written in: CPU time of all its processes (every thread included), and proportional memory.
+// written in: CPU time of all its processes (every thread included), and resident memory.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -25,13 +25,16 @@ export function cpuMicros(pids: readonly number[]): number {
 }
 
 /**
- * Proportional set size of the processes, in bytes: pages shared between them (nginx's workers
- * share the nchan message store with their master) count once in the sum, not once per process.
+ * Resident set size of the processes, summed, in bytes. Not the proportional size (PSS): PSS
+ * divides the pages of the node binary and shared libraries among every process mapping them,
+ * so on a shared machine it moves whenever someone else starts or stops a node process. The
+ * growth of RSS is what connections add; nginx's master does not touch them, so its workers'
+ * share of the nchan store is counted once.
  */
-export function pssBytes(pids: readonly number[]): number {
+export function rssBytes(pids: readonly number[]): number {
   let kb = 0;
   for (const pid of pids) {
-    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
+    const match = /^Rss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
     kb += Number(match?.[1] ?? 0);
   }
   return kb * 1024;

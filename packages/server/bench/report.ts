@@ -92,7 +92,7 @@ export function reportFanout(results: {
 /** Bytes per idle device connection: ours against nchan (the target) and the bare relay. */
 export function reportIdleMemory(bytes: { ours: number; bare: number; nchan: number | undefined }): void {
   const perConnection = (baselineLabel: string, baseline: number, target: number): BenchCase => ({
-    name: 'server memory (PSS) per idle device connection (growth from 5,000 to 10,000 devices)',
+    name: 'server memory (RSS) per idle device connection (growth from 5,000 to 10,000 devices)',
     unit: 'bytes',
     higherIsBetter: false,
     ours: { label: 'fosspush (memory)', value: round(bytes.ours) },
