@@ -76,10 +76,10 @@ function decodeRecord(id: string, field: string | null | undefined): StoreRecord
 }
 
 /**
- * The store for push servers that run as several nodes: registrations and queued messages in
- * one Redis. Every write is one Lua script, so topic replacement, idempotent enqueue and the
- * seq counter stay atomic however many nodes write at once. Durability is Redis's: run it with
- * `appendonly yes` so that a 201 survives a Redis restart.
+ * The store for push servers that run as several nodes: registrations, queued messages and
+ * records in one Redis. Every write is one Lua script, so topic replacement, idempotent enqueue
+ * and the seq counter stay atomic however many nodes write at once. Durability is Redis's: run
+ * it with `appendonly yes` so that a 201 survives a Redis restart.
  *
  * @example
  * const store = createRedisStore({ url: 'redis://127.0.0.1:6379' });
