@@ -1,10 +1,15 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { FosspushError } from '@fosspush/core';
+import { refuseSocket } from '@fosspush/webpush';
 import { addressKey } from './address-key.js';
 
 /** The socket's counted address, kept on the socket so its close needs no closure. */
 const COUNTED = Symbol('fosspush.countedAddress');
 type CountedSocket = Socket & { [COUNTED]?: string };
+
+/** One error for every refusal: the answer is the same, and a flood of them should cost little. */
+const TOO_MANY_CONNECTIONS = new FosspushError('UNAVAILABLE', 'too many connections from your address: retry later', { details: { retryAfterSeconds: 10 } });
 
 /**
  * Refuses a connection when its address (an IPv6 /64 counts as one) already holds `limit`:
@@ -23,7 +28,7 @@ export function limitConnectionsPerAddress(server: Server, limit: number, onRefu
     const count = open.get(key) ?? 0;
     if (count >= limit) {
       onRefused(key);
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\nretry-after: 10\r\ncontent-length: 0\r\n\r\n');
+      refuseSocket(socket, TOO_MANY_CONNECTIONS);
       return;
     }
     open.set(key, count + 1);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendError } from '../http/respond.js';
+import { refuseRequest } from '@fosspush/webpush';
 import { storageFullError } from '../storage.js';
 import { throttledLog } from '../throttled-log.js';
 import type { PushServerWiring } from './wiring.js';
@@ -32,7 +32,7 @@ export function createFailureReporter({ logger, runtime, settings }: PushServerW
 
   return (req, res, route, thrown) => {
     const error = storageFullError(thrown) ?? thrown;
-    const status = sendError(req, res, error);
+    const status = refuseRequest(req, res, error);
     if (status === 507) reportStorageFull(error);
     else if (status === 503) logUnavailable(route, error);
     else if (status >= 500) logger.error('request_failed', { route, error });

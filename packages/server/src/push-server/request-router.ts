@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FosspushError, toFosspushError } from '@fosspush/core';
-import { resumeCursorFromRequest } from '@fosspush/webpush';
+import { errorResponse, refuseRequest, writeRawResponse } from '@fosspush/webpush';
 import { handleMatrixNotify } from '../handlers/matrix-gateway.js';
 import { handleMessage } from '../handlers/message.js';
 import { handlePush } from '../handlers/push.js';
@@ -9,9 +9,10 @@ import { handleSubscribe } from '../handlers/subscribe.js';
 import { handleDiscovery } from '../handlers/unifiedpush-discovery.js';
 import { handleDeleteSet, handleUnsubscribe } from '../handlers/unsubscribe.js';
 import { locateRoute } from '../http/locate.js';
-import { sendError, sendJson } from '../http/respond.js';
+import { sendJson } from '../http/respond.js';
 import type { Route } from '../http/routes.js';
 import { createFailureReporter } from './failure-reporter.js';
+import { openStreamTarget } from './stream-open.js';
 import type { PushServerWiring } from './wiring.js';
 
 /** The route a response answers, for the request metrics. */
@@ -60,13 +61,8 @@ export function routeRequests(wiring: PushServerWiring): RequestHandler {
         return handleUnsubscribe(ctx, req, res, route.setId, route.pushId);
       case 'set':
         return handleDeleteSet(ctx, req, res, route.setId);
-      case 'events': {
-        if (!(await ctx.subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
-        const lastEventId = req.headers['last-event-id'];
-        const afterSeq = resumeCursorFromRequest(req.url ?? '/', Array.isArray(lastEventId) ? lastEventId[0] : lastEventId);
-        wiring.transports.sse.handle(req, res, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
-        return;
-      }
+      case 'events':
+        return wiring.transports.sse.handle(req, res, await openStreamTarget(ctx.subscriptions, req, route.setId, 'events'));
       case 'websocket':
         throw new FosspushError('INVALID_REQUEST', 'this is a WebSocket endpoint: send an Upgrade request');
     }
@@ -95,7 +91,7 @@ export function routeRequests(wiring: PushServerWiring): RequestHandler {
     res.on('close', onResponseClose);
     if (drain.closing) {
       res.setHeader('connection', 'close');
-      sendError(req, res, new FosspushError('UNAVAILABLE', 'the server is shutting down'));
+      refuseRequest(req, res, new FosspushError('UNAVAILABLE', 'the server is shutting down'));
       return;
     }
     void handleRequest(req, res);
@@ -105,8 +101,9 @@ export function routeRequests(wiring: PushServerWiring): RequestHandler {
     // Node's own parser refusals (oversized or malformed headers): answer instead of a reset.
     if (!socket.writable) return socket.destroy();
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = JSON.stringify({ code: status === 408 ? 'TIMEOUT' : 'INVALID_REQUEST', message: error.message });
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const refusal = new FosspushError(status === 408 ? 'TIMEOUT' : 'INVALID_REQUEST', error.message);
+    // No error code means 431, so the status is given here; the body is the usual one.
+    writeRawResponse(socket, { ...errorResponse(refusal), status });
   });
 
   return (req: IncomingMessage, res: RoutedResponse): void => {

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FosspushError } from '@fosspush/core';
-import { resumeCursorFromRequest } from '@fosspush/webpush';
+import { refuseSocket } from '@fosspush/webpush';
 import { locateRoute } from '../http/locate.js';
-import { rejectUpgrade } from '../http/respond.js';
+import { openStreamTarget } from './stream-open.js';
 import type { PushServerWiring } from './wiring.js';
 
 /**
@@ -25,11 +25,9 @@ export function routeUpgrades(wiring: PushServerWiring): void {
       wiring.limitClient(req);
       const route = locateRoute(req, address.basePath);
       if (route.name !== 'websocket') throw new FosspushError('NOT_FOUND', 'only /set/<id>/ws accepts a WebSocket');
-      if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
-      const afterSeq = resumeCursorFromRequest(req.url ?? '/');
-      transports.websocket.handleUpgrade(req, socket, head, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
+      transports.websocket.handleUpgrade(req, socket, head, await openStreamTarget(subscriptions, req, route.setId, 'ws'));
     })().catch((error: unknown) => {
-      metrics.countRequest('websocket', rejectUpgrade(socket, error));
+      metrics.countRequest('websocket', refuseSocket(socket, error));
     });
   });
 }
