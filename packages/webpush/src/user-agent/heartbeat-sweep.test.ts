@@ -1,3 +1,4 @@
+import { manualClock } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
 import { HeartbeatWheel } from './heartbeat-sweep.js';
 
@@ -62,5 +63,46 @@ describe('HeartbeatWheel', () => {
       ['a', 11],
     ]);
     expect([...wheel.members()].sort()).toEqual(['a', 'c']);
+  });
+});
+
+describe('HeartbeatWheel.run', () => {
+  it('ticks once per tickMs of the clock, runs the ticks a late timer owes, and counts anew after a jump or a step back', () => {
+    // Time and timers on separate manual clocks, so a timer can fire late against the time.
+    const time = manualClock(1_000);
+    const timerTime = manualClock(0);
+    let ticks = 0;
+    const wheel = new HeartbeatWheel<string>(8, () => 1);
+    const realTick = wheel.tick.bind(wheel);
+    wheel.tick = () => {
+      ticks++;
+      realTick();
+    };
+    const stop = wheel.run(timerTime.timers, time, 10);
+    time.set(1_010);
+    timerTime.advance(10);
+    expect(ticks).toBe(1);
+    // The timer fired 25 ms late: the three ticks that time covers run now.
+    time.set(1_045);
+    timerTime.advance(10);
+    expect(ticks).toBe(4);
+    // A suspended machine: at most one round (8 slots), then the count starts from here.
+    time.set(901_045);
+    timerTime.advance(10);
+    expect(ticks).toBe(12);
+    time.set(901_055);
+    timerTime.advance(10);
+    expect(ticks).toBe(13);
+    // The clock stepped back: one tick per firing still, none skipped for the hour.
+    time.set(500);
+    timerTime.advance(10);
+    expect(ticks).toBe(14);
+    time.set(510);
+    timerTime.advance(10);
+    expect(ticks).toBe(15);
+    stop();
+    time.set(10_000);
+    timerTime.advance(100);
+    expect(ticks).toBe(15);
   });
 });
