@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Clock, type DeviceHub, FosspushError, resolveRuntime } from '@fosspush/core';
 import {
+  ConnectionOutboxWriter,
   createFrameOutbox,
   DEVICE_STREAM_SERVER_DEFAULTS,
+  endEveryConnection,
   type DeviceStreamServerOptions,
   type DeviceStreamSession,
   type DeviceStreamSessionOptions,
   type DeviceStreamTarget,
   type FrameOutbox,
-  type FrameOutboxOptions,
   HeartbeatWheel,
   type NegotiatedHeartbeat,
   negotiateHeartbeat,
@@ -74,16 +75,10 @@ function onClose(this: WithConnection<ServerResponse>): void {
   this[CONNECTION]?.closed();
 }
 
-/** The outbox writes to the response; a separate small object because the session also has a `write`. */
-class ResponseWriter implements FrameOutboxOptions {
-  constructor(private readonly connection: SseConnection) {}
-
-  get highWaterMarkBytes(): number {
-    return this.connection.shared.config.highWaterMarkBytes;
-  }
-
-  get maxQueuedBytes(): number {
-    return this.connection.shared.config.maxQueuedBytes;
+/** The outbox writes to the response. */
+class ResponseWriter extends ConnectionOutboxWriter {
+  constructor(private readonly connection: SseConnection) {
+    super(connection.shared.config);
   }
 
   write(event: string): void {
@@ -247,14 +242,11 @@ export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDev
     async close() {
       closing = true;
       stopHeartbeat();
-      const ended = [...streams.members()].map(
-        (connection) =>
-          new Promise<void>((resolve) => {
-            connection.res.once('close', () => resolve());
-            connection.end();
-          }),
+      await endEveryConnection(
+        streams.members(),
+        (connection) => connection.res,
+        (connection) => connection.end(),
       );
-      await Promise.all(ended);
     },
   };
 }

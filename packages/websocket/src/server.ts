@@ -2,15 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
 import {
+  ConnectionOutboxWriter,
   createFrameOutbox,
   DEVICE_STREAM_SERVER_DEFAULTS,
+  endEveryConnection,
   type DeviceStreamServerOptions,
   type DeviceStreamSession,
   type DeviceStreamSessionOptions,
   type DeviceStreamTarget,
   decodeDeviceFrame,
   type FrameOutbox,
-  type FrameOutboxOptions,
   encodeErrorFrame,
   HEARTBEAT_REAP_GRACE_MS,
   HeartbeatWheel,
@@ -83,16 +84,10 @@ function onDrain(this: WithConnection<Duplex>): void {
   this[CONNECTION]?.outbox.drain();
 }
 
-/** The outbox writes to the socket; a separate small object because the session also has a `write`. */
-class SocketWriter implements FrameOutboxOptions {
-  constructor(private readonly connection: DeviceConnection) {}
-
-  get highWaterMarkBytes(): number {
-    return this.connection.shared.config.highWaterMarkBytes;
-  }
-
-  get maxQueuedBytes(): number {
-    return this.connection.shared.config.maxQueuedBytes;
+/** The outbox writes to the socket. */
+class SocketWriter extends ConnectionOutboxWriter {
+  constructor(private readonly connection: DeviceConnection) {
+    super(connection.shared.config);
   }
 
   write(frame: string): void {
@@ -293,14 +288,12 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
     async close() {
       closing = true;
       stopHeartbeat();
-      const closed = [...connections.members()].map(
-        (connection) =>
-          new Promise<void>((resolve) => {
-            connection.ws.once('close', () => resolve());
-            connection.end(DEVICE_CLOSE_CODES.goingAway, new FosspushError('UNAVAILABLE', 'the push service is shutting down'));
-          }),
+      const shuttingDown = new FosspushError('UNAVAILABLE', 'the push service is shutting down');
+      await endEveryConnection(
+        connections.members(),
+        (connection) => connection.ws,
+        (connection) => connection.end(DEVICE_CLOSE_CODES.goingAway, shuttingDown),
       );
-      await Promise.all(closed);
       wss.close();
     },
   };

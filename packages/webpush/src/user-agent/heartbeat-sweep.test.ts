@@ -79,30 +79,22 @@ describe('HeartbeatWheel.run', () => {
       realTick();
     };
     const stop = wheel.run(timerTime.timers, time, 10);
-    time.set(1_010);
-    timerTime.advance(10);
-    expect(ticks).toBe(1);
+    /** The timer fires (10 ms after the last firing) when the clock reads `at`: the ticks so far. */
+    const fireAt = (at: number) => {
+      time.set(at);
+      timerTime.advance(10);
+      return ticks;
+    };
+    expect(fireAt(1_010)).toBe(1);
     // The timer fired 25 ms late: the three ticks that time covers run now.
-    time.set(1_045);
-    timerTime.advance(10);
-    expect(ticks).toBe(4);
+    expect(fireAt(1_045)).toBe(4);
     // A suspended machine: at most one round (8 slots), then the count starts from here.
-    time.set(901_045);
-    timerTime.advance(10);
-    expect(ticks).toBe(12);
-    time.set(901_055);
-    timerTime.advance(10);
-    expect(ticks).toBe(13);
+    expect(fireAt(901_045)).toBe(12);
+    expect(fireAt(901_055)).toBe(13);
     // The clock stepped back: one tick per firing still, none skipped for the hour.
-    time.set(500);
-    timerTime.advance(10);
-    expect(ticks).toBe(14);
-    time.set(510);
-    timerTime.advance(10);
-    expect(ticks).toBe(15);
+    expect(fireAt(500)).toBe(14);
+    expect(fireAt(510)).toBe(15);
     stop();
-    time.set(10_000);
-    timerTime.advance(100);
-    expect(ticks).toBe(15);
+    expect(fireAt(10_000)).toBe(15);
   });
 });
