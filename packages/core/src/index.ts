@@ -10,6 +10,7 @@ export * from './errors.js';
 export * from './log.js';
 export * from './runtime.js';
 export * from './timing.js';
+export * from './with-defaults.js';
 export * from './backoff.js';
 export * from './emitter.js';
 export * from './encoding/base64url.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FosspushError, resolveRuntime, type Runtime, type Store } from '@fosspush/core';
+import { FosspushError, resolveRuntime, type Runtime, type Store, withDefaults } from '@fosspush/core';
 import { createIpcServer, defaultSocketPath, type IpcServer, type IpcServerOptions, type StatusResult } from '@fosspush/ipc';
 import { createSqliteStore } from '@fosspush/store-sqlite';
 import { type Account, type ChannelFactory, createAccount } from './account.js';
@@ -90,7 +90,7 @@ export interface Daemon {
  * await daemon.start();
  */
 export function createDaemon(options: DaemonOptions): Daemon {
-  const settings = { ...DAEMON_DEFAULTS, ...options };
+  const settings = withDefaults(DAEMON_DEFAULTS, options);
   const socketPath = options.socketPath ?? defaultSocketPath();
   const runtime = resolveRuntime(options.runtime);
   const logger = options.logger ?? silentLogger;

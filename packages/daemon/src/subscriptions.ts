@@ -4,8 +4,7 @@ import { allRegistrations, type DaemonContext, registrationInfo } from './contex
 import { readFields, type RegistrationFields, toRegistration, tokenFor } from './registration-record.js';
 
 function request(vapidPublicKey: string | undefined, channelRegistrationId?: string): SubscribeRequest {
-  const base: SubscribeRequest = vapidPublicKey === undefined ? {} : { vapidPublicKey };
-  return channelRegistrationId === undefined ? base : { ...base, registrationId: channelRegistrationId };
+  return { vapidPublicKey, registrationId: channelRegistrationId };
 }
 
 /** Folds a channel subscription into a registration's fields, with the token it implies. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Clock, type DeviceHub, FosspushError, resolveRuntime } from '@fosspush/core';
+import { type Clock, type DeviceHub, FosspushError, resolveRuntime, type WithDefaults, withDefaults } from '@fosspush/core';
 import {
   ConnectionOutboxWriter,
   createFrameOutbox,
@@ -55,7 +55,7 @@ const MAX_HEARTBEAT_SLOTS = 4096;
 
 /** What every stream of one handler shares: one object per handler, not per connection. */
 interface HandlerShared {
-  readonly config: typeof SSE_DEVICE_HANDLER_DEFAULTS & SseDeviceHandlerOptions;
+  readonly config: WithDefaults<typeof SSE_DEVICE_HANDLER_DEFAULTS, SseDeviceHandlerOptions>;
   readonly clock: Clock;
   /** The heartbeat's tick. */
   readonly tickMs: number;
@@ -206,7 +206,7 @@ class SseConnection implements DeviceStreamSessionOptions {
  * sse.handle(req, res, { setSecret });
  */
 export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDeviceHandler {
-  const config = { ...SSE_DEVICE_HANDLER_DEFAULTS, ...options };
+  const config = withDefaults(SSE_DEVICE_HANDLER_DEFAULTS, options);
   const { clock, timers } = resolveRuntime(options.runtime);
   // One timer for every stream, ticking HEARTBEAT_CHECKS times per shortest cadence; a tick
   // visits only the streams whose comment falls due by the next one, so 20,000 idle streams

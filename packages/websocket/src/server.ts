@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
+import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError, type WithDefaults, withDefaults } from '@fosspush/core';
 import {
   ConnectionOutboxWriter,
   createFrameOutbox,
@@ -52,7 +52,7 @@ const HEARTBEAT_SLICES = 20;
 
 /** What every connection of one server shares: one object per server, not per connection. */
 interface ServerShared {
-  readonly config: typeof WEBSOCKET_DEVICE_SERVER_DEFAULTS & WebSocketDeviceServerOptions;
+  readonly config: WithDefaults<typeof WEBSOCKET_DEVICE_SERVER_DEFAULTS, WebSocketDeviceServerOptions>;
   readonly clock: Clock;
   /** Every open connection, each visited once per heartbeat interval. */
   readonly connections: HeartbeatWheel<DeviceConnection>;
@@ -252,7 +252,7 @@ class DeviceConnection implements DeviceStreamSessionOptions {
  * });
  */
 export function createWebSocketDeviceServer(options: WebSocketDeviceServerOptions): WebSocketDeviceServer {
-  const config = { ...WEBSOCKET_DEVICE_SERVER_DEFAULTS, ...options };
+  const config = withDefaults(WEBSOCKET_DEVICE_SERVER_DEFAULTS, options);
   const { clock, timers } = resolveRuntime(options.runtime);
   // Payloads are encrypted, so compression would cost memory and CPU for nothing.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });

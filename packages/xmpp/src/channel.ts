@@ -16,6 +16,7 @@ import {
   resolveRuntime,
   toBase64Url,
   toFosspushError,
+  withDefaults,
 } from '@fosspush/core';
 import { client, type Client, xml } from '@xmpp/client';
 import { createHash } from 'node:crypto';
@@ -139,7 +140,7 @@ const permanent = (error: FosspushError) => error.details['permanent'] === true;
  * const { endpoint } = await channel.subscribe({});
  */
 export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
-  const config = { ...XMPP_CHANNEL_DEFAULTS, ...options };
+  const config = withDefaults(XMPP_CHANNEL_DEFAULTS, options);
   const at = options.jid.indexOf('@');
   const username = options.jid.slice(0, at);
   const domain = options.jid.slice(at + 1).split('/')[0] ?? '';

@@ -11,7 +11,7 @@ export function createFailureReporter({ logger, runtime, settings }: PushServerW
   // A 503 body says only "unavailable"; what the store said goes here, once per 10 s.
   const logUnavailable = throttledLog(runtime.clock, (suppressed, route: string | undefined, error: unknown) => {
     const cause = (error as { cause?: unknown }).cause;
-    logger.warn('request_unavailable', { route, error, ...(cause === undefined ? {} : { cause }), suppressed });
+    logger.warn('request_unavailable', { route, error, cause, suppressed });
   });
 
   // One line a minute while the store is full: enough to act on, not enough to fill the disk.

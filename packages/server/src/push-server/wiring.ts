@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createJsonLogger, type Logger, resolveRuntime, type Runtime } from '@fosspush/core';
+import { createJsonLogger, type Logger, resolveRuntime, type Runtime, withDefaults } from '@fosspush/core';
 import type { ServerContext } from '../context.js';
 import { defaultDeviceTransports, type DeviceTransports } from '../device-transports.js';
 import { addressKey } from '../http/address-key.js';
@@ -19,9 +19,8 @@ export type PushServerSettings = ReturnType<typeof resolveSettings>;
 
 function resolveSettings(options: PushServerOptions) {
   return {
-    ...PUSH_SERVER_DEFAULTS,
-    ...options,
-    rateLimits: { ...PUSH_SERVER_DEFAULTS.rateLimits, ...options.rateLimits },
+    ...withDefaults(PUSH_SERVER_DEFAULTS, options),
+    rateLimits: withDefaults(PUSH_SERVER_DEFAULTS.rateLimits, options.rateLimits),
   };
 }
 
