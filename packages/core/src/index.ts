@@ -22,6 +22,7 @@ export * from './broker.js';
 export * from './channel.js';
 export * from './channel-support.js';
 export * from './channel-lifecycle.js';
+export * from './renewal.js';
 export { createMemoryStore } from './memory/memory-store.js';
 export { createMemoryBroker } from './memory/memory-broker.js';
 export * from './device-stream.js';
