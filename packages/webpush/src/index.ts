@@ -9,3 +9,4 @@ export * from './service/index.js';
 export * from './app-server/index.js';
 export * from './user-agent/index.js';
 export { nodeWebPushCrypto } from './node-crypto.js';
+export { refuseRequest, refuseSocket, writeRawResponse } from './node-http-refusal.js';

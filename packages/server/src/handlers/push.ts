@@ -20,8 +20,7 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   }
   const push = parsePushRequest({ headers: req.headers, body }, ctx.limits);
   const message = createPushMessage(push, ctx.runtime);
-  const { message: stored } = await ctx.store.enqueue(registration.id, message);
-  await ctx.subscriptions.checkAccepted(stored);
+  const { message: stored } = await ctx.subscriptions.enqueue(registration, message);
   ctx.metrics.countAccepted();
   // An explicit empty length: without it Node frames the empty body as chunked, a terminator
   // chunk the app server's client has to parse on every push.

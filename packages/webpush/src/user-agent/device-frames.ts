@@ -297,3 +297,36 @@ export function streamParametersFromRequest(requestUrl: string): { version: numb
   }
   return { version, heartbeatMs: Number(heartbeat) };
 }
+
+/** What a device's stream request asks for: where to resume, its wire version and heartbeat. */
+export interface StreamRequest {
+  afterSeq: number | undefined;
+  version: number;
+  heartbeatMs: number | undefined;
+}
+
+/** The request line and headers of a stream request (node's IncomingMessage fits). */
+export interface StreamRequestHead {
+  url?: string | undefined;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/**
+ * Reads everything a stream request carries, once, for either wire: the resume cursor
+ * (`Last-Event-ID` on the SSE wire, then `?after=`), the wire version and the heartbeat.
+ * INVALID_REQUEST (HTTP 400) for a malformed cursor or heartbeat.
+ */
+export function readStreamRequest(req: StreamRequestHead, wire: 'ws' | 'events'): StreamRequest {
+  const url = req.url ?? '/';
+  const header = wire === 'events' ? req.headers['last-event-id'] : undefined;
+  const afterSeq = resumeCursorFromRequest(url, Array.isArray(header) ? header[0] : header);
+  return { afterSeq, ...streamParametersFromRequest(url) };
+}
+
+/** Which stream a device asked for: its set, and, when the caller has read it, the request. */
+export interface DeviceStreamTarget {
+  /** The secret from the set URL. */
+  setSecret: string;
+  /** `readStreamRequest` of this request; absent, the handler reads it itself. */
+  request?: StreamRequest;
+}
