@@ -112,11 +112,21 @@ export interface Store {
    * Rejects with NOT_FOUND when the registration does not exist.
    */
   enqueue(registrationId: string, message: PushMessage): Promise<EnqueueResult>;
+  /**
+   * Optional: `enqueue` finished before it returns, for a store whose write is complete (and
+   * as durable as it will ever be) within the call, as the memory store's is. Same result and
+   * errors as `enqueue`, thrown rather than rejected. A caller uses it when present and spares
+   * a message the promises of the async call (`enqueueMessage` does); a driver that offers it
+   * offers `ackSync` too, and the conformance suite holds both to the async methods' behaviour.
+   */
+  enqueueSync?(registrationId: string, message: PushMessage): EnqueueResult;
   /** Queued, unexpired messages in `seq` order. */
   listMessages(query: MessageQuery): Promise<StoredMessage[]>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
   /** Removes a delivered message. False when it was not queued (already acked or expired). */
   ack(messageId: string): Promise<boolean>;
+  /** Optional, with `enqueueSync`: `ack` finished before it returns. */
+  ackSync?(messageId: string): boolean;
 
   /**
    * Records an id as seen until `expiresAt`. True the first time, false for a replay: this is
@@ -157,3 +167,16 @@ export interface StoreOptions {
 }
 
 export type StoreFactory<Options extends StoreOptions = StoreOptions> = (options?: Options) => Store | Promise<Store>;
+
+/**
+ * Queues a message through the store's synchronous fast path when it has one (no promise
+ * exists then), else through `enqueue`. A NOT_FOUND is thrown or rejected accordingly.
+ */
+export function enqueueMessage(store: Store, registrationId: string, message: PushMessage): EnqueueResult | Promise<EnqueueResult> {
+  return store.enqueueSync === undefined ? store.enqueue(registrationId, message) : store.enqueueSync(registrationId, message);
+}
+
+/** Removes a delivered message through the store's synchronous fast path when it has one. */
+export function ackMessage(store: Store, messageId: string): boolean | Promise<boolean> {
+  return store.ackSync === undefined ? store.ack(messageId) : store.ackSync(messageId);
+}

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Broker, Runtime, Store } from '@fosspush/core';
+import type { Announce } from './announce.js';
 import type { PushDeviceHub } from './hub/device-hub.js';
 import type { Logger } from '@fosspush/core';
 import type { PushMetrics } from './metrics.js';
@@ -10,6 +11,8 @@ import type { Subscriptions } from './subscriptions.js';
 export interface ServerContext {
   store: Store;
   broker: Broker;
+  /** Publishes on the broker, best effort (through its synchronous path when it has one). */
+  announce: Announce;
   subscriptions: Subscriptions;
   hub: PushDeviceHub;
   metrics: PushMetrics;

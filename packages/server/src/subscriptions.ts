@@ -1,5 +1,6 @@
 import {
   type EnqueueResult,
+  enqueueMessage,
   equalBytes,
   FosspushError,
   isFosspushError,
@@ -85,13 +86,17 @@ export interface Subscriptions {
    * unknown set, PERMISSION_DENIED past a limit.
    */
   create(request: { setId?: string; vapidPublicKey?: string; address: string }): Promise<{ setId: string; pushId: string }>;
-  /** The registration behind a push resource: NOT_FOUND if unknown or expired, GONE if unsubscribed. */
-  pushTarget(pushId: string): Promise<Registration>;
+  /**
+   * The registration behind a push resource: NOT_FOUND if unknown or expired, GONE if
+   * unsubscribed. No promise when the registration is in the cache.
+   */
+  pushTarget(pushId: string): Registration | Promise<Registration>;
   /**
    * Queues a message for a push resource `pushTarget` returned, perhaps from its cache: GONE
-   * when the subscription was unsubscribed or reclaimed meanwhile, on any node.
+   * when the subscription was unsubscribed or reclaimed meanwhile, on any node. No promise
+   * when the store has a synchronous fast path and accepts the message.
    */
-  enqueue(registration: Registration, message: PushMessage): Promise<EnqueueResult>;
+  enqueue(registration: Registration, message: PushMessage): EnqueueResult | Promise<EnqueueResult>;
   setExists(setId: string): Promise<boolean>;
   /** A device is on the set's stream: it lives `idleSetTtlMs` from now. False for an unknown set. */
   touch(setId: string): Promise<boolean>;
@@ -147,6 +152,19 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     return tombstone ? gone((tombstone.value as { reason?: unknown } | null)?.reason) : notFound('push resource');
   };
 
+  const lookUpTarget = async (pushId: string) => {
+    const registration = CAPABILITY_PATTERN.test(pushId) ? await store.getRegistration(pushId) : undefined;
+    if (!registration) throw await missing(pushId);
+    remember(registration);
+    return registration;
+  };
+  /** Why the store refused a message: a push that raced an unsubscribe gets its GONE. */
+  const refused = async (pushId: string, error: unknown): Promise<never> => {
+    if (!isFosspushError(error, 'NOT_FOUND')) throw error;
+    cache.delete(pushId);
+    throw await missing(pushId);
+  };
+
   /**
    * Every subscription of the set answers 410 from now on; returns their push ids. Each
    * tombstone is written before its registration goes, so a push that finds no registration
@@ -191,23 +209,20 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       return { setId: owner, pushId };
     },
 
-    async pushTarget(pushId) {
+    pushTarget(pushId) {
       const cached = cache.get(pushId);
       if (cached && cached.until > runtime.clock.now()) return cached.registration;
-      const registration = CAPABILITY_PATTERN.test(pushId) ? await store.getRegistration(pushId) : undefined;
-      if (!registration) throw await missing(pushId);
-      remember(registration);
-      return registration;
+      return lookUpTarget(pushId);
     },
 
-    async enqueue(registration, message) {
+    enqueue(registration, message) {
+      let enqueued: EnqueueResult | Promise<EnqueueResult>;
       try {
-        return await store.enqueue(registration.id, message);
+        enqueued = enqueueMessage(store, registration.id, message);
       } catch (error) {
-        if (!isFosspushError(error, 'NOT_FOUND')) throw error;
-        cache.delete(registration.id);
-        throw await missing(registration.id);
+        return refused(registration.id, error);
       }
+      return enqueued instanceof Promise ? enqueued.catch((error: unknown) => refused(registration.id, error)) : enqueued;
     },
 
     setExists,

@@ -4,9 +4,9 @@ import { createMemoryBroker, createMemoryStore } from '@fosspush/core';
 import { describeBrokerConformance } from './broker-conformance.js';
 import { describeStoreConformance } from './store-conformance.js';
 
-describeStoreConformance('memory', { create: (clock) => createMemoryStore({ runtime: { clock } }) });
+describeStoreConformance('memory', { create: (clock) => createMemoryStore({ runtime: { clock } }), synchronous: true });
 
 describeBrokerConformance('memory', async () => {
   const broker = createMemoryBroker();
   return [broker, broker];
-});
+}, { synchronous: true });

@@ -4,6 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 export interface StoreHarness {
   /** A fresh, empty store driven by the given clock. */
   create(clock: { now(): number }): Promise<Store> | Store;
+  /** The driver offers the synchronous fast path, `enqueueSync` and `ackSync`. @default false */
+  synchronous?: boolean;
 }
 
 const T0 = 1_700_000_000_000;
@@ -196,6 +198,60 @@ export function describeStoreConformance(driver: string, harness: StoreHarness):
         expect(await store.getMessage(queued.id)).toBeUndefined();
       });
     });
+
+    it(`offers the synchronous fast path ${harness.synchronous ? 'in full' : 'not at all'}`, () => {
+      expect([typeof store.enqueueSync, typeof store.ackSync]).toEqual(harness.synchronous ? ['function', 'function'] : ['undefined', 'undefined']);
+    });
+
+    if (harness.synchronous) {
+      describe('synchronous fast path', () => {
+        const sync = () => store as Store & Required<Pick<Store, 'enqueueSync' | 'ackSync'>>;
+        beforeEach(async () => {
+          await store.putRegistration(registration('a'));
+          await store.putRegistration(registration('b'));
+        });
+
+        it('enqueueSync has stored the message when it returns, in the one seq order enqueue uses', async () => {
+          const first = sync().enqueueSync('a', message({ payload: [0, 255, 7] }));
+          expect(first).not.toBeInstanceOf(Promise);
+          expect(first.created).toBe(true);
+          expect(first.message.owner).toBe('device-1');
+          expect(first.message.expiresAt).toBe(T0 + 60_000);
+          expect(await store.getMessage(first.message.id)).toEqual(first.message);
+          const second = await store.enqueue('b', message());
+          const third = sync().enqueueSync('a', message());
+          expect(second.message.seq).toBeGreaterThan(first.message.seq);
+          expect(third.message.seq).toBeGreaterThan(second.message.seq);
+          expect((await store.listMessages({ owner: 'device-1' })).map((m) => m.id)).toEqual([first.message.id, second.message.id, third.message.id]);
+        });
+
+        it('enqueueSync is idempotent on the id and replaces by topic, as enqueue is', async () => {
+          const first = await store.enqueue('a', message({ id: 'same', topic: 'news' }));
+          const again = sync().enqueueSync('a', message({ id: 'same', payload: [9] }));
+          expect(again).toEqual({ message: first.message, created: false });
+          const replacing = sync().enqueueSync('a', message({ topic: 'news', payload: [42] }));
+          expect(replacing.replacedId).toBe('same');
+          expect((await store.listMessages({ registrationId: 'a' })).map((m) => m.payload)).toEqual([new Uint8Array([42])]);
+        });
+
+        it('enqueueSync throws NOT_FOUND for an unknown registration, and CLOSED after close', async () => {
+          expect(() => sync().enqueueSync('missing', message())).toThrow(expect.toSatisfy((e) => isFosspushError(e, 'NOT_FOUND')));
+          await store.close();
+          expect(() => sync().enqueueSync('a', message())).toThrow(expect.toSatisfy((e) => isFosspushError(e, 'CLOSED')));
+          expect(() => sync().ackSync('any')).toThrow(expect.toSatisfy((e) => isFosspushError(e, 'CLOSED')));
+        });
+
+        it('ackSync removes a message exactly once, whichever way it was queued or is acked', async () => {
+          const viaAsync = await store.enqueue('a', message());
+          const viaSync = sync().enqueueSync('a', message());
+          expect(sync().ackSync(viaAsync.message.id)).toBe(true);
+          expect(await store.ack(viaAsync.message.id)).toBe(false);
+          expect(await store.ack(viaSync.message.id)).toBe(true);
+          expect(sync().ackSync(viaSync.message.id)).toBe(false);
+          expect(await store.listMessages({ owner: 'device-1' })).toEqual([]);
+        });
+      });
+    }
 
     describe('seen ids', () => {
       it('reports the first sighting, then replays until the entry expires', async () => {

@@ -55,6 +55,33 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     if (ids?.size === 0) owned.delete(registration.owner);
   };
 
+  // The write is complete within the call: these are the synchronous fast path (`enqueueSync`,
+  // `ackSync`) and the async methods are them in a promise.
+  const enqueueSync = (registrationId: string, message: PushMessage): EnqueueResult => {
+    assertOpen();
+    const registration = registrations.get(registrationId);
+    if (!registration || !live(registration.expiresAt)) {
+      throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
+    }
+    const existing = messages.get(message.id);
+    if (existing) return { message: existing, created: false };
+    const stored = storedMessage(message, { seq: ++lastSeq, registrationId, owner: registration.owner });
+    let replacedId: string | undefined;
+    if (stored.topic !== undefined) {
+      const key = topicKey(stored);
+      replacedId = topics.get(key);
+      if (replacedId !== undefined) messages.delete(replacedId);
+      topics.set(key, stored.id);
+    }
+    messages.set(stored.id, stored);
+    return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
+  };
+  const ackSync = (messageId: string): boolean => {
+    assertOpen();
+    const message = messages.get(messageId);
+    return message !== undefined && remove(message);
+  };
+
   return {
     async putRegistration(registration) {
       assertOpen();
@@ -105,25 +132,8 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       return out.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number) || (a.id < b.id ? -1 : 1)).slice(0, limit);
     },
 
-    async enqueue(registrationId, message: PushMessage): Promise<EnqueueResult> {
-      assertOpen();
-      const registration = registrations.get(registrationId);
-      if (!registration || !live(registration.expiresAt)) {
-        throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
-      }
-      const existing = messages.get(message.id);
-      if (existing) return { message: existing, created: false };
-      const stored = storedMessage(message, { seq: ++lastSeq, registrationId, owner: registration.owner });
-      let replacedId: string | undefined;
-      if (stored.topic !== undefined) {
-        const key = topicKey(stored);
-        replacedId = topics.get(key);
-        if (replacedId !== undefined) messages.delete(replacedId);
-        topics.set(key, stored.id);
-      }
-      messages.set(stored.id, stored);
-      return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
-    },
+    enqueue: async (registrationId, message) => enqueueSync(registrationId, message),
+    enqueueSync,
     async listMessages(query: MessageQuery) {
       assertOpen();
       const limit = query.limit ?? DEFAULT_LIMIT;
@@ -142,11 +152,8 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       const message = messages.get(id);
       return message && live(message.expiresAt) ? message : undefined;
     },
-    async ack(messageId) {
-      assertOpen();
-      const message = messages.get(messageId);
-      return message !== undefined && remove(message);
-    },
+    ack: async (messageId) => ackSync(messageId),
+    ackSync,
 
     async markSeen(key, expiry) {
       assertOpen();

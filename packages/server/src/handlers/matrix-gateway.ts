@@ -46,9 +46,7 @@ export async function handleMatrixNotify(ctx: ServerContext, req: IncomingMessag
       continue;
     }
     ctx.metrics.countAccepted();
-    await ctx.broker.publish(stored.owner, { type: 'message', message: stored }).catch((error: unknown) => {
-      ctx.logger.warn('announce_failed', { error, messageId: stored.id });
-    });
+    ctx.announce(stored.owner, { type: 'message', message: stored });
   }
   if (rejected.length > 0) ctx.logger.info('matrix_pushkeys_rejected', { count: rejected.length });
   sendJson(res, 200, { rejected });

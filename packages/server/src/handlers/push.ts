@@ -12,7 +12,8 @@ import { readBody } from '../http/body.js';
 export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, pushId: string): Promise<void> {
   ctx.perSubscription?.take(pushId);
   const body = await readBody(req, { maxBytes: ctx.limits.maxPayloadBytes, timeoutMs: ctx.limits.bodyTimeoutMs });
-  const registration = await ctx.subscriptions.pushTarget(pushId);
+  const target = ctx.subscriptions.pushTarget(pushId);
+  const registration = target instanceof Promise ? await target : target;
   const base = ctx.baseUrl();
   const vapidPublicKey = registration.data['vapid'];
   if (vapidPublicKey !== undefined) {
@@ -20,14 +21,13 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   }
   const push = parsePushRequest({ headers: req.headers, body }, ctx.limits);
   const message = createPushMessage(push, ctx.runtime);
-  const { message: stored } = await ctx.subscriptions.enqueue(registration, message);
+  // With a memory store and broker, nothing from here on waits: the message is stored,
+  // answered and on its device's stream within this call.
+  const enqueued = ctx.subscriptions.enqueue(registration, message);
+  const { message: stored } = enqueued instanceof Promise ? await enqueued : enqueued;
   ctx.metrics.countAccepted();
   // An explicit empty length: without it Node frames the empty body as chunked, a terminator
   // chunk the app server's client has to parse on every push.
   res.writeHead(201, { location: `${base}/m/${stored.id}`, ttl: String(stored.ttlSeconds), 'content-length': '0' }).end();
-  try {
-    await ctx.broker.publish(stored.owner, { type: 'message', message: stored });
-  } catch (error) {
-    ctx.logger.warn('announce_failed', { error, messageId: stored.id });
-  }
+  ctx.announce(stored.owner, { type: 'message', message: stored });
 }

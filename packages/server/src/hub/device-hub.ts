@@ -1,4 +1,4 @@
-import { type Broker, type DeviceHub, FosspushError, type Runtime, type Store, type StoredMessage } from '@fosspush/core';
+import { ackMessage, type Broker, type DeviceHub, FosspushError, type Runtime, type Store, type StoredMessage } from '@fosspush/core';
 import type { Subscriptions } from '../subscriptions.js';
 import { type HubContext, HubSession } from './hub-session.js';
 
@@ -38,9 +38,16 @@ export interface PushDeviceHub extends DeviceHub {
  */
 export function createDeviceHub(options: DeviceHubOptions): PushDeviceHub {
   const { store, broker, subscriptions, runtime } = options;
-  const settle = async (messageId: string, owner: string, registrationId: string): Promise<boolean> => {
-    const removed = await store.ack(messageId);
+  const settleLater = async (removing: boolean | Promise<boolean>, messageId: string, owner: string, registrationId: string) => {
+    const removed = await removing;
     if (removed) await broker.publish(owner, { type: 'ack', messageId, registrationId });
+    return removed;
+  };
+  // With a memory store and broker an ack is settled within the call, without a promise.
+  const settle = (messageId: string, owner: string, registrationId: string): boolean | Promise<boolean> => {
+    const removed = ackMessage(store, messageId);
+    if (removed instanceof Promise || broker.publishSync === undefined) return settleLater(removed, messageId, owner, registrationId);
+    if (removed) broker.publishSync(owner, { type: 'ack', messageId, registrationId });
     return removed;
   };
   const context: HubContext = {

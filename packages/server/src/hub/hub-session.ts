@@ -8,10 +8,14 @@ export interface HubContext {
   maxUnacked: number;
   sessions: Set<HubSession>;
   /** Removes an acknowledged message and tells the other nodes. */
-  settle(messageId: string, owner: string, registrationId: string): Promise<unknown>;
+  settle(messageId: string, owner: string, registrationId: string): boolean | Promise<boolean>;
   onDelivered(message: StoredMessage): void;
   onError(error: unknown, setId: string): void;
 }
+
+/** What an ack that needed no waiting returns: one promise for all of them. */
+const SETTLED = Promise.resolve();
+const nothing = () => undefined;
 
 /** How many queued messages one store read fetches while replaying. */
 const REPLAY_PAGE = 100;
@@ -149,18 +153,29 @@ export class HubSession implements DeviceSession {
     if (room > 0) void this.replay();
   }
 
-  /** The device confirmed a message: remove it, unless it belongs to another set. */
-  async ack(messageId: string): Promise<void> {
-    if (this.closed) return;
-    let registrationId = this.unacked?.get(messageId)?.registrationId;
-    if (registrationId === undefined) {
-      // A message this stream did not send must belong to the set before it may be acked.
-      const message = await this.hub.store.getMessage(messageId);
-      if (!message || message.owner !== this.setId) return;
-      registrationId = message.registrationId;
-    }
+  /**
+   * The device confirmed a message: remove it, unless it belongs to another set. A message this
+   * stream sent is settled at once, without a promise of its own where the store and broker
+   * have a synchronous path; one it did not send is looked up first.
+   */
+  ack(messageId: string): Promise<void> {
+    if (this.closed) return SETTLED;
+    const registrationId = this.unacked?.get(messageId)?.registrationId;
+    if (registrationId === undefined) return this.ackUnsent(messageId);
     this.forget(messageId);
-    await this.hub.settle(messageId, this.setId, registrationId);
+    try {
+      const settled = this.hub.settle(messageId, this.setId, registrationId);
+      return settled instanceof Promise ? settled.then(nothing) : SETTLED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private async ackUnsent(messageId: string): Promise<void> {
+    const message = await this.hub.store.getMessage(messageId);
+    if (!message || message.owner !== this.setId) return;
+    this.forget(messageId);
+    await this.hub.settle(messageId, this.setId, message.registrationId);
   }
 
   /** The connection is gone; what it did not ack stays queued. */

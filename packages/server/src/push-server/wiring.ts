@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createJsonLogger, type Logger, resolveRuntime, type Runtime, withDefaults } from '@fosspush/core';
+import { createAnnounce } from '../announce.js';
 import type { ServerContext } from '../context.js';
 import { defaultDeviceTransports, type DeviceTransports } from '../device-transports.js';
 import { addressKey } from '../http/address-key.js';
@@ -123,6 +124,7 @@ export function wirePushServer(options: PushServerOptions): PushServerWiring {
   const ctx: ServerContext = {
     store,
     broker,
+    announce: createAnnounce(broker, logger),
     subscriptions,
     hub,
     metrics,
