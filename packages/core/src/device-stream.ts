@@ -16,8 +16,13 @@ export interface DeviceHub {
 
 /** Where the service writes to one connected device. */
 export interface DeviceSink {
-  /** Sends one message; false when the wire is congested (the service may slow down). */
-  send(message: StoredMessage): boolean;
+  /**
+   * Sends one message; false when the wire is congested (the service may slow down). With
+   * `cursor`, the device is told to resume after that seq rather than the message's own: a
+   * live message that may have overtaken others not yet read carries the stream's in-order
+   * cursor (a parameter, so the service need not copy the message to change its seq).
+   */
+  send(message: StoredMessage, cursor?: number): boolean;
   /** Ends the stream from the service side (shutdown, set deleted). */
   close(reason: string): void;
 }

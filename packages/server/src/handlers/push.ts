@@ -28,6 +28,8 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   ctx.metrics.countAccepted();
   // An explicit empty length: without it Node frames the empty body as chunked, a terminator
   // chunk the app server's client has to parse on every push.
-  res.writeHead(201, { location: `${base}/m/${stored.id}`, ttl: String(stored.ttlSeconds), 'content-length': '0' }).end();
+  // As a flat list, which Node writes without validating each name and value again: they are
+  // ours: the id is base64url, the base URL the operator's or the listen address.
+  res.writeHead(201, ['location', `${base}/m/${stored.id}`, 'ttl', String(stored.ttlSeconds), 'content-length', '0']).end();
   ctx.announce(stored.owner, { type: 'message', message: stored });
 }

@@ -18,8 +18,9 @@ function fakeSink() {
   const sent: StoredMessage[] = [];
   const closed: string[] = [];
   const sink: DeviceSink = {
-    send(message) {
-      sent.push(message);
+    // What the device is sent: the message with the cursor the hub gives it.
+    send(message, cursor) {
+      sent.push(cursor === undefined ? message : { ...message, seq: cursor });
       return true;
     },
     close(reason) {

@@ -1,4 +1,4 @@
-import { type BrokerEvent, type Clock, type DeviceSession, type DeviceSink, type Store, type StoredMessage, storedMessage } from '@fosspush/core';
+import { type BrokerEvent, type Clock, type DeviceSession, type DeviceSink, type Store, type StoredMessage } from '@fosspush/core';
 
 /** What every session of one hub shares: one object per hub, not per connection. */
 export interface HubContext {
@@ -221,8 +221,7 @@ export class HubSession implements DeviceSession {
     this.unacked ??= new Map();
     this.unacked.set(message.id, { expiresAt: message.expiresAt, registrationId: message.registrationId });
     const inOrder = message.seq <= this.confirmed || this.confirmed === 0;
-    const resumable = inOrder ? message : storedMessage(message, { seq: this.confirmed, registrationId: message.registrationId, owner: message.owner });
-    this.sink.send(resumable);
+    this.sink.send(message, inOrder ? undefined : this.confirmed);
     this.hub.onDelivered(message);
   }
 }

@@ -118,8 +118,8 @@ export interface DeviceStreamSession {
 class StreamSink implements DeviceSink {
   constructor(private readonly stream: HubStream) {}
 
-  send(message: StoredMessage): boolean {
-    return this.stream.deliver(message);
+  send(message: StoredMessage, cursor?: number): boolean {
+    return this.stream.deliver(message, cursor);
   }
 
   close(reason: string): void {
@@ -163,21 +163,22 @@ class HubStream implements DeviceStreamSession {
     this.session?.close();
   }
 
-  deliver(message: StoredMessage): boolean {
+  deliver(message: StoredMessage, cursor = message.seq): boolean {
     if (this.closed) return false;
     if (this.early) {
-      this.early.push(message);
+      // Rare (messages while the set opens): a copy that carries the cursor is fine here.
+      this.early.push(cursor === message.seq ? message : { ...message, seq: cursor });
       return true;
     }
-    return this.write(message);
+    return this.write(message, cursor);
   }
 
   serviceClosed(reason: string): void {
     if (!this.closed) this.options.onServiceClose(new FosspushError('UNAVAILABLE', reason));
   }
 
-  private write(message: StoredMessage): boolean {
-    return this.options.write(encodeMessageFrame(message), message.seq);
+  private write(message: StoredMessage, cursor = message.seq): boolean {
+    return this.options.write(encodeMessageFrame(message, cursor), cursor);
   }
 
   private opened(opened: DeviceSession): void {
