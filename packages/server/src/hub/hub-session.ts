@@ -1,4 +1,4 @@
-import { type BrokerEvent, type Clock, type DeviceSession, type DeviceSink, type Store, type StoredMessage } from '@fosspush/core';
+import type { BrokerEvent, Clock, DeviceSession, DeviceSink, Store, StoredMessage } from '@fosspush/core';
 
 /** What every session of one hub shares: one object per hub, not per connection. */
 export interface HubContext {
