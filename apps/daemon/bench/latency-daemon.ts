@@ -6,9 +6,8 @@
 // them with its own.
 //
 // Parent -> child (process IPC): { id, cmd: 'hops', args: { messageId } }.
-import type { LogFields, Logger } from '@fosspush/core';
-import { createChannelForAccount, createDaemon } from '@fosspush/daemon';
 import { monotonicMs } from '@fosspush/testing';
+import { runBenchDaemon } from './daemon-child.js';
 
 export interface LatencyDaemonSettings {
   serverUrl: string;
@@ -36,33 +35,15 @@ const hop = (messageId: string) => {
   return entry;
 };
 
-const log = (event: string, fields?: LogFields) => {
-  if (event === 'message_stored' && typeof fields?.['messageId'] === 'string') hop(fields['messageId']).forwarded ??= monotonicMs();
-};
-/** Trouble goes to stderr, so a bench that stalls says why. */
-const report = (event: string, fields?: LogFields) => console.error(event, JSON.stringify(fields));
-const logger: Logger = { debug: log, info: log, warn: report, error: report };
-
-const daemon = createDaemon({
-  dataDir: settings.dataDir,
-  socketPath: settings.socketPath,
-  unifiedPush: { enabled: false },
-  logger,
-  accounts: [{ id: 'home', type: 'push-server', url: settings.serverUrl }],
-  async createChannel(account, context) {
-    const channel = await createChannelForAccount(account, context);
-    channel.on('message', (event) => {
-      hop(event.message.id).channel ??= monotonicMs();
-    });
-    return channel;
+await runBenchDaemon<{ messageId: string }>(
+  { dataDir: settings.dataDir, socketPath: settings.socketPath, accounts: [{ id: 'home', type: 'push-server', url: settings.serverUrl }] },
+  {
+    channelMessage: (messageId) => {
+      hop(messageId).channel ??= monotonicMs();
+    },
+    stored: (messageId) => {
+      hop(messageId).forwarded ??= monotonicMs();
+    },
+    hops: ({ messageId }) => byMessage.get(messageId) ?? {},
   },
-});
-
-await daemon.start();
-process.on('message', (request: { id: number; cmd: string; args: { messageId: string } }) => {
-  if (request.cmd === 'hops') process.send?.({ id: request.id, result: byMessage.get(request.args.messageId) ?? {} });
-});
-process.on('SIGTERM', () => {
-  void daemon.stop().then(() => process.exit(0));
-});
-process.send?.({ id: 0, result: 'ready' });
+);
