@@ -185,8 +185,8 @@ const readyFrame = v.variant(
 const NEEDS_ID = 'ack frame needs a message id';
 const EITHER_ID_OR_IDS = `ack frame needs either id or ids, an array of 1 to ${MAX_ACK_IDS_PER_FRAME} message ids`;
 const ackFrame = v.pipe(
-  v.looseObject({}),
-  v.check((ack) => (ack['id'] === undefined) !== (ack['ids'] === undefined), (issue) => (issue.input['ids'] === undefined ? NEEDS_ID : EITHER_ID_OR_IDS)),
+  v.looseObject({ id: v.optional(v.unknown()), ids: v.optional(v.unknown()) }),
+  v.check((ack) => (ack.id === undefined) !== (ack.ids === undefined), (issue) => (issue.input.ids === undefined ? NEEDS_ID : EITHER_ID_OR_IDS)),
   v.object({
     id: v.optional(v.custom<string>(isMessageId, NEEDS_ID)),
     ids: v.optional(
@@ -200,7 +200,10 @@ const ackFrame = v.pipe(
   v.transform((ack): DeviceFrame => ({ type: 'ack', ids: ack.ids ?? [ack.id as string] })),
 );
 
-function parseObject(text: string, from: string): Record<string, unknown> {
+/** A frame before its type's schema has checked it. */
+type UncheckedFrame = Readonly<Record<string, unknown>> & { readonly type?: unknown };
+
+function parseObject(text: string, from: string): UncheckedFrame {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -208,7 +211,7 @@ function parseObject(text: string, from: string): Record<string, unknown> {
     throw protocolError(`${from} frame is not JSON`, cause);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw protocolError(`${from} frame is not a JSON object`);
-  return value as Record<string, unknown>;
+  return value as UncheckedFrame;
 }
 
 function decodeMessage(frame: v.InferOutput<typeof msgFrame>): ServerFrame {
@@ -244,7 +247,7 @@ function decodeReady(frame: v.InferOutput<typeof readyFrame>): ServerFrame {
  */
 export function decodeServerFrame(text: string): ServerFrame {
   const frame = parseObject(text, 'server');
-  switch (frame['type']) {
+  switch (frame.type) {
     case 'msg':
       return decodeMessage(parseWithSchema(msgFrame, frame, FRAME_REFUSAL));
     case 'ready':
@@ -260,18 +263,18 @@ export function decodeServerFrame(text: string): ServerFrame {
       };
     }
     default:
-      throw protocolError(`unknown server frame type ${JSON.stringify(frame['type'])}`);
+      throw protocolError(`unknown server frame type ${JSON.stringify(frame.type)}`);
   }
 }
 
 /** Reads one device frame; throws PROTOCOL_ERROR for anything else. */
 export function decodeDeviceFrame(text: string): DeviceFrame {
   const frame = parseObject(text, 'device');
-  switch (frame['type']) {
+  switch (frame.type) {
     case 'ack':
       return parseWithSchema(ackFrame, frame, FRAME_REFUSAL);
     default:
-      throw protocolError(`unknown device frame type ${JSON.stringify(frame['type'])}`);
+      throw protocolError(`unknown device frame type ${JSON.stringify(frame.type)}`);
   }
 }
 
