@@ -113,6 +113,8 @@ const account = v.variant(
           passwordFile: v.optional(path),
           host: v.optional(nonEmpty('must be a host name')),
           port: v.optional(v.pipe(v.number('must be a port number'), v.integer('must be a port number'), v.minValue(1, 'must be a port number'), v.maxValue(65535, 'must be a port number'))),
+          directTls: v.optional(flag),
+          caFile: v.optional(nonEmpty('must be a path')),
           componentJid: v.optional(nonEmpty('must be a JID')),
           allowPlaintext: v.optional(flag),
         }
@@ -173,11 +175,17 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
   const config: DaemonConfigFile = { ...file };
   if (file.dataDir !== undefined) config.dataDir = expandPath(file.dataDir, base);
   if (file.socketPath !== undefined) config.socketPath = expandPath(file.socketPath, base);
-  // A password file is named relative to the config file, like every other path in it.
+  // Password and CA files are named relative to the config file, like every other path in it.
   if (file.accounts !== undefined) {
-    config.accounts = file.accounts.map((account) =>
-      account.type === 'xmpp' && account.passwordFile !== undefined ? { ...account, passwordFile: expandPath(account.passwordFile, base) } : account,
-    );
+    config.accounts = file.accounts.map((account) => {
+      if (account.type !== 'xmpp') return account;
+      const { passwordFile, caFile } = account;
+      return {
+        ...account,
+        ...(passwordFile === undefined ? {} : { passwordFile: expandPath(passwordFile, base) }),
+        ...(caFile === undefined ? {} : { caFile: expandPath(caFile, base) }),
+      };
+    });
   }
   return config;
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createJsonLogger, FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
+import { createJsonLogger, FosspushError, resolveRuntime, toFosspushError, withDefaults } from '@fosspush/core';
 import { resumeCursorFromRequest } from '@fosspush/webpush';
 import type { ServerContext } from './context.js';
 import { defaultDeviceTransports, type DeviceTransports } from './device-transports.js';
@@ -71,9 +71,8 @@ export interface PushServer {
  */
 export function createPushServer(options: PushServerOptions = {}): PushServer {
   const settings = {
-    ...PUSH_SERVER_DEFAULTS,
-    ...options,
-    rateLimits: { ...PUSH_SERVER_DEFAULTS.rateLimits, ...options.rateLimits },
+    ...withDefaults(PUSH_SERVER_DEFAULTS, options),
+    rateLimits: withDefaults(PUSH_SERVER_DEFAULTS.rateLimits, options.rateLimits),
   };
   const runtime = resolveRuntime({ random: pooledRandom(), ...options.runtime });
   const logger = options.logger ?? createJsonLogger();
@@ -220,7 +219,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
         if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
         const lastEventId = req.headers['last-event-id'];
         const afterSeq = resumeCursorFromRequest(req.url ?? '/', Array.isArray(lastEventId) ? lastEventId[0] : lastEventId);
-        transports?.sse.handle(req, res, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
+        transports?.sse.handle(req, res, { setSecret: route.setId, afterSeq });
         return;
       }
       case 'websocket':
@@ -238,7 +237,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   // A 503 body says only "unavailable"; what the store said goes here, once per 10 s.
   const logUnavailable = throttledLog(runtime.clock, (suppressed, route: string | undefined, error: unknown) => {
     const cause = (error as { cause?: unknown }).cause;
-    logger.warn('request_unavailable', { route, error, ...(cause === undefined ? {} : { cause }), suppressed });
+    logger.warn('request_unavailable', { route, error, cause, suppressed });
   });
 
   const reportFailure = (req: IncomingMessage, res: RoutedResponse, thrown: unknown): void => {
@@ -290,7 +289,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       if (route.name !== 'websocket') throw new FosspushError('NOT_FOUND', 'only /set/<id>/ws accepts a WebSocket');
       if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
       const afterSeq = resumeCursorFromRequest(req.url ?? '/');
-      transports?.websocket.handleUpgrade(req, socket, head, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
+      transports?.websocket.handleUpgrade(req, socket, head, { setSecret: route.setId, afterSeq });
     })().catch((error: unknown) => {
       metrics.countRequest('websocket', rejectUpgrade(socket, error));
     });

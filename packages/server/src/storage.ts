@@ -29,7 +29,7 @@ export function openStorage(options: StorageOptions, runtime: Runtime, logger: L
     case 'redis': {
       const connection = {
         url: options.url,
-        ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+        keyPrefix: options.keyPrefix,
         onError: throttledLog(runtime.clock, (suppressed, error: Error) => logger.warn('redis_error', { error, suppressed })),
       };
       return owned(createRedisStore({ ...connection, runtime }), createRedisBroker(connection));

@@ -11,6 +11,7 @@ import {
   type StoreOptions,
   storedMessage,
   type Urgency,
+  withDefaults,
 } from '@fosspush/core';
 import type { Redis } from 'ioredis';
 import { connectRedis, REDIS_CONNECTION_DEFAULTS, type RedisConnectionOptions, toStoreError } from './connection.js';
@@ -75,7 +76,7 @@ function toRegistration(id: string, hash: Record<string, string>): Registration 
  * const store = createRedisStore({ url: 'redis://127.0.0.1:6379' });
  */
 export function createRedisStore(options: RedisStoreOptions = {}): Store {
-  const settings = { ...REDIS_STORE_DEFAULTS, ...options };
+  const settings = withDefaults(REDIS_STORE_DEFAULTS, options);
   const { clock } = resolveRuntime(options.runtime);
   const prefix = settings.keyPrefix;
   const client = options.client ?? connectRedis(settings);

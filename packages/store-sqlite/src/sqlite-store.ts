@@ -11,6 +11,7 @@ import {
   type StoreOptions,
   storedMessage,
   type Urgency,
+  withDefaults,
 } from '@fosspush/core';
 import Database from 'better-sqlite3';
 import { migrate } from './schema.js';
@@ -86,7 +87,7 @@ function toRegistration(row: RegistrationRow): Registration {
  * const store = createSqliteStore({ path: '/var/lib/fosspush/server.db' });
  */
 export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
-  const settings = { ...SQLITE_STORE_DEFAULTS, ...options };
+  const settings = withDefaults(SQLITE_STORE_DEFAULTS, options);
   const { clock } = resolveRuntime(options.runtime);
   const db = new Database(settings.path);
   db.pragma('journal_mode = WAL');

@@ -29,8 +29,8 @@ export function describeStoreConformance(driver: string, harness: StoreHarness):
         {
           payload: new Uint8Array(input.payload ?? [1, 2, 3]),
           ttlSeconds: input.ttlSeconds ?? 60,
-          ...(input.id === undefined ? {} : { id: input.id }),
-          ...(input.topic === undefined ? {} : { topic: input.topic }),
+          id: input.id,
+          topic: input.topic,
         },
         { clock },
       );

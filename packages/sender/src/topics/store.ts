@@ -61,7 +61,7 @@ export async function openTopicStore(option: TopicStoreOption = TOPIC_STORE_DEFA
     case 'redis': {
       const { createRedisStore } = await importDriver('@fosspush/store-redis', () => import('@fosspush/store-redis'));
       return owned(
-        createRedisStore({ runtime, ...(option.url === undefined ? {} : { url: option.url }), ...(option.keyPrefix === undefined ? {} : { keyPrefix: option.keyPrefix }) }),
+        createRedisStore({ runtime, url: option.url, keyPrefix: option.keyPrefix }),
       );
     }
     case 'custom':
