@@ -168,7 +168,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const accounts = new Map<string, Account>();
       try {
         for (const config of options.accounts) {
-          const state = createRecords(opened, `state/${config.id}`, runtime.clock);
+          const state = createRecords(opened, `state/${config.id}`);
           accounts.set(config.id, await createAccount(config, factory, { state, runtime, logger }));
         }
       } catch (error) {
@@ -177,8 +177,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       const defaultAccount = options.defaultAccount ?? (options.accounts[0] as AccountConfig).id;
       if (!accounts.has(defaultAccount)) throw new FosspushError('INVALID_REQUEST', `defaultAccount ${defaultAccount} is not configured`);
-      const credentials = createAppCredentials(createRecords(opened, 'apps', runtime.clock), runtime.random);
-      const unifiedPushTokens = createUnifiedPushTokens(createRecords(opened, 'unifiedpush', runtime.clock));
+      const credentials = createAppCredentials(createRecords(opened, 'apps'), runtime.random);
+      const unifiedPushTokens = createUnifiedPushTokens(createRecords(opened, 'unifiedpush'));
       const ctx: DaemonContext = {
         store: opened,
         credentials,
@@ -186,7 +186,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         defaultAccount,
         index: new RegistrationIndex(),
         observers,
-        queues: createAppQueues(opened, createRecords(opened, 'deleted', runtime.clock), observers, settings.maxQueuedPerApp),
+        queues: createAppQueues(opened, createRecords(opened, 'deleted'), observers, settings.maxQueuedPerApp),
         perApp: createKeyedQueue(),
         runtime,
         logger,

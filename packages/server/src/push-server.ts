@@ -17,6 +17,7 @@ import { clientIp } from './http/request-info.js';
 import { rejectUpgrade, sendError, sendJson } from './http/respond.js';
 import { matchRoute, type Route } from './http/routes.js';
 import { createDeviceHub, type PushDeviceHub } from './hub/device-hub.js';
+import { moveLegacyRecords } from './legacy-records.js';
 import { createMetrics, type PushMetrics } from './metrics.js';
 import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -39,7 +40,10 @@ const ROUTE = Symbol('fosspush.route');
 type RoutedResponse = ServerResponse & { [ROUTE]?: string };
 
 export interface PushServer {
-  /** Starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1 */
+  /**
+   * Checks the store, moves what an older version stored as registrations into records, then
+   * starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1
+   */
   listen(port?: number, host?: string): Promise<string>;
   /**
    * Drains and stops: no new connections, requests in flight finish (every 201 already sent
@@ -185,7 +189,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
 
   const answerOperatorRoute = async (res: ServerResponse, route: { name: 'healthz' | 'metrics' }): Promise<void> => {
     if (route.name === 'healthz') {
-      await store.getRegistration('healthz');
+      await store.ping();
       return sendJson(res, 200, { status: 'ok' });
     }
     res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
@@ -373,7 +377,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   return {
     async listen(port = 8080, host = '127.0.0.1') {
       // Fail here, not on the first request, when the store is unreachable (Redis down).
-      await store.getRegistration('healthz');
+      await store.ping();
+      const moved = await moveLegacyRecords(store);
+      if (moved.sets + moved.tombstones > 0) logger.info('legacy_records_moved', moved);
       return new Promise<string>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {
