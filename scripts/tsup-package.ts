@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 /**
@@ -21,6 +23,7 @@ export function packageBuild(entry: string[], overrides: Options = {}) {
     format: ['esm'],
     noExternal: BUNDLED_DEPENDENCIES,
     dts: { resolve: BUNDLED_DEPENDENCIES },
+    esbuildPlugins: [thirdPartyLicenses],
     sourcemap: false,
     clean: true,
     target: 'node20',
@@ -40,3 +43,33 @@ export function appBuild(entry: string[]) {
   const bundled = `@fosspush/|(${BUNDLED_DEPENDENCIES.join('|')})(/|$)`;
   return packageBuild(entry, { noExternal: [new RegExp(`^(${bundled})`)], external: [new RegExp(`^(?!${bundled}|\\.|/)`)] });
 }
+
+/**
+ * Their licenses (MIT) ask that the notice travel with the code: a build that took in any of
+ * BUNDLED_DEPENDENCIES writes `dist/THIRD-PARTY-LICENSES.md` with each one's version and license,
+ * read from what esbuild actually bundled, so the file lists exactly what the package ships.
+ */
+const thirdPartyLicenses: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'third-party-licenses',
+  setup(build) {
+    build.initialOptions.metafile = true;
+    const cwd = build.initialOptions.absWorkingDir ?? process.cwd();
+    build.onEnd((result) => {
+      const outdir = build.initialOptions.outdir;
+      if (result.metafile === undefined || outdir === undefined) return;
+      const inputs = Object.keys(result.metafile.inputs);
+      const sections = BUNDLED_DEPENDENCIES.flatMap((name) => {
+        const marker = `/node_modules/${name}/`;
+        const input = inputs.find((path) => path.includes(marker));
+        if (input === undefined) return [];
+        const folder = resolve(cwd, input.slice(0, input.indexOf(marker) + marker.length));
+        const { version, license } = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version: string; license: string };
+        return [`## ${name} ${version} (${license})\n\n${readFileSync(join(folder, 'LICENSE.md'), 'utf8').trim()}\n`];
+      });
+      if (sections.length === 0) return;
+      const intro = '# Third-party code in this package\n\nThis package was built with the following code inside it, rather than installing it beside it.\n';
+      writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.md'), [intro, ...sections].join('\n'));
+    });
+  },
+};
+
