@@ -16,7 +16,7 @@ import {
   toPushSubscription,
 } from '@fosspush/core';
 import { type BenchCase, reportBench } from '@fosspush/testing';
-import { createPushServiceClient } from '@fosspush/webpush';
+import { createPushServiceClient } from '@fosspush/webpush/user-agent';
 import webpush from 'web-push';
 import { Message, Sender } from '../src/index.js';
 import { startPushServer } from '../test/rigs/push-server.js';

@@ -1,6 +1,6 @@
 // The systems under test: our push server (memory, SQLite, or Redis-backed nodes) and the bare
 // `ws` relay, each with its devices' stream URLs and push paths.
-import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush';
+import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush/service';
 import { type Child, pin, startChild } from './ipc.js';
 
 export interface Device {

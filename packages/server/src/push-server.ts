@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createJsonLogger, FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
-import { resumeCursorFromRequest } from '@fosspush/webpush';
+import { resumeCursorFromRequest } from '@fosspush/webpush/service';
 import type { ServerContext } from './context.js';
 import { defaultDeviceTransports, type DeviceTransports } from './device-transports.js';
 import { handleMessage } from './handlers/message.js';

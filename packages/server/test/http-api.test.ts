@@ -1,5 +1,5 @@
 import { createVapidSigner, decryptWebPush, fromBase64Url, generateVapidKeys, manualClock, utf8Decode } from '@fosspush/core';
-import { PUSH_LINK_RELATIONS } from '@fosspush/webpush';
+import { PUSH_LINK_RELATIONS } from '@fosspush/webpush/service';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PushServerOptions } from '../src/index.js';
 import { connectDevice, push, type StartedServer, startServer, subscribe, type TestDevice } from './helpers.js';

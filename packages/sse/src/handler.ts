@@ -11,7 +11,7 @@ import {
   repeatEvery,
   resumeCursorFromRequest,
   streamParametersFromRequest,
-} from '@fosspush/webpush';
+} from '@fosspush/webpush/service';
 
 export type SseDeviceHandlerOptions = DeviceStreamServerOptions;
 

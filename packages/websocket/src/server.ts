@@ -19,7 +19,7 @@ import {
   resumeCursorFromRequest,
   SlicedSweep,
   streamParametersFromRequest,
-} from '@fosspush/webpush';
+} from '@fosspush/webpush/service';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { closeReason, DEVICE_CLOSE_CODES } from './close-codes.js';
 

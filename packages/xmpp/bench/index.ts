@@ -9,7 +9,7 @@
 import { type Channel, type ChannelMessageEvent, decodeToken, encodeToken, encryptWebPush, generateSubscriptionKeys, silentLogger, utf8Encode } from '@fosspush/core';
 import { createPushServer } from '@fosspush/server';
 import { percentile, reportBench, startProsody, timeChannelDeliveries } from '@fosspush/testing';
-import { buildPushRequest } from '@fosspush/webpush';
+import { buildPushRequest } from '@fosspush/webpush/app-server';
 import { createWebSocketChannel } from '@fosspush/websocket';
 import { createXmppChannel } from '../src/index.js';
 
