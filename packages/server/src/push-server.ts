@@ -39,6 +39,12 @@ const ROUTE = Symbol('fosspush.route');
 type RoutedResponse = ServerResponse & { [ROUTE]?: string };
 
 export interface PushServer {
+  /**
+   * Resolves once the storage is open: its driver imported (a missing one is MISSING_DEPENDENCY)
+   * and the store opened. `listen()` waits for it too; call it first to tell a store that cannot
+   * open from an address that cannot be bound.
+   */
+  ready(): Promise<void>;
   /** Starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1 */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -373,7 +379,8 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
 
   return {
     async listen(port = 8080, host = '127.0.0.1') {
-      // Fail here, not on the first request, when the store is unreachable (Redis down).
+      // Fail here, not on the first request, when the store cannot open or is unreachable (Redis down).
+      await storage.ready();
       await store.getRegistration('healthz');
       return new Promise<string>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -390,6 +397,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
         });
       });
     },
+    ready: () => storage.ready(),
     close() {
       closing ??= drain();
       return closing;
