@@ -79,7 +79,7 @@ async function webPush(count: number): Promise<{ rate: number; failures: number 
         .filter(([name]) => name.toLowerCase() !== 'content-length')
         .map(([name, value]) => [name, String(value)]),
     );
-    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as BodyInit });
+    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as RequestInit['body'] });
     await response.arrayBuffer();
     return response.status;
   });

@@ -48,7 +48,10 @@ function whenLoaded<T extends object>(loading: Promise<T>): { value: T; settled:
       // Not a thenable (awaiting the store must not wait on it), and no symbol members.
       if (typeof property !== 'string' || property === 'then') return undefined;
       let forward = forwarders.get(property);
-      if (forward === undefined) forwarders.set(property, (forward = forwarder(property)));
+      if (forward === undefined) {
+        forward = forwarder(property);
+        forwarders.set(property, forward);
+      }
       return forward;
     },
   });

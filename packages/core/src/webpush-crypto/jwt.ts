@@ -2,13 +2,14 @@ import { fromBase64Url, toBase64Url } from '../encoding/base64url.js';
 import { utf8Decode, utf8Encode } from '../encoding/bytes.js';
 import { FosspushError } from '../errors.js';
 import { bufferSource, subtle } from './webcrypto.js';
+import type { CryptoKey } from './webcrypto-types.js';
 
 /**
  * Compact JWS with ES256 (RFC 7515, RFC 7518 section 3.4), as much of it as VAPID needs.
  * WebCrypto's ECDSA signature is r || s (IEEE P1363), which is the form JWS uses: no DER.
  */
 
-const ES256: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
+const ES256 = { name: 'ECDSA', hash: 'SHA-256' };
 /** The header RFC 8292 section 2.4 shows, byte for byte. */
 const HEADER_SEGMENT = toBase64Url(utf8Encode(JSON.stringify({ typ: 'JWT', alg: 'ES256' })));
 
