@@ -28,6 +28,7 @@ nginx-light
 caddy
 prosody
 prosody-modules
+openssl
 "
 
 # Cyrus's imapd comes from Debian's cyrus-imapd, which apt cannot install beside dovecot-imapd

@@ -71,10 +71,10 @@ async function run(flags: ConfigFlags): Promise<void> {
     accounts: config.accounts,
     defaultAccount: config.defaultAccount,
     logger,
-    ...(config.minRetentionSeconds === undefined ? {} : { minRetentionSeconds: config.minRetentionSeconds }),
-    ...(config.maxQueuedPerApp === undefined ? {} : { maxQueuedPerApp: config.maxQueuedPerApp }),
-    ...(config.unifiedpush === undefined ? {} : { unifiedPush: config.unifiedpush }),
-    ...(config.requireVapid === undefined ? {} : { requireVapid: config.requireVapid }),
+    minRetentionSeconds: config.minRetentionSeconds,
+    maxQueuedPerApp: config.maxQueuedPerApp,
+    unifiedPush: config.unifiedpush,
+    requireVapid: config.requireVapid,
   });
   let stopping = false;
   const stop = (signal: string) => {

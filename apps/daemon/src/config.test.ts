@@ -47,6 +47,11 @@ describe('daemon configuration', () => {
     refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"alice"}]}', 'f.json'), 'accounts[0].jid');
     refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","passwordFile":"f"}]}', 'f.json'), 'accounts[0].password');
     refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","port":70000}]}', 'f.json'), 'accounts[0].port');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","caFile":7}]}', 'f.json'), 'accounts[0].caFile');
+    refuses(() => parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","directTls":"yes"}]}', 'f.json'), 'accounts[0].directTls');
+    expect(parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","password":"p","directTls":true,"caFile":"ca.pem"}]}', '/etc/fosspush/f.json').accounts).toEqual([
+      { id: 'a', type: 'xmpp', jid: 'a@b', password: 'p', directTls: true, caFile: '/etc/fosspush/ca.pem' },
+    ]);
     expect(parseConfigFile('{"accounts":[{"id":"a","type":"xmpp","jid":"a@b","passwordFile":"pw"}]}', '/etc/fosspush/f.json').accounts).toEqual([
       { id: 'a', type: 'xmpp', jid: 'a@b', passwordFile: '/etc/fosspush/pw' },
     ]);

@@ -86,7 +86,7 @@ function checkTransport(value: unknown, field: string): TransportPreference {
 }
 
 function checkXmppAccount(account: Record<string, unknown>, id: string, field: string): XmppAccount {
-  const { jid, password, passwordFile, host, port, componentJid, allowPlaintext } = account;
+  const { jid, password, passwordFile, host, port, directTls, caFile, componentJid, allowPlaintext } = account;
   if (typeof jid !== 'string' || !/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw bad(`${field}.jid must be a bare JID (user@domain)`, `${field}.jid`);
   if ((password === undefined) === (passwordFile === undefined)) throw bad(`${field} needs password or passwordFile (one of them)`, `${field}.password`);
   const xmpp: XmppAccount = { id, type: 'xmpp', jid };
@@ -105,6 +105,14 @@ function checkXmppAccount(account: Record<string, unknown>, id: string, field: s
   if (port !== undefined) {
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw bad(`${field}.port must be a port number`, `${field}.port`);
     xmpp.port = port;
+  }
+  if (directTls !== undefined) {
+    if (typeof directTls !== 'boolean') throw bad(`${field}.directTls must be true or false`, `${field}.directTls`);
+    xmpp.directTls = directTls;
+  }
+  if (caFile !== undefined) {
+    if (typeof caFile !== 'string' || caFile === '') throw bad(`${field}.caFile must be a path`, `${field}.caFile`);
+    xmpp.caFile = caFile;
   }
   if (componentJid !== undefined) {
     if (typeof componentJid !== 'string' || componentJid === '') throw bad(`${field}.componentJid must be a JID`, `${field}.componentJid`);
@@ -167,10 +175,16 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
   if (file['socketPath'] !== undefined) config.socketPath = expandPath(String(file['socketPath']), base);
   if (file['accounts'] !== undefined) {
     if (!Array.isArray(file['accounts'])) throw bad('accounts must be an array', 'accounts');
-    // A password file is named relative to the config file, like every other path in it.
-    config.accounts = file['accounts'].map(checkAccount).map((account) =>
-      account.type === 'xmpp' && account.passwordFile !== undefined ? { ...account, passwordFile: expandPath(account.passwordFile, base) } : account,
-    );
+    // Password and CA files are named relative to the config file, like every other path in it.
+    config.accounts = file['accounts'].map(checkAccount).map((account) => {
+      if (account.type !== 'xmpp') return account;
+      const { passwordFile, caFile } = account;
+      return {
+        ...account,
+        ...(passwordFile === undefined ? {} : { passwordFile: expandPath(passwordFile, base) }),
+        ...(caFile === undefined ? {} : { caFile: expandPath(caFile, base) }),
+      };
+    });
   }
   if (file['defaultAccount'] !== undefined) config.defaultAccount = String(file['defaultAccount']);
   if (file['logLevel'] !== undefined) config.logLevel = checkLogLevel(file['logLevel']);

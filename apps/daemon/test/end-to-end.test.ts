@@ -46,7 +46,7 @@ describe('fosspushd with a real push server, as separate processes', { timeout: 
   const socketPath = () => join(dir, 'd.sock');
   const app = (name: string): ClientOptions => ({ appId: `org.example.${name}${++appSeq}`, socketPath: socketPath(), keyFile: join(dir, 'apps', `${name}${appSeq}.json`) });
   const startServer = async (port?: number) => {
-    server = await startPushServer({ db: join(dir, 'server.db'), ...(port === undefined ? {} : { port }) });
+    server = await startPushServer({ db: join(dir, 'server.db'), port });
     return server;
   };
   const startDaemonProcess = async () => {

@@ -31,7 +31,7 @@ describe('sender authentication with a real fosspush-server, fosspushd and Sende
     const appId = `org.example.auth${++appSeq}`;
     return { appId, socketPath, keyFile: join(dir, 'apps', `${appId}.json`) };
   };
-  const sender = (keys?: VapidKeys) => new Sender({ ...(keys === undefined ? {} : { vapid: { keys, subject: 'mailto:ops@example.org' } }), retries: 0 });
+  const sender = (keys?: VapidKeys) => new Sender({ vapid: keys === undefined ? undefined : { keys, subject: 'mailto:ops@example.org' }, retries: 0 });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fpauth-'));

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DaemonProcess, startDaemon, untilStatus } from './rigs.js';
 
 /**
- * fosspushd with an XMPP account on a real Prosody with mod_unified_push: no push server of
- * ours anywhere. The app uses the client SDK as with any account; the app server uses the
+ * fosspushd with an XMPP account on a real Prosody with mod_unified_push, over STARTTLS with the
+ * server's own CA: no push server of ours anywhere. The app uses the client SDK as with any account; the app server uses the
  * sender SDK in both shapes against the Web Push endpoint on the user's XMPP server.
  */
 describe('fosspushd with an XMPP account', { timeout: 120_000 }, () => {
@@ -23,11 +23,13 @@ describe('fosspushd with an XMPP account', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fpxmpp-'));
-    prosody = await startProsody();
+    prosody = await startProsody({ tls: true });
     config = join(dir, 'fosspushd.json');
     const [alice] = prosody.users;
     await writeFile(join(dir, 'xmpp-password'), `${alice.password}\n`);
-    const account = { id: 'xmpp', type: 'xmpp', jid: alice.jid, passwordFile: 'xmpp-password', host: prosody.host, port: prosody.c2sPort, allowPlaintext: true };
+    // STARTTLS, trusting the server's own CA from a file beside the config: no allowPlaintext.
+    await writeFile(join(dir, 'xmpp-ca.pem'), prosody.tls?.ca as string);
+    const account = { id: 'xmpp', type: 'xmpp', jid: alice.jid, passwordFile: 'xmpp-password', caFile: 'xmpp-ca.pem', host: prosody.host, port: prosody.c2sPort };
     await writeFile(config, JSON.stringify({ accounts: [account] }));
     daemon = await start();
     await untilStatus(socketPath(), (s) => s.accounts.every((a) => a.state === 'connected'));
@@ -69,6 +71,53 @@ describe('fosspushd with an XMPP account', { timeout: 120_000 }, () => {
     expect(received.filter((n) => n === 'gcm')).toHaveLength(1);
     await sender.close();
     await fcm.close();
+    await app.close();
+  });
+});
+
+/**
+ * Endpoint renewal mid-run against Prosody's real expiry: registrations live 6 s here (a day by
+ * default), so the daemon renews at about 4-5 s and the app hears its new token.
+ */
+describe('fosspushd renews XMPP endpoints before they expire', { timeout: 120_000 }, () => {
+  let dir: string;
+  let prosody: ProsodyRig;
+  let daemon: DaemonProcess;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fpxmpp-renew-'));
+    prosody = await startProsody({ registrationTtlSeconds: 6 });
+    const [alice] = prosody.users;
+    const account = { id: 'xmpp', type: 'xmpp', jid: alice.jid, password: alice.password, host: prosody.host, port: prosody.c2sPort, allowPlaintext: true };
+    const config = join(dir, 'fosspushd.json');
+    await writeFile(config, JSON.stringify({ accounts: [account] }));
+    daemon = await startDaemon({ config, dataDir: join(dir, 'daemon'), socketPath: join(dir, 'd.sock') });
+    await untilStatus(join(dir, 'd.sock'), (s) => s.accounts.every((a) => a.state === 'connected'));
+  }, 120_000);
+  afterAll(async () => {
+    await daemon?.stop();
+    await prosody?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives the app a new token (onTokenRefresh) before the old endpoint expires, and the new one delivers', async () => {
+    const app = getMessaging({ appId: 'org.example.renew', socketPath: join(dir, 'd.sock'), keyFile: join(dir, 'app.json') });
+    const first = await app.getToken();
+    const refreshed: string[] = [];
+    app.onTokenRefresh((token) => refreshed.push(token));
+    const received: string[] = [];
+    app.onMessage((payload) => received.push(payload.data?.['n'] ?? ''));
+    await vi.waitFor(() => expect(refreshed.length).toBeGreaterThan(0), { timeout: 20_000, interval: 100 });
+    const renewed = refreshed[0] as string;
+    expect(decodeToken(renewed).endpoint).not.toBe(decodeToken(first).endpoint);
+    expect(decodeToken(renewed).p256dh).toBe(decodeToken(first).p256dh);
+
+    const sender = new Sender({});
+    expect((await sender.send(new Message({ data: { n: 'renewed' } }), [renewed])).success).toBe(1);
+    await vi.waitFor(() => expect(received).toContain('renewed'), { timeout: 20_000, interval: 100 });
+    // The first endpoint is past its 6 s now: Prosody refuses it (404), which senders read as NotRegistered.
+    await vi.waitFor(async () => expect(await fetch(decodeToken(first).endpoint, { method: 'POST', body: 'x' }).then((r) => r.status)).toBe(404), { timeout: 20_000, interval: 500 });
+    await sender.close();
     await app.close();
   });
 });

@@ -237,12 +237,12 @@ export class AppSession {
     const ipc = await this.connection();
     const result = await ipc.call('register', {
       appId: this.appId,
-      ...(file.credential === undefined ? {} : { credential: file.credential }),
+      credential: file.credential,
       instance: request.instance,
       keys: { p256dh: stored.keys.p256dh, auth: stored.keys.auth },
       senderIds: request.senderIds ?? [],
-      ...(request.vapidPublicKey === undefined ? {} : { vapidPublicKey: request.vapidPublicKey }),
-      ...(request.account === undefined ? {} : { account: request.account }),
+      vapidPublicKey: request.vapidPublicKey,
+      account: request.account,
     });
     const previousToken = stored.token;
     await this.saveKeyFile((f) => {

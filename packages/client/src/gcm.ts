@@ -73,7 +73,7 @@ export class GoogleCloudMessaging {
       const registration = await this.session.register({
         instance: instanceName(senderIds.join(','), GCM_SCOPE),
         senderIds,
-        ...(vapidPublicKey === undefined ? {} : { vapidPublicKey }),
+        vapidPublicKey,
       });
       return registration.token;
     });

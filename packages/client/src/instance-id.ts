@@ -67,8 +67,8 @@ export class InstanceID {
       const registration = await this.session.register({
         instance: instanceName(authorizedEntity, scope),
         senderIds,
-        ...(options.account === undefined ? {} : { account: options.account }),
-        ...(vapidPublicKey === undefined ? {} : { vapidPublicKey }),
+        account: options.account,
+        vapidPublicKey,
       });
       return registration.token;
     }, 'TIMEOUT');

@@ -61,8 +61,8 @@ export function getMessaging(options: ClientOptions): Messaging {
     async getToken(tokenOptions = {}) {
       const registration = await session().register({
         instance: FCM_INSTANCE,
-        ...(tokenOptions.vapidKey === undefined ? {} : { vapidPublicKey: tokenOptions.vapidKey }),
-        ...(tokenOptions.account === undefined ? {} : { account: tokenOptions.account }),
+        vapidPublicKey: tokenOptions.vapidKey,
+        account: tokenOptions.account,
       });
       return registration.token;
     },

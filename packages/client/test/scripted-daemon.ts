@@ -70,7 +70,7 @@ export async function startScriptedDaemon(socketPath: string): Promise<ScriptedD
           keys: params.keys,
         };
         registrations.set(registrationId, registration);
-        return { registration: info(registration), created: true, ...(issued === undefined ? {} : { credential: issued }) };
+        return { registration: info(registration), created: true, credential: issued };
       },
       unregister(params) {
         check(params.appId, params.credential);
@@ -130,7 +130,7 @@ export async function startScriptedDaemon(socketPath: string): Promise<ScriptedD
         sentAt: Date.now(),
         ttlSeconds: 60,
         urgency: extra.urgency ?? 'normal',
-        ...(extra.topic === undefined ? {} : { topic: extra.topic }),
+        topic: extra.topic,
       };
       queued.push(message);
       for (const connection of observers) connection.notify('message', { appId: registration.appId, message });

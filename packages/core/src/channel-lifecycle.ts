@@ -4,6 +4,7 @@ import { createConnectWaiters } from './channel-support.js';
 import type { EmitterController } from './emitter.js';
 import { FosspushError, toFosspushError } from './errors.js';
 import type { Runtime, TimerHandle } from './runtime.js';
+import { withDefaults } from './with-defaults.js';
 
 /** How one connection reports back to the lifecycle that opened it. */
 export interface ConnectionLink {
@@ -125,7 +126,7 @@ export interface ChannelLifecycle<Loaded, Connection> {
  */
 export function createChannelLifecycle<Loaded, Connection>(options: ChannelLifecycleOptions<Loaded, Connection>): ChannelLifecycle<Loaded, Connection> {
   const { runtime, events } = options;
-  const reconnect = { ...RECONNECT_DEFAULTS, ...options.reconnect };
+  const reconnect = withDefaults(RECONNECT_DEFAULTS, options.reconnect);
   const isFatal = options.isFatal ?? (() => false);
   const hasWork = options.hasWork ?? (() => true);
   const scheduler = createReconnectScheduler(reconnect, runtime);

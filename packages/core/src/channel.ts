@@ -45,6 +45,13 @@ export interface ChannelEvents extends Record<string, unknown> {
   state: ChannelState;
   /** Non-fatal trouble (a rejected forged message, a dropped connection being retried). */
   error: FosspushError;
+  /**
+   * A registration's endpoint or extras changed on the channel's own initiative, mid-run (it
+   * renewed an endpoint before the far side expired it). The host stores the new subscription
+   * and gives the app its new token, as FCM's `onNewToken`; the old endpoint keeps working
+   * until it expires, so senders have time to learn the new one.
+   */
+  subscriptionChanged: ChannelSubscription;
 }
 
 /**

@@ -56,6 +56,23 @@ export interface MessageQuery {
   limit?: number;
 }
 
+/** What a record holds: JSON, so every driver stores it as text and gives back an equal value. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/**
+ * A small JSON document kept beside the registrations, in a namespace of its own: the daemon's
+ * app credentials and channel state, the push server's subscription-set markers and
+ * tombstones. Records are not registrations: no message can be queued for one, and no owner
+ * query ever lists one.
+ */
+export interface StoreRecord {
+  /** Unique within its namespace. */
+  readonly id: string;
+  readonly value: JsonValue;
+  /** After this instant (ms) the record is gone; absent means it never expires. */
+  readonly expiresAt?: number;
+}
+
 export interface EnqueueResult {
   message: StoredMessage;
   /** The id of the queued message this one replaced through its topic, if any. */
@@ -65,8 +82,9 @@ export interface EnqueueResult {
 }
 
 /**
- * Where registrations and undelivered messages live. Every write is durable when its promise
- * resolves (for drivers that persist at all); one conformance suite checks every driver.
+ * Where registrations, undelivered messages, seen ids and records live. Every write is durable
+ * when its promise resolves (for drivers that persist at all); one conformance suite checks
+ * every driver.
  */
 export interface Store {
   putRegistration(registration: Registration): Promise<void>;
@@ -106,7 +124,30 @@ export interface Store {
    */
   markSeen(key: string, expiresAt: number): Promise<boolean>;
 
-  /** Drops expired messages, registrations and seen ids; returns how many messages expired. */
+  /** Creates or replaces the record with this id in `namespace`. */
+  putRecord(namespace: string, record: StoreRecord): Promise<void>;
+  /** The record, or undefined when there is none or it expired. */
+  getRecord(namespace: string, id: string): Promise<StoreRecord | undefined>;
+  /** False when there was no such record. */
+  deleteRecord(namespace: string, id: string): Promise<boolean>;
+  /** Every unexpired record of `namespace`, in id order. Meant for small namespaces. */
+  listRecords(namespace: string): Promise<StoreRecord[]>;
+  /** How many unexpired records `namespace` holds: cheap enough for a metrics scrape or a limit check. */
+  countRecords(namespace: string): Promise<number>;
+  /**
+   * Records of `namespace` whose `expiresAt` is at or before `before`, soonest first (ties in id
+   * order), at most `limit`, including expired ones `purgeExpired` has not removed yet: as with
+   * `listExpiringRegistrations`, a caller acts on them before the purge forgets them.
+   */
+  listExpiringRecords(namespace: string, before: number, limit: number): Promise<StoreRecord[]>;
+
+  /**
+   * Resolves when the backing store answers, for health checks and a start-up check. Rejects
+   * with UNAVAILABLE when it does not (Redis down), CLOSED after `close()`.
+   */
+  ping(): Promise<void>;
+
+  /** Drops expired messages, registrations, records and seen ids; returns how many messages expired. */
   purgeExpired(): Promise<number>;
   close(): Promise<void>;
 }

@@ -35,7 +35,7 @@ export function readSpecVectors(markdown = readFileSync(SPEC_FILE, 'utf8')): Map
     if (name === undefined || type === undefined) throw new Error(`vector block without name or type: ${match[1]}`);
     if (vectors.has(name)) throw new Error(`vector ${name} appears twice`);
     const of = attributes.get('of');
-    vectors.set(name, { name, type, text: match[2] ?? '', ...(of === undefined ? {} : { of }) });
+    vectors.set(name, { name, type, text: match[2] ?? '', of });
   }
   return vectors;
 }

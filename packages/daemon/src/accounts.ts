@@ -39,8 +39,12 @@ export interface XmppAccount {
   passwordFile?: string;
   /** @default the JID's domain */
   host?: string;
-  /** @default 5222 */
+  /** @default 5222, or 5223 with `directTls` */
   port?: number;
+  /** TLS from the first byte instead of STARTTLS (Prosody's c2s_direct_tls_ports). @default false */
+  directTls?: boolean;
+  /** A PEM file of CA certificates to check the server's certificate against, read when the account starts. @default the system's CAs */
+  caFile?: string;
   /** The UnifiedPush service's JID when discovery finds none. @default discovered */
   componentJid?: string;
   /** Allow a connection without TLS (a server on loopback). @default false */

@@ -44,15 +44,16 @@ async function dhtChannel(account: DhtAccount, context: ChannelContext): Promise
   return createDhtChannel({ proxies: account.proxies, state: context.state, runtime: context.runtime });
 }
 
-/** The XMPP stack loads only for an XMPP account; a password file is read at each start. */
+/** The XMPP stack loads only for an XMPP account; password and CA files are read at each start. */
 async function xmppChannel(account: XmppAccount, context: ChannelContext): Promise<Channel> {
   const password = account.passwordFile === undefined ? account.password : (await readFile(account.passwordFile, 'utf8')).replace(/\r?\n$/, '');
   if (password === undefined) {
     throw new FosspushError('INVALID_REQUEST', `account ${account.id}: an XMPP account needs password or passwordFile`, { details: { field: `accounts.${account.id}.password` } });
   }
+  const ca = account.caFile === undefined ? undefined : await readFile(account.caFile, 'utf8');
   const { createXmppChannel } = await import('@fosspush/xmpp');
-  const { jid, host, port, componentJid, allowPlaintext } = account;
-  return createXmppChannel({ jid, password, host, port, componentJid, allowPlaintext, state: context.state, runtime: context.runtime });
+  const { jid, host, port, directTls, componentJid, allowPlaintext } = account;
+  return createXmppChannel({ jid, password, host, port, directTls, ca, componentJid, allowPlaintext, state: context.state, runtime: context.runtime });
 }
 
 /** The channels fosspushd ships with: push servers (WebSocket, SSE fallback), email (IMAP IDLE), OpenDHT, XMPP. */

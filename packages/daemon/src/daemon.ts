@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FosspushError, resolveRuntime, type Runtime, type Store } from '@fosspush/core';
+import { FosspushError, resolveRuntime, type Runtime, type Store, withDefaults } from '@fosspush/core';
 import { createIpcServer, defaultSocketPath, type IpcServer, type IpcServerOptions, type StatusResult } from '@fosspush/ipc';
 import { createSqliteStore } from '@fosspush/store-sqlite';
 import { type Account, type ChannelFactory, createAccount } from './account.js';
@@ -18,7 +18,7 @@ import { Observers } from './observers.js';
 import { createRecords } from './records.js';
 import { RegistrationIndex } from './registration-index.js';
 import { readFields } from './registration-record.js';
-import { restoreSubscriptions } from './subscriptions.js';
+import { applySubscriptionChange, restoreSubscriptions } from './subscriptions.js';
 import { startUnifiedPush, type UnifiedPushOptions, type UnifiedPushService } from './unifiedpush-distributor.js';
 import { createUnifiedPushTokens } from './unifiedpush-tokens.js';
 import { DAEMON_VERSION } from './version.js';
@@ -90,7 +90,7 @@ export interface Daemon {
  * await daemon.start();
  */
 export function createDaemon(options: DaemonOptions): Daemon {
-  const settings = { ...DAEMON_DEFAULTS, ...options };
+  const settings = withDefaults(DAEMON_DEFAULTS, options);
   const socketPath = options.socketPath ?? defaultSocketPath();
   const runtime = resolveRuntime(options.runtime);
   const logger = options.logger ?? silentLogger;
@@ -168,7 +168,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const accounts = new Map<string, Account>();
       try {
         for (const config of options.accounts) {
-          const state = createRecords(opened, `state/${config.id}`, runtime.clock);
+          const state = createRecords(opened, `state/${config.id}`);
           accounts.set(config.id, await createAccount(config, factory, { state, runtime, logger }));
         }
       } catch (error) {
@@ -177,8 +177,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       const defaultAccount = options.defaultAccount ?? (options.accounts[0] as AccountConfig).id;
       if (!accounts.has(defaultAccount)) throw new FosspushError('INVALID_REQUEST', `defaultAccount ${defaultAccount} is not configured`);
-      const credentials = createAppCredentials(createRecords(opened, 'apps', runtime.clock), runtime.random);
-      const unifiedPushTokens = createUnifiedPushTokens(createRecords(opened, 'unifiedpush', runtime.clock));
+      const credentials = createAppCredentials(createRecords(opened, 'apps'), runtime.random);
+      const unifiedPushTokens = createUnifiedPushTokens(createRecords(opened, 'unifiedpush'));
       const ctx: DaemonContext = {
         store: opened,
         credentials,
@@ -186,7 +186,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
         defaultAccount,
         index: new RegistrationIndex(),
         observers,
-        queues: createAppQueues(opened, createRecords(opened, 'deleted', runtime.clock), observers, settings.maxQueuedPerApp),
+        queues: createAppQueues(opened, createRecords(opened, 'deleted'), observers, settings.maxQueuedPerApp),
         perApp: createKeyedQueue(),
         runtime,
         logger,
@@ -214,6 +214,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
           logger.info('account_state', { account: account.config.id, state, kind: account.channel.kind });
           // A channel closes by itself only when it cannot go on (the server forgot the set).
           if (state === 'closed' && !stopping.signal.aborted) void bringUp(ctx, account);
+        });
+        account.channel.on('subscriptionChanged', (subscription) => {
+          track(
+            applySubscriptionChange(ctx, account, subscription).catch((error: unknown) => {
+              logger.error('subscription_change_failed', { account: account.config.id, channelRegistrationId: subscription.registrationId, error });
+            }),
+          );
         });
         account.channel.on('error', (error) => {
           account.lastError = error.message;

@@ -51,18 +51,16 @@ async function register(context: DaemonContext, params: RegisterParams) {
     p256dh: params.keys.p256dh,
     auth: params.keys.auth,
     senderIds: params.senderIds ?? [],
-    ...(params.vapidPublicKey === undefined ? {} : { vapidPublicKey: params.vapidPublicKey }),
+    vapidPublicKey: params.vapidPublicKey,
   };
-  const credential = claim.issued === undefined ? {} : { credential: claim.issued };
 
   if (existing && previous) {
     const sameSubscription = previous.account === account.config.id && previous.vapidPublicKey === params.vapidPublicKey;
     const unchanged = sameSubscription && previous.p256dh === wanted.p256dh && previous.auth === wanted.auth;
     if (unchanged && previous.senderIds.join('\n') === wanted.senderIds.join('\n')) {
-      return { registration: registrationInfo(context, existing), created: false, ...credential };
+      return { registration: registrationInfo(context, existing), created: false, credential: claim.issued };
     }
     let next: RegistrationFields = { ...previous, ...wanted };
-    if (!('vapidPublicKey' in wanted)) delete next.vapidPublicKey;
     if (sameSubscription) {
       next = withSubscription(next, account, { registrationId: previous.channelRegistrationId, endpoint: previous.endpoint, extras: previous.extras });
     } else {
@@ -72,7 +70,7 @@ async function register(context: DaemonContext, params: RegisterParams) {
       await release(context, previous);
     }
     const saved = await saveRegistration(context, existing, next);
-    return { registration: registrationInfo(context, saved), created: false, ...credential };
+    return { registration: registrationInfo(context, saved), created: false, credential: claim.issued };
   }
 
   checkRestriction(context, account, params.vapidPublicKey);
@@ -87,7 +85,7 @@ async function register(context: DaemonContext, params: RegisterParams) {
   await context.store.putRegistration(registration);
   context.index.set(account.config.id, subscription.registrationId, registration.id);
   context.logger.info('registered', { appId: params.appId, instance: params.instance, registrationId: registration.id, account: account.config.id });
-  return { registration: registrationInfo(context, registration), created: true, ...credential };
+  return { registration: registrationInfo(context, registration), created: true, credential: claim.issued };
 }
 
 /** The daemon's answers to every IPC method. Every app-scoped call checks the app's credential first. */
@@ -129,7 +127,7 @@ export function createHandlers(context: DaemonContext, source: StatusSource): Ip
         owner: params.appId,
         afterSeq,
         limit,
-        ...(params.registrationId === undefined ? {} : { registrationId: params.registrationId }),
+        registrationId: params.registrationId,
       });
       const messages = [];
       let bytes = 0;

@@ -1,31 +1,30 @@
-import { type ChannelStateStore, type Clock, type Store, systemClock } from '@fosspush/core';
+import type { ChannelStateStore, Store, StoreRecord } from '@fosspush/core';
 
 /**
- * Small durable key-value records kept in the daemon's one SQLite store, as registrations under
- * reserved owners. Owners start with `~`, which no app id can (app ids start with a letter or
- * digit), so a record never shows up among an app's registrations. Each write is one durable
- * upsert, so a record is either old or new after a crash, never half-written.
+ * Small durable text records in one namespace of the daemon's SQLite store (`Store.putRecord`):
+ * app credentials, channel state, UnifiedPush tokens, dropped-message counts. Each write is one
+ * durable upsert, so a record is either old or new after a crash, never half-written.
  */
 export interface Records extends ChannelStateStore {
   list(): Promise<{ key: string; value: string }[]>;
 }
 
-export function createRecords(store: Store, namespace: string, clock: Clock = systemClock): Records {
-  const owner = `~${namespace}`;
-  const idOf = (key: string) => `${owner}/${key}`;
+/** Every value this module writes is a JSON string; anything else is not one of its records. */
+const textOf = (record: StoreRecord | undefined) => (typeof record?.value === 'string' ? record.value : undefined);
+
+export function createRecords(store: Store, namespace: string): Records {
   return {
     async get(key) {
-      return (await store.getRegistration(idOf(key)))?.data['value'];
+      return textOf(await store.getRecord(namespace, key));
     },
     async set(key, value) {
-      await store.putRegistration({ id: idOf(key), owner, createdAt: clock.now(), data: { value } });
+      await store.putRecord(namespace, { id: key, value });
     },
     async delete(key) {
-      await store.deleteRegistration(idOf(key));
+      await store.deleteRecord(namespace, key);
     },
     async list() {
-      const rows = await store.listRegistrations(owner);
-      return rows.map((row) => ({ key: row.id.slice(owner.length + 1), value: row.data['value'] ?? '' }));
+      return (await store.listRecords(namespace)).map((record) => ({ key: record.id, value: textOf(record) ?? '' }));
     },
   };
 }

@@ -26,7 +26,7 @@ export async function daemonStatus(context: DaemonContext, source: StatusSource)
       target: account.target,
       state: account.channel.state,
       registrations: context.index.countFor(account.config.id),
-      ...(account.lastError === undefined ? {} : { lastError: account.lastError }),
+      lastError: account.lastError,
     })),
     registrations: registrations.map((registration, i) => {
       const fields = readFields(registration);

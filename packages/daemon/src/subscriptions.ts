@@ -4,8 +4,7 @@ import { allRegistrations, type DaemonContext, registrationInfo } from './contex
 import { readFields, type RegistrationFields, toRegistration, tokenFor } from './registration-record.js';
 
 function request(vapidPublicKey: string | undefined, channelRegistrationId?: string): SubscribeRequest {
-  const base: SubscribeRequest = vapidPublicKey === undefined ? {} : { vapidPublicKey };
-  return channelRegistrationId === undefined ? base : { ...base, registrationId: channelRegistrationId };
+  return { vapidPublicKey, registrationId: channelRegistrationId };
 }
 
 /** Folds a channel subscription into a registration's fields, with the token it implies. */
@@ -57,6 +56,25 @@ export async function restoreSubscriptions(context: DaemonContext, account: Acco
       await saveRegistration(context, registration, withSubscription(fields, account, subscription));
     });
   }
+}
+
+/**
+ * A channel renewed a registration's endpoint by itself (mid-run): store it under the same
+ * registration, and the app hears of its new token as at any token change (the SDK's
+ * `onTokenRefresh`, a UnifiedPush app's `NewEndpoint`).
+ */
+export async function applySubscriptionChange(context: DaemonContext, account: Account, subscription: ChannelSubscription): Promise<void> {
+  const registrationId = context.index.get(account.config.id, subscription.registrationId);
+  const known = registrationId === undefined ? undefined : await context.store.getRegistration(registrationId);
+  if (registrationId === undefined || known === undefined) {
+    context.logger.warn('subscription_change_for_unknown_registration', { account: account.config.id, channelRegistrationId: subscription.registrationId });
+    return;
+  }
+  await context.perApp(readFields(known).appId, async () => {
+    // Read again in the app's queue: an unregister may have come first.
+    const current = await context.store.getRegistration(registrationId);
+    if (current) await saveRegistration(context, current, withSubscription(readFields(current), account, subscription));
+  });
 }
 
 export function subscribe(account: Account, vapidPublicKey: string | undefined): Promise<ChannelSubscription> {

@@ -1,4 +1,4 @@
-import { FosspushError, isFosspushError, type Registration, type TimerHandle, toBase64Url } from '@fosspush/core';
+import { FosspushError, isFosspushError, type Registration, type TimerHandle, toBase64Url, withDefaults } from '@fosspush/core';
 import { type Bus, connectSessionBus, createDistributor, type DistributorBackend, type RegisterOutcome, type RegisterRequest } from '@fosspush/dbus';
 import type { IpcConnection, IpcNotificationName, IpcNotifications } from '@fosspush/ipc';
 import type { Account } from './account.js';
@@ -58,7 +58,7 @@ export async function startUnifiedPush(
   tokens: UnifiedPushTokens,
   options: UnifiedPushOptions = {},
 ): Promise<UnifiedPushService | undefined> {
-  const settings = { ...UNIFIEDPUSH_DEFAULTS, requireVapid: context.requireVapid, ...options };
+  const settings = withDefaults({ ...UNIFIEDPUSH_DEFAULTS, requireVapid: context.requireVapid }, options);
   const { logger } = context;
   const address = options.busAddress ?? process.env['DBUS_SESSION_BUS_ADDRESS'];
   if (settings.enabled === false) return undefined;
@@ -69,7 +69,7 @@ export async function startUnifiedPush(
   let bus: Bus | undefined;
   try {
     const account = pushAccount(context, options.account ?? context.defaultAccount);
-    bus = await connectSessionBus(address === undefined ? {} : { address });
+    bus = await connectSessionBus({ address });
     return await serve(context, tokens, settings, account, bus);
   } catch (error) {
     await bus?.close();
@@ -137,7 +137,7 @@ async function serve(
       p256dh: '',
       auth: '',
       senderIds: [],
-      ...(request.vapid === undefined ? {} : { vapidPublicKey: request.vapid }),
+      vapidPublicKey: request.vapid,
     };
     const registration = toRegistration(`r${toBase64Url(context.runtime.random.bytes(12))}`, context.runtime.clock.now(), withSubscription(blank, account, subscription));
     await store.putRegistration(registration);

@@ -154,6 +154,31 @@ describe('fosspushd with an in-memory channel', () => {
     void ipc;
   });
 
+  it('stores an endpoint the channel renewed mid-run, and the SDK app hears its new token (onTokenRefresh)', async () => {
+    await start();
+    const messaging = getMessaging({ appId: 'app.renew', socketPath: join(dir, 'daemon.sock'), keyFile: join(dir, 'renew.json') });
+    closers.push(() => messaging.close());
+    const first = await messaging.getToken();
+    const refreshed: string[] = [];
+    messaging.onTokenRefresh((token) => refreshed.push(token));
+    channel().renew('sub1', 'https://push.example/p/sub1-renewed');
+    await vi.waitFor(() => expect(refreshed).toHaveLength(1));
+    const renewed = decodeToken(refreshed[0] as string);
+    expect(renewed.endpoint).toBe('https://push.example/p/sub1-renewed');
+    expect(renewed.p256dh).toBe(decodeToken(first).p256dh);
+    expect(await messaging.getToken()).toBe(refreshed[0]);
+    // Messages keep flowing to the same registration under its new endpoint.
+    const got: string[] = [];
+    messaging.onMessage((payload) => {
+      got.push(payload.data?.['n'] ?? '');
+    });
+    channel().push('sub1', { payload: await encryptWebPush(utf8Encode(JSON.stringify({ data: { n: 'after renewal' } })), renewed) });
+    await vi.waitFor(() => expect(got).toEqual(['after renewal']));
+    // A renewal for a registration the daemon does not hold is ignored, and nothing breaks.
+    channel().renew('sub-unknown', 'https://push.example/p/nobody');
+    expect(await messaging.getToken()).toBe(refreshed[0]);
+  });
+
   it('changes the token when the app brings new keys, and notifies its observers', async () => {
     await start();
     const ipc = await client();

@@ -70,6 +70,15 @@ describe('the UnifiedPush distributor inside the daemon (fake channel, real dbus
     expect(channel.subscribed.get('sub2')).toEqual({ vapidPublicKey: VAPID });
   });
 
+  it('calls NewEndpoint when the channel renews the endpoint mid-run', async () => {
+    await start();
+    const app = await connector('org.example.Renewed');
+    await app.register('renewed-token', { vapid: VAPID });
+    await vi.waitFor(() => expect(app.endpoints.get('renewed-token')).toBe('https://push.example/p/sub1'));
+    channel.renew('sub1', 'https://push.example/p/sub1-next');
+    await vi.waitFor(() => expect(app.endpoints.get('renewed-token')).toBe('https://push.example/p/sub1-next'));
+  });
+
   it('answers NETWORK while the account is not connected, and VAPID_REQUIRED when configured so', async () => {
     await start({ unifiedPush: { requireVapid: true } }, false);
     const app = await connector('org.example.Early');

@@ -213,7 +213,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         })) as [DictEntries];
         const res = fromDictEntries(reply);
         const reason = stringField(res, 'reason');
-        result = stringField(res, 'success') === REGISTRATION_SUCCEEDED ? { success: true } : { success: false, ...(reason === undefined ? {} : { reason }) };
+        result = stringField(res, 'success') === REGISTRATION_SUCCEEDED ? { success: true } : { success: false, reason };
       }
       if (!result.success) registered.delete(request.token);
       return result;

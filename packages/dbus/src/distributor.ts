@@ -1,4 +1,4 @@
-import { FosspushError, type Logger, silentLogger } from '@fosspush/core';
+import { FosspushError, type Logger, silentLogger, withDefaults } from '@fosspush/core';
 import { type Bus, BusReplyError, type ExportedInterface } from './bus.js';
 import { type ConnectorCalls, type ConnectorTarget, createConnectorCalls } from './connector-calls.js';
 import {
@@ -98,7 +98,7 @@ const v1Reason = (reason: RegistrationFailureReason) => (reason === 'UNAUTHORIZE
  * await distributor.start();
  */
 export function createDistributor(options: DistributorOptions): Distributor {
-  const settings = { ...DISTRIBUTOR_DEFAULTS, ...options };
+  const settings = withDefaults(DISTRIBUTOR_DEFAULTS, options);
   const { bus, backend } = options;
   const logger = options.logger ?? silentLogger;
   const busName = `${DISTRIBUTOR_NAME_PREFIX}${settings.name}`;
@@ -165,10 +165,7 @@ export function createDistributor(options: DistributorOptions): Distributor {
         if (token === undefined || !isValidToken(token)) throw invalidArgs('token: 1 to 100 bytes are required');
         if (description !== undefined && !isValidDescription(description)) throw invalidArgs('description: at most 100 bytes');
         if (vapid !== undefined && !isValidVapidKey(vapid)) throw invalidArgs('vapid: a base64url uncompressed P-256 public key (87 characters)');
-        const outcome = await register(
-          { version: 2, service, token, ...(description === undefined ? {} : { description }), ...(vapid === undefined ? {} : { vapid }) },
-          sender,
-        );
+        const outcome = await register({ version: 2, service, token, description, vapid }, sender);
         return 'endpoint' in outcome ? { success: REGISTRATION_SUCCEEDED } : { success: REGISTRATION_FAILED, reason: outcome.failure };
       }),
       Unregister: dictMethod(async (args, sender) => {
@@ -219,7 +216,7 @@ export function createDistributor(options: DistributorOptions): Distributor {
       const owner = await bus.getNameOwner(busName).catch(() => undefined);
       const who = owner === undefined ? '' : ` (owned by ${owner}${await describe(bus, owner)})`;
       throw new FosspushError('UNAVAILABLE', `cannot own the D-Bus name ${busName}: another process holds it${who}`, {
-        details: { busName, ...(owner === undefined ? {} : { owner }) },
+        details: { busName, owner },
       });
     },
     async close() {

@@ -17,6 +17,7 @@ import {
   toBase64Url,
   toFosspushError,
   verifyVapid,
+  withDefaults,
 } from '@fosspush/core';
 import { FloodGuard } from './flood-guard.js';
 import { registrationKeys } from './info-hash.js';
@@ -122,7 +123,7 @@ function dropReason(error: FosspushError): keyof DhtDropCounts {
 export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
   if (options.proxies.length === 0) throw new FosspushError('INVALID_REQUEST', 'a DHT channel needs at least one proxy URL', { details: { field: 'proxies' } });
   const proxies = options.proxies.map((url) => url.replace(/\/+$/, ''));
-  const config = { ...DHT_CHANNEL_DEFAULTS, ...options };
+  const config = withDefaults(DHT_CHANNEL_DEFAULTS, options);
   const runtime = resolveRuntime(options.runtime);
   const { clock } = runtime;
   const state = options.state ?? createMemoryChannelState();
@@ -189,7 +190,7 @@ export function createDhtChannel(options: DhtChannelOptions): DhtChannel {
         'error',
         new FosspushError(error?.code ?? 'INVALID_MESSAGE', `dropped DHT values (${reason}) for registration ${registrationId}: ${count} so far`, {
           details: { reason, registrationId, count },
-          ...(error === undefined ? {} : { cause: error }),
+          cause: error,
         }),
       ),
   );

@@ -104,8 +104,8 @@ export async function sealDhtValue(message: PushMessage, macKey: webcrypto.Crypt
     sentAt: message.sentAt,
     ttl: Math.min(message.ttlSeconds, DHT_LIMITS.maxTtlSeconds),
     urgency: message.urgency,
-    ...(message.topic === undefined ? {} : { topic: message.topic }),
-    ...(vapid === undefined ? {} : { vapid }),
+    topic: message.topic,
+    vapid,
     payload: toBase64Url(message.payload),
   };
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', macKey, bufferSource(macInput(unsigned))));
@@ -173,7 +173,7 @@ export async function openDhtValue(value: { data?: unknown }, macKey: webcrypto.
     ttlSeconds: ttl,
     urgency: envelope.urgency,
     sentAt: envelope.sentAt,
-    ...(envelope.topic === undefined ? {} : { topic: envelope.topic }),
+    topic: envelope.topic,
   };
   return envelope.vapid === undefined ? { message } : { message, vapid: envelope.vapid };
 }

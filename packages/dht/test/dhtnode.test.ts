@@ -44,7 +44,7 @@ async function open(options: Partial<DhtChannelOptions> = {}) {
 
 async function register(channel: DhtChannel, vapidPublicKey?: string) {
   const keys = await generateSubscriptionKeys();
-  const subscription = await channel.subscribe(vapidPublicKey === undefined ? {} : { vapidPublicKey });
+  const subscription = await channel.subscribe({ vapidPublicKey });
   const token = decodeToken(encodeToken({ channel: subscription.tokenChannel ?? 'webpush', endpoint: subscription.endpoint, p256dh: keys.p256dh, auth: keys.auth, extras: subscription.extras }));
   return { keys, subscription, token };
 }

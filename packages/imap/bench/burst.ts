@@ -1,8 +1,7 @@
 import { createMemoryChannelState } from '@fosspush/core';
-import type { MailRigInfo } from '@fosspush/testing';
+import { type MailRigInfo, monotonicMs, startIdleFloor } from '@fosspush/testing';
 import { createImapChannel, type ImapChannel } from '../src/index.js';
 import { type AppRegistration, AppServer, channelOptions, count, inspector, sleep } from '../test/fixtures.js';
-import { startFloor } from './floor.js';
 
 async function sendAll(app: AppServer, registration: AppRegistration, mails: readonly string[], parallel = 10) {
   const pending = [...mails];
@@ -58,15 +57,15 @@ export async function measureBurst(info: MailRigInfo, user: string, size: number
   received.length = 0;
 
   const live = await build();
-  const floor = await startFloor(info, user, info.folder);
-  const start = performance.now();
+  const floor = await startIdleFloor(info, user, info.folder);
+  const start = monotonicMs();
   await sendAll(
     app,
     registration,
     live.map((mail) => mail.raw),
   );
   await until(() => received.length >= size && floor.total >= size);
-  const oursMs = performance.now() - start;
+  const oursMs = monotonicMs() - start;
   const floorMs = (floor.arrivals.find((arrival) => arrival.total >= size)?.at ?? Number.NaN) - start;
   await floor.stop();
   const liveResult = tally(

@@ -1,16 +1,14 @@
 // The email channel against its floors, on real mail rigs started for the run (suite
-// `email-channel`): end-to-end latency (SMTP send -> registration) against a bare IMAP IDLE
-// client waiting for EXISTS on the same mail, with and without the Sieve rule, on Dovecot and on
-// Cyrus; a burst of 500 against the mail system delivering it; bytes per notification as stored
-// against the plainest mail carrying the same Web Push body; and what an idle hour costs the
-// device in exchanges (radio wakeups), measured with time compressed.
+// `email-channel`): a burst of 500 against the mail system delivering it; bytes per notification
+// as stored against the plainest mail carrying the same Web Push body; and what an idle hour
+// costs the device in exchanges (radio wakeups), measured with time compressed. Latency is
+// measured where users meet it, at the app through fosspushd: `pnpm --filter fosspushd
+// bench:email` (apps/daemon/bench/email.ts, suite `email-app`).
 import { type BenchCase, MAIL_RIG_SERVERS, reportBench, startMailRig } from '@fosspush/testing';
 import { measureIdleCost } from '../test/idle-probe.js';
 import { measureBurst } from './burst.js';
-import { measureLatency } from './latency.js';
 import { measureSize } from './size.js';
 
-const LATENCY_SAMPLES = Number(process.env['LATENCY_SAMPLES'] ?? 60);
 /** Compressed seconds of idling measured; at IDLE_SCALE 60, 60 s stand for one hour. */
 const IDLE_SECONDS = Number(process.env['IDLE_SECONDS'] ?? 60);
 const IDLE_SCALE = 60;
@@ -21,29 +19,10 @@ const AUTOPUSH_EXCHANGES_PER_HOUR = 3_600 / 300;
 
 const cases: BenchCase[] = [];
 
-for (const server of MAIL_RIG_SERVERS) {
-  const rig = await startMailRig({
-    server,
-    users: ['latency-sieve', 'floor-sieve', { name: 'latency-plain', sieve: false }, { name: 'floor-plain', sieve: false }, 'burst', 'size'],
-  });
+{
+  const server = 'dovecot';
+  const rig = await startMailRig({ server, users: ['burst', 'size'] });
   try {
-    for (const [user, twin, floorPath, label] of [
-      ['latency-sieve', 'floor-sieve', rig.info.folder, 'with Sieve'],
-      ['latency-plain', 'floor-plain', 'INBOX', 'without Sieve'],
-    ] as const) {
-      const latency = await measureLatency(rig.info, user, twin, floorPath, LATENCY_SAMPLES);
-      cases.push({
-        name: `${server}: end-to-end latency p50, ${label} (SMTP send -> message event)`,
-        unit: 'ms',
-        higherIsBetter: false,
-        ours: { label: 'createImapChannel', value: latency.ours.p50 },
-        baseline: { label: `imapflow IDLE on ${floorPath}, EXISTS`, value: latency.floor.p50 },
-        target: 1.2,
-        extra: { 'ours p99 (ms)': latency.ours.p99, 'floor p99 (ms)': latency.floor.p99, samples: latency.samples, lost: latency.lost },
-      });
-    }
-    if (server !== 'dovecot') continue;
-
     const burst = await measureBurst(rig.info, 'burst', BURST);
     cases.push({
       name: `${server}: burst of ${BURST}, sent at once (10 SMTP connections)`,

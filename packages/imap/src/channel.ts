@@ -16,10 +16,11 @@ import {
   toBase64Url,
   toFosspushError,
   validateMessageId,
+  withDefaults,
 } from '@fosspush/core';
 import { createImapStateView } from './channel-state.js';
 import { createAckedMailLedger } from './ledger.js';
-import { IMAP_CHANNEL_DEFAULTS, type ImapChannelOptions, type ResolvedImapChannelOptions } from './options.js';
+import { IMAP_CHANNEL_DEFAULTS, type ImapChannelOptions } from './options.js';
 import { createReceiver } from './receiver.js';
 import { createImapSession, type ImapSession, type ServerFolders } from './session.js';
 
@@ -46,7 +47,10 @@ export interface ImapChannel extends Channel {
   readonly folders: ServerFolders | undefined;
 }
 
-function resolveOptions(options: ImapChannelOptions): ResolvedImapChannelOptions {
+/** The options once resolved: derived from the defaults, so the two cannot drift apart. */
+export type ResolvedImapChannelOptions = ReturnType<typeof resolveOptions>;
+
+function resolveOptions(options: ImapChannelOptions) {
   if (typeof options?.imap?.host !== 'string' || typeof options.imap.auth?.user !== 'string') {
     throw new FosspushError('INVALID_REQUEST', 'createImapChannel needs imap.host and imap.auth.user');
   }
@@ -57,10 +61,9 @@ function resolveOptions(options: ImapChannelOptions): ResolvedImapChannelOptions
     });
   }
   const resolved = {
-    ...IMAP_CHANNEL_DEFAULTS,
-    ...options,
+    ...withDefaults(IMAP_CHANNEL_DEFAULTS, options),
     address,
-    reconnect: { ...IMAP_CHANNEL_DEFAULTS.reconnect, ...options.reconnect },
+    reconnect: withDefaults(IMAP_CHANNEL_DEFAULTS.reconnect, options.reconnect),
   };
   for (const field of ['idleRestartMs', 'watchdogIntervalMs', 'commandTimeoutMs', 'ackTimeoutMs', 'quarantineRetentionMs', 'fetchBatchSize'] as const) {
     const value = resolved[field];

@@ -60,8 +60,10 @@ export function toImapError(error: unknown, context: ImapErrorContext = {}): Fos
     cause: error,
     details: {
       ...context,
-      ...(code === undefined ? {} : { imapCode: code }),
-      ...(reply === undefined ? {} : { serverStatus: reply.status, serverText: reply.text, ...(reply.code === undefined ? {} : { serverCode: reply.code }) }),
+      imapCode: code,
+      serverStatus: reply?.status,
+      serverText: reply?.text,
+      serverCode: reply?.code,
     },
   });
 }

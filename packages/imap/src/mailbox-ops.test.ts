@@ -14,7 +14,7 @@ describe('uidSet', () => {
 
 /** imapflow's "Command failed" for a tagged NO, as it attaches the server's answer. */
 const commandFailed = (text: string, code?: string) =>
-  Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: text, ...(code === undefined ? {} : { serverResponseCode: code }) });
+  Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: text, serverResponseCode: code });
 
 /**
  * The two calls ensureFolders makes, answering like a server with the traditional Cyrus

@@ -88,7 +88,7 @@ function folderSetupRefused(error: unknown, folder: string): FosspushError {
   if (reply === undefined) return toImapError(error, { command: 'CREATE', folder });
   return new FosspushError('PERMISSION_DENIED', `the IMAP server refused to create the folder ${JSON.stringify(folder)}: ${reply.status} ${reply.text}`, {
     cause: error,
-    details: { command: 'CREATE', folder, serverStatus: reply.status, serverText: reply.text, ...(reply.code === undefined ? {} : { serverCode: reply.code }), permanent: true },
+    details: { command: 'CREATE', folder, serverStatus: reply.status, serverText: reply.text, serverCode: reply.code, permanent: true },
   });
 }
 

@@ -35,10 +35,10 @@ const EVENTS = [atom('MessageNew'), atom('MessageExpunge')];
  * IDLEs with the quarantine folder selected, so that both INBOX and the notification folder
  * report new mail as `* STATUS` (RFC 5465 wants MessageNew and MessageExpunge together).
  *
- * Dovecot batches change notices for the selected mailbox, but reports new mail in other
- * mailboxes through NOTIFY as soon as it is stored (figures: docs/email-channel.md, Measurements).
- * So no mailbox the channel waits on is selected, and one connection serves both; a second
- * connection is used only where the server lacks NOTIFY.
+ * Neither watched mailbox is selected, so both report the same way (`STATUS`), and one
+ * connection serves both; a second connection is used only where the server lacks NOTIFY. It
+ * is no faster than IDLE on a selected mailbox: Dovecot holds every change notice, NOTIFY's
+ * included, until 500 ms after the first change it sees (docs/email-channel.md, "Latency").
  */
 export async function startNotifyWatch(client: ImapFlow, mailboxes: { inbox: boolean; folder: string }, onChange: (mailbox: WatchedMailbox) => void): Promise<MailboxWatch | undefined> {
   const internals = client as unknown as ImapFlowInternals;

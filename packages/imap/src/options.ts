@@ -108,19 +108,3 @@ export const IMAP_CHANNEL_DEFAULTS = {
   fetchBatchSize: 100,
   reconnect: RECONNECT_DEFAULTS,
 } satisfies Partial<ImapChannelOptions>;
-
-export type ResolvedImapChannelOptions = Omit<ImapChannelOptions, keyof typeof IMAP_CHANNEL_DEFAULTS> & {
-  address: string;
-  folder: string | readonly string[];
-  quarantineFolder: string | readonly string[];
-  watchInbox: boolean;
-  inboxWatch: InboxWatchMode;
-  idleRestartMs: number;
-  watchdogIntervalMs: number;
-  commandTimeoutMs: number;
-  ackTimeoutMs: number;
-  unknownSenderGraceMs: number;
-  quarantineRetentionMs: number;
-  fetchBatchSize: number;
-  reconnect: ReconnectOptions;
-};

@@ -4,7 +4,7 @@ import type { ImapStateView } from './channel-state.js';
 import { type MailboxWatch, startConnectionWatch, startNotifyWatch } from './mailbox-watch.js';
 import type { AckedMailLedger } from './ledger.js';
 import { ensureFolders, expungeOwn, moveOutOfInbox, moveOwn, searchUids, toImapPath, uidSet } from './mailbox-ops.js';
-import type { ResolvedImapChannelOptions } from './options.js';
+import type { ResolvedImapChannelOptions } from './channel.js';
 import type { Receiver } from './receiver.js';
 import { toImapError } from './imap-errors.js';
 
@@ -46,7 +46,7 @@ export function createImapClient(options: ResolvedImapChannelOptions): ImapFlow 
     port: imap.port ?? (secure ? 993 : 143),
     secure,
     auth: imap.auth,
-    ...(imap.tls === undefined ? {} : { tls: imap.tls }),
+    ...(imap.tls === undefined ? {} : { tls: imap.tls }), // kept: an undefined tls would erase clientOptions.tls
     // The session decides when to IDLE; imapflow restarts a long IDLE by itself.
     disableAutoIdle: true,
     maxIdleTime: options.idleRestartMs,

@@ -1,4 +1,4 @@
-import { FosspushError, isFosspushError } from '@fosspush/core';
+import { FosspushError, isFosspushError, withDefaults } from '@fosspush/core';
 import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 
@@ -73,7 +73,7 @@ export function toSmtpError(error: unknown): FosspushError {
   if (isFosspushError(error)) return error;
   const fields = (typeof error === 'object' && error !== null ? error : {}) as NodemailerError;
   const message = fields.response ?? fields.message ?? String(error);
-  const details = { ...(fields.responseCode === undefined ? {} : { smtpCode: fields.responseCode }), ...(fields.code === undefined ? {} : { smtpError: fields.code }) };
+  const details = { smtpCode: fields.responseCode, smtpError: fields.code };
   const reply = fields.responseCode ?? 0;
   if (fields.code === 'EAUTH' || reply === 535 || reply === 534) {
     return new FosspushError('UNAUTHENTICATED', `the SMTP server refused the login: ${message}`, { cause: error, details });
@@ -101,7 +101,7 @@ export function toSmtpError(error: unknown): FosspushError {
  * await smtp.send({ raw: mail.raw, from: 'push@app.example', to: 'alice@example.org' });
  */
 export function createSmtpTransport(options: SmtpTransportOptions): SmtpTransport {
-  const config = { ...SMTP_TRANSPORT_DEFAULTS, ...options };
+  const config = withDefaults(SMTP_TRANSPORT_DEFAULTS, options);
   if (typeof config.host !== 'string' || config.host === '') throw new FosspushError('INVALID_REQUEST', 'createSmtpTransport needs a host');
   const transport = nodemailer.createTransport({
     ...options.transportOptions,

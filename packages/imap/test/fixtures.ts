@@ -103,7 +103,7 @@ export class AppServer {
 
   async notification(registration: AppRegistration, options: NotificationOptions = {}): Promise<{ raw: string; message: PushMessage }> {
     const payload = await encryptWebPush(new TextEncoder().encode(options.text ?? 'hello'), { p256dh: registration.token.p256dh, auth: registration.token.auth });
-    const message = createPushMessage({ payload, ttlSeconds: options.ttlSeconds ?? 3600, ...(options.sentAt === undefined ? {} : { sentAt: options.sentAt }) });
+    const message = createPushMessage({ payload, ttlSeconds: options.ttlSeconds ?? 3600, sentAt: options.sentAt });
     const { raw } = await buildNotificationEmail({
       token: registration.token,
       message,

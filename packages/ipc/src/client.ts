@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { createEmitter, FosspushError, type Listener } from '@fosspush/core';
+import { createEmitter, FosspushError, type Listener, withDefaults } from '@fosspush/core';
 import { FrameDecoder } from './framing.js';
 import { encodeFrame, fromJsonRpcError, parseFrame } from './jsonrpc.js';
 import type { IpcMethodName, IpcNotificationName, IpcNotifications, IpcParams, IpcResult } from './methods.js';
@@ -90,7 +90,7 @@ async function openSocket(path: string, timeoutMs: number): Promise<Socket> {
  * const { registrations } = await ipc.call('registrations', { appId, credential });
  */
 export async function connectIpc(options: IpcClientOptions = {}): Promise<IpcClient> {
-  const settings = { ...IPC_CLIENT_DEFAULTS, ...options };
+  const settings = withDefaults(IPC_CLIENT_DEFAULTS, options);
   const socketPath = options.socketPath ?? defaultSocketPath();
   const socket = await openSocket(socketPath, settings.connectTimeoutMs);
   const events = createEmitter<NotificationEvents>();

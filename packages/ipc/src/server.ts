@@ -1,7 +1,7 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
-import { FosspushError } from '@fosspush/core';
+import { FosspushError, withDefaults } from '@fosspush/core';
 import { type IpcHandlers, type IpcServerEvent, ServerConnection } from './server-connection.js';
 import { checkSocketFolder } from './private-paths.js';
 import { defaultSocketPath, isNamedPipe } from './socket-path.js';
@@ -78,7 +78,7 @@ function listenOn(server: Server, path: string): Promise<void> {
  * await server.listen();
  */
 export function createIpcServer(handlers: IpcHandlers, options: IpcServerOptions = {}): IpcServer {
-  const settings = { ...IPC_SERVER_DEFAULTS, ...options };
+  const settings = withDefaults(IPC_SERVER_DEFAULTS, options);
   const socketPath = options.socketPath ?? defaultSocketPath();
   const report = options.onEvent ?? (() => {});
   const connections = new Set<ServerConnection>();

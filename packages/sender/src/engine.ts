@@ -9,6 +9,7 @@ import {
   type Runtime,
   type TokenChannel,
   toFosspushError,
+  withDefaults,
 } from '@fosspush/core';
 import { checkRetryOptions, ENGINE_DEFAULTS, type EngineOptions, type RetryOptions } from './options.js';
 import type { OutgoingMessage } from './outgoing.js';
@@ -36,7 +37,7 @@ export function failure(error: unknown): SendOutcome {
 
 export function createSendEngine(options: EngineOptions & { transports: Partial<Record<TokenChannel, Transport>> }): SendEngine {
   checkRetryOptions(options);
-  const settings = { ...ENGINE_DEFAULTS, ...withoutUndefined(options) };
+  const settings = withDefaults(ENGINE_DEFAULTS, options);
   if (!Number.isInteger(settings.concurrency) || settings.concurrency < 1) {
     throw new FosspushError('INVALID_REQUEST', 'concurrency must be a positive integer', { details: { field: 'concurrency' } });
   }
@@ -77,16 +78,11 @@ export function createSendEngine(options: EngineOptions & { transports: Partial<
           }),
         );
       }
-      const merged = { ...settings, ...withoutUndefined(retry) };
+      const merged = withDefaults(settings, retry);
       return attempt(transport, token, message, merged);
     },
     async close() {
       await Promise.all(Object.values(transports).map((transport) => transport?.close?.()));
     },
   };
-}
-
-/** Drops undefined fields so that spreading options never overwrites a default with undefined. */
-export function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

@@ -34,7 +34,7 @@ describe('email route retries', () => {
     const sender = new Sender({
       email: { identity, smtp: createSmtpTransport({ host: '127.0.0.1', port: smtp.port }) },
       runtime: { timers },
-      ...(retries === undefined ? {} : { retries }),
+      retries,
     });
     cleanups.push(() => smtp.close(), () => sender.close());
     return { smtp, sender, waits: timers.waits };

@@ -44,7 +44,7 @@ export function fakeTransport(
         const result = answer({ token, message }, attempt);
         if (typeof result === 'string') return { messageId: result };
         throw new FosspushError(result.code, `scripted ${result.code}`, {
-          details: result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs },
+          details: { retryAfterMs: result.retryAfterMs },
         });
       } finally {
         transport.inFlight--;

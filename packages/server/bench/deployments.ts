@@ -59,7 +59,7 @@ export async function ourDeployment(options: {
   redisUrl?: string;
 }): Promise<Deployment> {
   const nodes = options.nodes ?? 1;
-  const servers = await Promise.all(Array.from({ length: nodes }, () => startChild(OUR_SERVER, { built: true, ...(CPU_PROFILE_DIR === undefined ? {} : { cpuProfileDir: CPU_PROFILE_DIR }) })));
+  const servers = await Promise.all(Array.from({ length: nodes }, () => startChild(OUR_SERVER, { built: true, cpuProfileDir: CPU_PROFILE_DIR })));
   for (const server of servers) pin(server, 'server');
   const bases = await Promise.all(servers.map((server) => server.call<string>('listen', { storage: options.storage, redisUrl: options.redisUrl })));
   const devices = await inParallel(options.devices, 32, async (i) => {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createJsonLogger, FosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
+import { createJsonLogger, FosspushError, resolveRuntime, toFosspushError, withDefaults } from '@fosspush/core';
 import { resumeCursorFromRequest } from '@fosspush/webpush/service';
 import type { ServerContext } from './context.js';
 import { defaultDeviceTransports, type DeviceTransports } from './device-transports.js';
@@ -17,6 +17,7 @@ import { clientIp } from './http/request-info.js';
 import { rejectUpgrade, sendError, sendJson } from './http/respond.js';
 import { matchRoute, type Route } from './http/routes.js';
 import { createDeviceHub, type PushDeviceHub } from './hub/device-hub.js';
+import { moveLegacyRecords } from './legacy-records.js';
 import { createMetrics, type PushMetrics } from './metrics.js';
 import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from './options.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -45,7 +46,10 @@ export interface PushServer {
    * open from an address that cannot be bound.
    */
   ready(): Promise<void>;
-  /** Starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1 */
+  /**
+   * Checks the store, moves what an older version stored as registrations into records, then
+   * starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1
+   */
   listen(port?: number, host?: string): Promise<string>;
   /**
    * Drains and stops: no new connections, requests in flight finish (every 201 already sent
@@ -77,9 +81,8 @@ export interface PushServer {
  */
 export function createPushServer(options: PushServerOptions = {}): PushServer {
   const settings = {
-    ...PUSH_SERVER_DEFAULTS,
-    ...options,
-    rateLimits: { ...PUSH_SERVER_DEFAULTS.rateLimits, ...options.rateLimits },
+    ...withDefaults(PUSH_SERVER_DEFAULTS, options),
+    rateLimits: withDefaults(PUSH_SERVER_DEFAULTS.rateLimits, options.rateLimits),
   };
   const runtime = resolveRuntime({ random: pooledRandom(), ...options.runtime });
   const logger = options.logger ?? createJsonLogger();
@@ -192,7 +195,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
 
   const answerOperatorRoute = async (res: ServerResponse, route: { name: 'healthz' | 'metrics' }): Promise<void> => {
     if (route.name === 'healthz') {
-      await store.getRegistration('healthz');
+      await store.ping();
       return sendJson(res, 200, { status: 'ok' });
     }
     res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
@@ -226,7 +229,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
         if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
         const lastEventId = req.headers['last-event-id'];
         const afterSeq = resumeCursorFromRequest(req.url ?? '/', Array.isArray(lastEventId) ? lastEventId[0] : lastEventId);
-        transports?.sse.handle(req, res, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
+        transports?.sse.handle(req, res, { setSecret: route.setId, afterSeq });
         return;
       }
       case 'websocket':
@@ -244,7 +247,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   // A 503 body says only "unavailable"; what the store said goes here, once per 10 s.
   const logUnavailable = throttledLog(runtime.clock, (suppressed, route: string | undefined, error: unknown) => {
     const cause = (error as { cause?: unknown }).cause;
-    logger.warn('request_unavailable', { route, error, ...(cause === undefined ? {} : { cause }), suppressed });
+    logger.warn('request_unavailable', { route, error, cause, suppressed });
   });
 
   const reportFailure = (req: IncomingMessage, res: RoutedResponse, thrown: unknown): void => {
@@ -296,7 +299,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
       if (route.name !== 'websocket') throw new FosspushError('NOT_FOUND', 'only /set/<id>/ws accepts a WebSocket');
       if (!(await subscriptions.setExists(route.setId))) throw new FosspushError('NOT_FOUND', 'no such subscription set');
       const afterSeq = resumeCursorFromRequest(req.url ?? '/');
-      transports?.websocket.handleUpgrade(req, socket, head, { setSecret: route.setId, ...(afterSeq === undefined ? {} : { afterSeq }) });
+      transports?.websocket.handleUpgrade(req, socket, head, { setSecret: route.setId, afterSeq });
     })().catch((error: unknown) => {
       metrics.countRequest('websocket', rejectUpgrade(socket, error));
     });
@@ -381,7 +384,9 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
     async listen(port = 8080, host = '127.0.0.1') {
       // Fail here, not on the first request, when the store cannot open or is unreachable (Redis down).
       await storage.ready();
-      await store.getRegistration('healthz');
+      await store.ping();
+      const moved = await moveLegacyRecords(store);
+      if (moved.sets + moved.tombstones > 0) logger.info('legacy_records_moved', moved);
       return new Promise<string>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {

@@ -103,7 +103,7 @@ export function openStorage(options: StorageOptions, runtime: Runtime, logger: L
       const driver = importOptional('@fosspush/store-redis', 'Redis storage', imports.redis);
       const connection = {
         url: options.url,
-        ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+        keyPrefix: options.keyPrefix,
         onError: throttledLog(runtime.clock, (suppressed, error: Error) => logger.warn('redis_error', { error, suppressed })),
       };
       return loadedStorage(

@@ -1,23 +1,60 @@
-import { equalBytes, FosspushError, type Registration, type Runtime, type Store, type StoredMessage, toBase64Url, utf8Encode } from '@fosspush/core';
+import {
+  type EnqueueResult,
+  equalBytes,
+  FosspushError,
+  isFosspushError,
+  type PushMessage,
+  type Registration,
+  type Runtime,
+  type Store,
+  type StoreRecord,
+  toBase64Url,
+  utf8Encode,
+} from '@fosspush/core';
 import { CAPABILITY_PATTERN } from './http/capabilities.js';
 
 /**
- * A set is kept as a marker registration beside its subscriptions, so it outlives its last
- * subscription (a device that unsubscribes every app keeps its stream). The `:` keeps marker
- * ids out of the push-resource namespace, which only takes CAPABILITY_PATTERN. Every marker has
- * one owner, so the store counts sets and finds those about to expire in one query.
+ * A set is kept as a record beside its subscriptions, so it outlives its last subscription (a
+ * device that unsubscribes every app keeps its stream). Its expiry is the set's deadline, so
+ * the store counts sets and finds those about to expire in one query.
  */
-const SET_MARKER_PREFIX = 'set:';
-const SETS_OWNER = 'sets';
+export const SETS_NAMESPACE = 'sets';
 /**
- * Beside each marker, a record owned by the address that created the set, with the same
- * lifetime: counting an address's records is counting its live sets.
+ * Beside each set, a record in a namespace of the address that created it, with the same
+ * lifetime: counting that namespace is counting the address's live sets.
  */
-const ADDRESS_RECORD_PREFIX = 'a:';
-/** Owner of the tombstones that answer 410 for unsubscribed or reclaimed push resources. */
-const TOMBSTONE_OWNER = 'unsubscribed';
+export const setsOfAddressNamespace = (address: string) => `sets@${address}`;
+/** Tombstones that answer 410 for unsubscribed or reclaimed push resources, by push id. */
+export const GONE_NAMESPACE = 'gone';
 /** A connected set's deadline is rewritten at most this often: one write pair a day, not per connect. */
 export const SET_TOUCH_INTERVAL_MS = 24 * 3600 * 1000;
+
+/** What a set's record holds. */
+export interface SetMarker {
+  /** The address key (an IPv6 /64) that made the set. */
+  address: string;
+  /** A device has connected to the set's stream at least once. */
+  seen: boolean;
+}
+
+/** Why a push resource answers 410, as its tombstone records it. */
+export type GoneReason = 'unsubscribed' | 'reclaimed';
+
+/** Writes the set's record and its address record with a new deadline. */
+export async function writeSet(store: Store, setId: string, marker: SetMarker, deadline: number): Promise<void> {
+  await store.putRecord(SETS_NAMESPACE, { id: setId, value: { address: marker.address, seen: marker.seen }, expiresAt: deadline });
+  await store.putRecord(setsOfAddressNamespace(marker.address), { id: setId, value: null, expiresAt: deadline });
+}
+
+/** From now until `until`, pushes to `pushId` answer 410 for `reason`. */
+export function writeTombstone(store: Store, pushId: string, reason: GoneReason, until: number): Promise<void> {
+  return store.putRecord(GONE_NAMESPACE, { id: pushId, value: { reason }, expiresAt: until });
+}
+
+const setMarkerOf = (record: StoreRecord): SetMarker => {
+  const value = record.value as { address?: unknown; seen?: unknown } | null;
+  return { address: typeof value?.address === 'string' ? value.address : 'unknown', seen: value?.seen === true };
+};
 
 export interface SubscriptionsOptions {
   store: Store;
@@ -29,7 +66,7 @@ export interface SubscriptionsOptions {
   /**
    * How long a node remembers a push resource's registration instead of reading it per push.
    * Safe to cache: a registration never changes, and a push that races an unsubscribe on
-   * another node is caught by `checkAccepted`.
+   * another node is caught by `enqueue`.
    */
   registrationCacheMs: number;
   /** A set no device ever connected to is reclaimed this long after it was made. */
@@ -51,10 +88,10 @@ export interface Subscriptions {
   /** The registration behind a push resource: NOT_FOUND if unknown or expired, GONE if unsubscribed. */
   pushTarget(pushId: string): Promise<Registration>;
   /**
-   * After an enqueue through a cached registration: if the subscription was unsubscribed
-   * meanwhile (its message landed on the tombstone), drops the message and throws GONE.
+   * Queues a message for a push resource `pushTarget` returned, perhaps from its cache: GONE
+   * when the subscription was unsubscribed or reclaimed meanwhile, on any node.
    */
-  checkAccepted(message: StoredMessage): Promise<void>;
+  enqueue(registration: Registration, message: PushMessage): Promise<EnqueueResult>;
   setExists(setId: string): Promise<boolean>;
   /** A device is on the set's stream: it lives `idleSetTtlMs` from now. False for an unknown set. */
   touch(setId: string): Promise<boolean>;
@@ -71,14 +108,9 @@ export interface Subscriptions {
   count(): Promise<{ sets: number; subscriptions: number }>;
 }
 
-const markerId = (setId: string) => `${SET_MARKER_PREFIX}${setId}`;
-const addressRecordId = (setId: string) => `${ADDRESS_RECORD_PREFIX}${setId}`;
-const addressOwner = (address: string) => `${SETS_OWNER}@${address}`;
 const notFound = (what: string) => new FosspushError('NOT_FOUND', `no such ${what}`);
 const sameSecret = (a: string, b: string) => equalBytes(utf8Encode(a), utf8Encode(b));
 
-/** Why a push resource answers 410, as its tombstone records it. */
-type GoneReason = 'unsubscribed' | 'reclaimed';
 const GONE_MESSAGES: Record<GoneReason, string> = {
   unsubscribed: 'this push resource was unsubscribed: stop sending to it',
   reclaimed: 'no device connected to this push resource for too long, so it was reclaimed: stop sending to it',
@@ -94,18 +126,9 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
   const { store, runtime } = options;
   const newCapability = () => toBase64Url(runtime.random.bytes(16));
 
-  const setExists = async (setId: string) => CAPABILITY_PATTERN.test(setId) && (await store.getRegistration(markerId(setId))) !== undefined;
-
-  /** Writes the set's marker and address record with a new deadline. */
-  const putSet = async (setId: string, address: string, createdAt: number, deadline: number, seen: boolean) => {
-    await store.putRegistration({ id: markerId(setId), owner: SETS_OWNER, createdAt, expiresAt: deadline, data: { kind: 'set', address, ...(seen ? { seen: '1' } : {}) } });
-    await store.putRegistration({ id: addressRecordId(setId), owner: addressOwner(address), createdAt, expiresAt: deadline, data: {} });
-  };
-
-  const tombstone = (pushId: string, reason: GoneReason): Registration => {
-    const now = runtime.clock.now();
-    return { id: pushId, owner: TOMBSTONE_OWNER, createdAt: now, expiresAt: now + options.unsubscribedRetentionMs, data: { gone: reason } };
-  };
+  const markerOf = async (setId: string) => (CAPABILITY_PATTERN.test(setId) ? await store.getRecord(SETS_NAMESPACE, setId) : undefined);
+  const setExists = async (setId: string) => (await markerOf(setId)) !== undefined;
+  const bury = (pushId: string, reason: GoneReason) => writeTombstone(store, pushId, reason, runtime.clock.now() + options.unsubscribedRetentionMs);
 
   const cache = new Map<string, { registration: Registration; until: number }>();
   const maxCached = options.maxCachedRegistrations ?? 100_000;
@@ -114,23 +137,31 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string);
     cache.set(registration.id, { registration, until: runtime.clock.now() + options.registrationCacheMs });
   };
-  const gone = (reason: string | undefined) =>
-    new FosspushError('GONE', GONE_MESSAGES[reason === 'reclaimed' ? 'reclaimed' : 'unsubscribed'], { details: { reason: reason === 'reclaimed' ? 'reclaimed' : 'unsubscribed' } });
+  const gone = (reason: unknown) => {
+    const known: GoneReason = reason === 'reclaimed' ? 'reclaimed' : 'unsubscribed';
+    return new FosspushError('GONE', GONE_MESSAGES[known], { details: { reason: known } });
+  };
+  /** Why a push resource has no registration: GONE while its tombstone lasts, else NOT_FOUND. */
+  const missing = async (pushId: string) => {
+    const tombstone = CAPABILITY_PATTERN.test(pushId) ? await store.getRecord(GONE_NAMESPACE, pushId) : undefined;
+    return tombstone ? gone((tombstone.value as { reason?: unknown } | null)?.reason) : notFound('push resource');
+  };
 
-  const members = async (setId: string) =>
-    (await store.listRegistrations(setId)).filter((registration) => !registration.id.startsWith(SET_MARKER_PREFIX));
-
-  /** Every subscription of the set answers 410 from now on; returns their push ids. */
-  const retire = async (setId: string, reason: GoneReason) => {
+  /**
+   * Every subscription of the set answers 410 from now on; returns their push ids. Each
+   * tombstone is written before its registration goes, so a push that finds no registration
+   * always finds the tombstone.
+   */
+  const retire = async (marker: StoreRecord, reason: GoneReason) => {
     const removed: string[] = [];
-    for (const registration of await members(setId)) {
+    for (const registration of await store.listRegistrations(marker.id)) {
       cache.delete(registration.id);
+      await bury(registration.id, reason);
       await store.deleteRegistration(registration.id);
-      await store.putRegistration(tombstone(registration.id, reason));
       removed.push(registration.id);
     }
-    await store.deleteRegistration(markerId(setId));
-    await store.deleteRegistration(addressRecordId(setId));
+    await store.deleteRecord(SETS_NAMESPACE, marker.id);
+    await store.deleteRecord(setsOfAddressNamespace(setMarkerOf(marker).address), marker.id);
     return removed;
   };
 
@@ -139,17 +170,17 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       const now = runtime.clock.now();
       let owner = setId;
       if (owner === undefined) {
-        const live = await store.countRegistrations(addressOwner(address));
+        const live = await store.countRecords(setsOfAddressNamespace(address));
         if (live >= options.maxSetsPerAddress) {
           throw new FosspushError('PERMISSION_DENIED', `one address may hold at most ${options.maxSetsPerAddress} subscription sets`, {
             details: { limit: options.maxSetsPerAddress },
           });
         }
         owner = newCapability();
-        await putSet(owner, address, now, now + options.pendingSetTtlMs, false);
+        await writeSet(store, owner, { address, seen: false }, now + options.pendingSetTtlMs);
       } else {
         if (!(await setExists(owner))) throw notFound('subscription set');
-        if ((await members(owner)).length >= options.maxSubscriptionsPerSet) {
+        if ((await store.countRegistrations(owner)) >= options.maxSubscriptionsPerSet) {
           throw new FosspushError('PERMISSION_DENIED', `a subscription set holds at most ${options.maxSubscriptionsPerSet} subscriptions`, {
             details: { limit: options.maxSubscriptionsPerSet },
           });
@@ -164,30 +195,30 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       const cached = cache.get(pushId);
       if (cached && cached.until > runtime.clock.now()) return cached.registration;
       const registration = CAPABILITY_PATTERN.test(pushId) ? await store.getRegistration(pushId) : undefined;
-      if (!registration) throw notFound('push resource');
-      if (registration.data['gone'] !== undefined) throw gone(registration.data['gone']);
+      if (!registration) throw await missing(pushId);
       remember(registration);
       return registration;
     },
 
-    async checkAccepted(message) {
-      if (message.owner !== TOMBSTONE_OWNER) return;
-      cache.delete(message.registrationId);
-      const tombstoned = await store.getRegistration(message.registrationId);
-      await store.ack(message.id);
-      throw gone(tombstoned?.data['gone']);
+    async enqueue(registration, message) {
+      try {
+        return await store.enqueue(registration.id, message);
+      } catch (error) {
+        if (!isFosspushError(error, 'NOT_FOUND')) throw error;
+        cache.delete(registration.id);
+        throw await missing(registration.id);
+      }
     },
 
     setExists,
 
     async touch(setId) {
-      const marker = CAPABILITY_PATTERN.test(setId) ? await store.getRegistration(markerId(setId)) : undefined;
+      const marker = await markerOf(setId);
       if (!marker) return false;
-      const now = runtime.clock.now();
-      const deadline = now + options.idleSetTtlMs;
-      const seen = marker.data['seen'] !== undefined && marker.expiresAt !== undefined;
-      if (!seen || deadline - (marker.expiresAt as number) >= SET_TOUCH_INTERVAL_MS) {
-        await putSet(setId, marker.data['address'] ?? 'unknown', marker.createdAt, deadline, true);
+      const deadline = runtime.clock.now() + options.idleSetTtlMs;
+      const { address, seen } = setMarkerOf(marker);
+      if (!seen || marker.expiresAt === undefined || deadline - marker.expiresAt >= SET_TOUCH_INTERVAL_MS) {
+        await writeSet(store, setId, { address, seen: true }, deadline);
       }
       return true;
     },
@@ -196,22 +227,23 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       const registration = CAPABILITY_PATTERN.test(pushId) ? await store.getRegistration(pushId) : undefined;
       if (!registration || !sameSecret(registration.owner, setId)) throw notFound('subscription');
       cache.delete(pushId);
+      await bury(pushId, 'unsubscribed');
       await store.deleteRegistration(pushId);
-      await store.putRegistration(tombstone(pushId, 'unsubscribed'));
     },
 
     async removeSet(setId) {
-      if (!(await setExists(setId))) throw notFound('subscription set');
-      return retire(setId, 'unsubscribed');
+      const marker = await markerOf(setId);
+      if (!marker) throw notFound('subscription set');
+      return retire(marker, 'unsubscribed');
     },
 
     async reclaimExpired(lookaheadMs) {
       const page = 100;
       let reclaimed = 0;
       for (;;) {
-        const due = await store.listExpiringRegistrations(SETS_OWNER, runtime.clock.now() + lookaheadMs, page);
+        const due = await store.listExpiringRecords(SETS_NAMESPACE, runtime.clock.now() + lookaheadMs, page);
         for (const marker of due) {
-          await retire(marker.id.slice(SET_MARKER_PREFIX.length), 'reclaimed');
+          await retire(marker, 'reclaimed');
           reclaimed++;
         }
         if (due.length < page) return reclaimed;
@@ -219,13 +251,9 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     },
 
     async count() {
-      const [sets, all, tombstones] = await Promise.all([
-        store.countRegistrations(SETS_OWNER),
-        store.countRegistrations(),
-        store.countRegistrations(TOMBSTONE_OWNER),
-      ]);
-      // Everything else in the store is a subscription: each set is a marker plus its address record.
-      return { sets, subscriptions: Math.max(0, all - 2 * sets - tombstones) };
+      // Every registration the push server keeps is a subscription.
+      const [sets, subscriptions] = await Promise.all([store.countRecords(SETS_NAMESPACE), store.countRegistrations()]);
+      return { sets, subscriptions };
     },
   };
 }

@@ -117,7 +117,7 @@ describe('ids from the URL', () => {
     const sub = await subscribe(base);
     expect((await fetch(sub.subscription, { method: 'DELETE' })).status).toBe(204);
     const pushId = sub.push.split('/').pop() as string;
-    // The tombstone's owner is not a set: it must not unsubscribe (or renew) anything.
+    // Names that are no capability (older versions used these internally) must reach nothing.
     expect((await fetch(`${base}/set/unsubscribed/s/${pushId}`, { method: 'DELETE' })).status).toBe(404);
     expect((await fetch(`${base}/set/healthz`, { method: 'DELETE' })).status).toBe(404);
     expect((await fetch(`${base}/m/unsubscribed`, { method: 'DELETE' })).status).toBe(404);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FosspushError, resolveRuntime } from '@fosspush/core';
+import { FosspushError, resolveRuntime, withDefaults } from '@fosspush/core';
 import {
   createFrameOutbox,
   DEVICE_STREAM_SERVER_DEFAULTS,
@@ -69,7 +69,7 @@ interface SseConnection {
  * sse.handle(req, res, { setSecret });
  */
 export function createSseDeviceHandler(options: SseDeviceHandlerOptions): SseDeviceHandler {
-  const config = { ...SSE_DEVICE_HANDLER_DEFAULTS, ...options };
+  const config = withDefaults(SSE_DEVICE_HANDLER_DEFAULTS, options);
   const { clock, timers } = resolveRuntime(options.runtime);
   const connections = new Set<SseConnection>();
   let closing = false;

@@ -1,4 +1,4 @@
-import { createPushMessage } from '@fosspush/core';
+import { createPushMessage, isFosspushError, manualClock } from '@fosspush/core';
 import { describeBrokerConformance, describeStoreConformance, type RedisRig, startRedis } from '@fosspush/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,29 @@ describe('redis store across nodes', () => {
     const store = createRedisStore({ url: 'redis://127.0.0.1:1', redisOptions: { maxRetriesPerRequest: 0, retryStrategy: () => null } });
     await expect(store.getRegistration('x')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await store.close();
+  });
+
+  it('pings while Redis answers, and rejects the ping with UNAVAILABLE once it is stopped', async () => {
+    await using own = await startRedis();
+    const store = createRedisStore({ url: own.url, keyPrefix: freshPrefix() });
+    await store.ping();
+    await own.stop();
+    await expect(store.ping()).rejects.toSatisfy((e) => isFosspushError(e, 'UNAVAILABLE'));
+    await store.close();
+  });
+
+  it('keeps records under its key prefix: another prefix on the same Redis sees none of them', async () => {
+    const a = createRedisStore({ url: redis.url, keyPrefix: freshPrefix(), runtime: { clock: manualClock(0) } });
+    // b's clock is past the record's expiry: its purge must still leave a's keys alone.
+    const b = createRedisStore({ url: redis.url, keyPrefix: freshPrefix(), runtime: { clock: manualClock(5000) } });
+    await a.putRecord('sets', { id: 's', value: { address: 'x' }, expiresAt: 1000 });
+    expect(await b.getRecord('sets', 's')).toBeUndefined();
+    expect(await b.countRecords('sets')).toBe(0);
+    expect(await b.listExpiringRecords('sets', 5000, 10)).toEqual([]);
+    await b.purgeExpired();
+    expect(await a.countRecords('sets')).toBe(1);
+    expect(await a.listExpiringRecords('sets', 1000, 10)).toEqual([{ id: 's', value: { address: 'x' }, expiresAt: 1000 }]);
+    await Promise.all([a.close(), b.close()]);
   });
 
   it('leaves a client it was given open', async () => {

@@ -9,8 +9,10 @@ import {
   type Store,
   type StoredMessage,
   type StoreOptions,
+  type StoreRecord,
   storedMessage,
   type Urgency,
+  withDefaults,
 } from '@fosspush/core';
 import type { Redis } from 'ioredis';
 import { connectRedis, REDIS_CONNECTION_DEFAULTS, type RedisConnectionOptions, toStoreError } from './connection.js';
@@ -65,17 +67,26 @@ function toRegistration(id: string, hash: Record<string, string>): Registration 
   return hash['expiresAt'] === undefined ? registration : { ...registration, expiresAt: Number(hash['expiresAt']) };
 }
 
+/** A record as its hash field holds it: the value and the expiry, so one HGET reads both. */
+const encodeRecord = (record: StoreRecord) => JSON.stringify(record.expiresAt === undefined ? { v: record.value } : { v: record.value, e: record.expiresAt });
+
+function decodeRecord(id: string, field: string | null | undefined): StoreRecord | undefined {
+  if (field === null || field === undefined) return undefined;
+  const { v, e } = JSON.parse(field) as { v: StoreRecord['value']; e?: number };
+  return e === undefined ? { id, value: v } : { id, value: v, expiresAt: e };
+}
+
 /**
- * The store for push servers that run as several nodes: registrations and queued messages in
- * one Redis. Every write is one Lua script, so topic replacement, idempotent enqueue and the
- * seq counter stay atomic however many nodes write at once. Durability is Redis's: run it with
- * `appendonly yes` so that a 201 survives a Redis restart.
+ * The store for push servers that run as several nodes: registrations, queued messages and
+ * records in one Redis. Every write is one Lua script, so topic replacement, idempotent enqueue
+ * and the seq counter stay atomic however many nodes write at once. Durability is Redis's: run
+ * it with `appendonly yes` so that a 201 survives a Redis restart.
  *
  * @example
  * const store = createRedisStore({ url: 'redis://127.0.0.1:6379' });
  */
 export function createRedisStore(options: RedisStoreOptions = {}): Store {
-  const settings = { ...REDIS_STORE_DEFAULTS, ...options };
+  const settings = withDefaults(REDIS_STORE_DEFAULTS, options);
   const { clock } = resolveRuntime(options.runtime);
   const prefix = settings.keyPrefix;
   const client = options.client ?? connectRedis(settings);
@@ -96,6 +107,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
       throw toStoreError(error);
     }
   };
+
+  const live = (record: StoreRecord) => record.expiresAt === undefined || record.expiresAt > clock.now();
 
   const listMessages = async (query: MessageQuery): Promise<StoredMessage[]> => {
     const limit = query.limit ?? 1000;
@@ -173,6 +186,48 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
       }),
     ack: (messageId) => withStoreErrors(async () => (await run('ack', messageId)) === 1),
     markSeen: (key, expiry) => withStoreErrors(async () => (await run('markSeen', key, expiry, clock.now())) === 1),
+    putRecord: (namespace, record) =>
+      withStoreErrors(async () => {
+        await run('putRecord', namespace, record.id, encodeRecord(record), record.expiresAt ?? '');
+      }),
+    getRecord: (namespace, id) =>
+      withStoreErrors(async () => {
+        const record = decodeRecord(id, await client.hget(`${prefix}d:${namespace}`, id));
+        return record && live(record) ? record : undefined;
+      }),
+    deleteRecord: (namespace, id) => withStoreErrors(async () => (await run('deleteRecord', namespace, id)) === 1),
+    listRecords: (namespace) =>
+      withStoreErrors(async () => {
+        const fields = await client.hgetall(`${prefix}d:${namespace}`);
+        return Object.keys(fields)
+          .sort()
+          .flatMap((id) => decodeRecord(id, fields[id]) ?? [])
+          .filter(live);
+      }),
+    countRecords: (namespace) =>
+      withStoreErrors(async () => {
+        // Expired records wait in the hash until the purge: count them out.
+        const replies = await client.multi().hlen(`${prefix}d:${namespace}`).zcount(`${prefix}dx:${namespace}`, '-inf', clock.now()).exec();
+        const [all, expired] = (replies ?? []).map(([error, count]) => {
+          if (error) throw error;
+          return Number(count);
+        });
+        return Math.max(0, (all ?? 0) - (expired ?? 0));
+      }),
+    listExpiringRecords: (namespace, before, limit) =>
+      withStoreErrors(async () => {
+        if (limit <= 0) return [];
+        const ids = await client.zrangebyscore(`${prefix}dx:${namespace}`, '-inf', before, 'LIMIT', 0, limit);
+        if (ids.length === 0) return [];
+        const fields = await client.hmget(`${prefix}d:${namespace}`, ...ids);
+        return ids.flatMap((id, i) => decodeRecord(id, fields[i]) ?? []);
+      }),
+
+    ping: () =>
+      withStoreErrors(async () => {
+        await client.ping();
+      }),
+
     purgeExpired: () =>
       withStoreErrors(async () => {
         let expired = 0;

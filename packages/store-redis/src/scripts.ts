@@ -14,6 +14,10 @@
  *                     queued message ids scored by seq: per owner, per registration, all
  *   P t:<registration> topic -> queued message id  P mexp   messages by expiry
  *   P s:<key>         seen-id expiry               P sexp   seen ids by expiry
+ *   P d:<namespace>   record hash: id -> JSON {"v": value, "e": expiresAt?}
+ *   P dx:<namespace>  that namespace's expiring record ids, scored by expiry
+ *   P dexp            every expiring record, scored by expiry, as the member
+ *                     <bytes in namespace>:<namespace><id>, so a purge finds both halves
  */
 
 /** The order in which scripts return a message's fields. */
@@ -50,6 +54,10 @@ local function delete_registration(P, id)
   redis.call('SREM', P .. 'rall', id)
   return 1
 end
+`;
+
+const RECORD_MEMBER = `
+local function record_member(namespace, id) return #namespace .. ':' .. namespace .. id end
 `;
 
 export const SCRIPTS = {
@@ -164,6 +172,26 @@ redis.call('SET', P .. 's:' .. key, expiry)
 redis.call('ZADD', P .. 'sexp', expiry, key)
 return 1`,
 
+  /** ARGV: P, namespace, id, JSON, expiresAt ('' = never). */
+  putRecord: `${RECORD_MEMBER}
+local P, namespace, id, expiry = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
+redis.call('HSET', P .. 'd:' .. namespace, id, ARGV[4])
+if expiry ~= '' then
+  redis.call('ZADD', P .. 'dx:' .. namespace, expiry, id)
+  redis.call('ZADD', P .. 'dexp', expiry, record_member(namespace, id))
+else
+  redis.call('ZREM', P .. 'dx:' .. namespace, id)
+  redis.call('ZREM', P .. 'dexp', record_member(namespace, id))
+end
+return 1`,
+
+  /** ARGV: P, namespace, id. Returns 1 when it existed. */
+  deleteRecord: `${RECORD_MEMBER}
+local P, namespace, id = ARGV[1], ARGV[2], ARGV[3]
+redis.call('ZREM', P .. 'dx:' .. namespace, id)
+redis.call('ZREM', P .. 'dexp', record_member(namespace, id))
+return redis.call('HDEL', P .. 'd:' .. namespace, id)`,
+
   /**
    * ARGV: P, now, batch. Removes up to `batch` expired items of each kind; returns
    * {expired messages, items left to purge (0 when done)}. Short runs keep Redis responsive.
@@ -180,7 +208,16 @@ for _, key in ipairs(seen) do
   redis.call('DEL', P .. 's:' .. key)
   redis.call('ZREM', P .. 'sexp', key)
 end
-local more = (#messages == batch or #registrations == batch or #seen == batch) and 1 or 0
+local records = redis.call('ZRANGEBYSCORE', P .. 'dexp', '-inf', now, 'LIMIT', 0, batch)
+for _, member in ipairs(records) do
+  local colon = string.find(member, ':', 1, true)
+  local length = tonumber(string.sub(member, 1, colon - 1))
+  local namespace, id = string.sub(member, colon + 1, colon + length), string.sub(member, colon + length + 1)
+  redis.call('HDEL', P .. 'd:' .. namespace, id)
+  redis.call('ZREM', P .. 'dx:' .. namespace, id)
+  redis.call('ZREM', P .. 'dexp', member)
+end
+local more = (#messages == batch or #registrations == batch or #seen == batch or #records == batch) and 1 or 0
 return {expired, more}`,
 } as const;
 

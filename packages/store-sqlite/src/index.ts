@@ -1,7 +1,7 @@
 /**
  * @module @fosspush/store-sqlite
  *
- * The embedded fosspush store: registrations, queued messages and seen ids in one SQLite file.
+ * The embedded fosspush store: registrations, queued messages, seen ids and records in one SQLite file.
  */
 export { backupSqliteDatabase, type SqliteBackupResult } from './backup.js';
 export { SCHEMA_VERSION } from './schema.js';

@@ -39,6 +39,27 @@ const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // Records: small JSON documents by namespace and id (Store.putRecord). Before this version
+  // the daemon kept its records as registrations under reserved owners: owner '~<namespace>',
+  // id '~<namespace>/<key>', data {"value": "<text>"}. They move here, their text becoming a
+  // JSON string, so an upgraded daemon keeps its app credentials and channel state.
+  `
+  CREATE TABLE records (
+    namespace  TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (namespace, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX records_by_expiry ON records (namespace, expires_at, id) WHERE expires_at IS NOT NULL;
+  CREATE INDEX records_to_purge ON records (expires_at) WHERE expires_at IS NOT NULL;
+
+  INSERT INTO records (namespace, id, value, expires_at)
+    SELECT substr(owner, 2), substr(id, length(owner) + 2), json_quote(coalesce(json_extract(data, '$.value'), '')), expires_at
+    FROM registrations
+    WHERE substr(owner, 1, 1) = '~' AND substr(id, 1, length(owner) + 1) = owner || '/';
+  DELETE FROM registrations WHERE substr(owner, 1, 1) = '~' AND substr(id, 1, length(owner) + 1) = owner || '/';
+  `,
 ];
 
 /** The schema version this code writes: the number of migrations. */

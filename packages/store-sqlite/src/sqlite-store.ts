@@ -2,6 +2,7 @@ import {
   type EnqueueResult,
   expiresAt,
   FosspushError,
+  isFosspushError,
   type MessageQuery,
   type PushMessage,
   type Registration,
@@ -9,8 +10,10 @@ import {
   type Store,
   type StoredMessage,
   type StoreOptions,
+  type StoreRecord,
   storedMessage,
   type Urgency,
+  withDefaults,
 } from '@fosspush/core';
 import Database from 'better-sqlite3';
 import { migrate } from './schema.js';
@@ -58,6 +61,17 @@ interface RegistrationRow {
   data: string;
 }
 
+interface RecordRow {
+  id: string;
+  value: string;
+  expires_at: number | null;
+}
+
+function toRecord(row: RecordRow): StoreRecord {
+  const record = { id: row.id, value: JSON.parse(row.value) };
+  return row.expires_at === null ? record : { ...record, expiresAt: row.expires_at };
+}
+
 function toMessage(row: MessageRow): StoredMessage {
   const message: StoredMessage = {
     seq: row.seq,
@@ -86,7 +100,7 @@ function toRegistration(row: RegistrationRow): Registration {
  * const store = createSqliteStore({ path: '/var/lib/fosspush/server.db' });
  */
 export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
-  const settings = { ...SQLITE_STORE_DEFAULTS, ...options };
+  const settings = withDefaults(SQLITE_STORE_DEFAULTS, options);
   const { clock } = resolveRuntime(options.runtime);
   const db = new Database(settings.path);
   db.pragma('journal_mode = WAL');
@@ -145,7 +159,27 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     ),
     seenExpiry: db.prepare<[string], { expires_at: number }>('SELECT expires_at FROM seen WHERE key = ?'),
     putSeen: db.prepare('INSERT INTO seen (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at'),
+    putRecord: db.prepare<[string, string, string, number | null]>(
+      `INSERT INTO records (namespace, id, value, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (namespace, id) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    ),
+    getRecord: db.prepare<[string, string, number], RecordRow>(
+      'SELECT id, value, expires_at FROM records WHERE namespace = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    deleteRecord: db.prepare<[string, string]>('DELETE FROM records WHERE namespace = ? AND id = ?'),
+    listRecords: db.prepare<[string, number], RecordRow>(
+      'SELECT id, value, expires_at FROM records WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id',
+    ),
+    countRecords: db.prepare<[string, number], { n: number }>(
+      'SELECT count(*) AS n FROM records WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    listExpiringRecords: db.prepare<[string, number, number], RecordRow>(
+      'SELECT id, value, expires_at FROM records WHERE namespace = ? AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, id LIMIT ?',
+    ),
+    // Reads the schema page, so it fails when the file can no longer be read.
+    ping: db.prepare('SELECT count(*) FROM sqlite_schema'),
     purgeMessages: db.prepare<[number]>('DELETE FROM messages WHERE expires_at <= ?'),
+    purgeRecords: db.prepare<[number]>('DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     purgeRegistrations: db.prepare<[number]>('DELETE FROM registrations WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     purgeSeen: db.prepare<[number]>('DELETE FROM seen WHERE expires_at <= ?'),
   };
@@ -205,6 +239,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     const { changes } = sql.purgeMessages.run(now);
     sql.purgeRegistrations.run(now);
     sql.purgeSeen.run(now);
+    sql.purgeRecords.run(now);
     return changes;
   });
 
@@ -300,6 +335,27 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       }),
     ack: (messageId) => inNextBatch(() => sql.deleteMessage.run(messageId).changes > 0),
     markSeen: (key, expiry) => inNextBatch(() => markSeen(key, expiry)),
+    putRecord: (namespace, record) =>
+      inNextBatch(() => {
+        sql.putRecord.run(namespace, record.id, JSON.stringify(record.value), record.expiresAt ?? null);
+      }),
+    getRecord: (namespace, id) =>
+      inNextBatch(() => {
+        const row = sql.getRecord.get(namespace, id, clock.now());
+        return row && toRecord(row);
+      }),
+    deleteRecord: (namespace, id) => inNextBatch(() => sql.deleteRecord.run(namespace, id).changes > 0),
+    listRecords: (namespace) => inNextBatch(() => sql.listRecords.all(namespace, clock.now()).map(toRecord)),
+    countRecords: (namespace) => inNextBatch(() => sql.countRecords.get(namespace, clock.now())?.n ?? 0),
+    listExpiringRecords: (namespace, before, limit) => inNextBatch(() => sql.listExpiringRecords.all(namespace, before, limit).map(toRecord)),
+    ping: async () => {
+      try {
+        await inNextBatch(() => sql.ping.get());
+      } catch (cause) {
+        if (isFosspushError(cause)) throw cause;
+        throw new FosspushError('UNAVAILABLE', 'the store does not answer: its database cannot be read', { cause });
+      }
+    },
     purgeExpired: () => inNextBatch(() => purge(clock.now())),
     close: async () => {
       if (closed) return;

@@ -23,6 +23,8 @@ export interface FakeChannel extends Channel {
   fatal: FosspushError | undefined;
   /** connect() calls so far. */
   connects: number;
+  /** Renews a subscription's endpoint mid-run, as a channel whose endpoints expire does (`subscriptionChanged`). */
+  renew(channelRegistrationId: string, endpoint: string): void;
 }
 
 export function createFakeChannel(state: ChannelStateStore): FakeChannel {
@@ -32,6 +34,7 @@ export function createFakeChannel(state: ChannelStateStore): FakeChannel {
     current = next;
     events.emit('state', next);
   };
+  const renewed = new Map<string, string>();
   const channel: FakeChannel = {
     kind: 'fake',
     acks: [],
@@ -73,7 +76,7 @@ export function createFakeChannel(state: ChannelStateStore): FakeChannel {
       }
       await state.set(`sub/${id}`, request.vapidPublicKey ?? '');
       channel.subscribed.set(id, request);
-      return { registrationId: id, endpoint: `https://push.example/p/${id}`, extras: {} };
+      return { registrationId: id, endpoint: renewed.get(id) ?? `https://push.example/p/${id}`, extras: {} };
     },
     async unsubscribe(id) {
       channel.subscribed.delete(id);
@@ -81,6 +84,10 @@ export function createFakeChannel(state: ChannelStateStore): FakeChannel {
     },
     async ack(_registrationId, messageId) {
       channel.acks.push(messageId);
+    },
+    renew(channelRegistrationId, endpoint) {
+      renewed.set(channelRegistrationId, endpoint);
+      events.emit('subscriptionChanged', { registrationId: channelRegistrationId, endpoint, extras: {} });
     },
     push(channelRegistrationId, message = {}) {
       const full = createPushMessage({ payload: new Uint8Array([1, 2, 3]), ttlSeconds: 60, ...message });

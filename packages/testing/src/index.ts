@@ -32,6 +32,7 @@ export {
   type StartMailRigOptions,
   startMailRig,
 } from './mail-rig.js';
+export { type IdleFloor, monotonicMs, startIdleFloor } from './idle-floor.js';
 export { type ScriptedSmtp, startScriptedSmtp } from './scripted-smtp.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';

@@ -28,6 +28,11 @@ export interface ProsodyRig {
    * would never make (malformed pushes, oversized bodies) from a JID a channel can be told to trust.
    */
   readonly component: { readonly jid: string; readonly port: number; readonly secret: string };
+  /**
+   * With `tls`: STARTTLS offered on `c2sPort` (not required) and direct TLS on `directTlsPort`,
+   * with a certificate for `localhost` and 127.0.0.1 that `ca` (PEM, made at start) signed.
+   */
+  readonly tls: { readonly ca: string; readonly directTlsPort: number } | undefined;
   readonly dir: string;
   readonly pid: number;
   /** Stops Prosody (SIGTERM) and starts it again on the same ports and data. */
@@ -43,13 +48,45 @@ export interface StartProsodyOptions {
   startTimeoutMs?: number;
   /** Seconds a push registration lives (`unified_push_registration_ttl`). @default 86400 */
   registrationTtlSeconds?: number;
+  /** Serve TLS (STARTTLS and direct TLS) with a throwaway CA; see `ProsodyRig.tls`. @default false */
+  tls?: boolean;
+}
+
+interface Ports {
+  c2s: number;
+  http: number;
+  component: number;
+  /** Direct TLS, with `tls` only. */
+  directTls?: number;
+}
+
+/**
+ * A throwaway CA and a certificate it signed for `localhost` / 127.0.0.1, made with openssl in
+ * `dir`: the test trusts the CA, as a user of a server with its own CA would.
+ */
+function makeCertificates(dir: string): { ca: string; certificate: string; key: string } {
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ecKey, '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=fosspush test CA');
+  openssl('req', ...ecKey, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${DOMAIN}`);
+  writeFileSync(file('server.ext'), `subjectAltName=DNS:${DOMAIN},IP:127.0.0.1\n`);
+  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '2', '-extfile', file('server.ext'));
+  return { ca: readFileSync(file('ca.pem'), 'utf8'), certificate: file('server.pem'), key: file('server.key') };
 }
 
 const DOMAIN = 'localhost';
 const PROSODY_MODULES = ['/usr/lib/prosody/modules', '/usr/share/prosody-modules'];
 
-function config(dir: string, ports: { c2s: number; http: number; component: number }, ttlSeconds: number, componentSecret: string): string {
+function config(dir: string, ports: Ports, ttlSeconds: number, componentSecret: string, tls: { certificate: string; key: string } | undefined): string {
   const lua = (value: string) => JSON.stringify(value);
+  const tlsLines =
+    tls === undefined
+      ? 'modules_disabled = { "s2s", "tls" }'
+      : `modules_disabled = { "s2s" }
+ssl = { certificate = ${lua(tls.certificate)}, key = ${lua(tls.key)} }
+c2s_direct_tls_interfaces = { "127.0.0.1" }
+c2s_direct_tls_ports = { ${ports.directTls} }`;
   return `-- written by @fosspush/testing's prosody rig
 pidfile = ${lua(join(dir, 'prosody.pid'))}
 data_path = ${lua(join(dir, 'data'))}
@@ -64,8 +101,8 @@ https_ports = { }
 component_interfaces = { "127.0.0.1" }
 component_ports = { ${ports.component} }
 s2s_ports = { }
-modules_enabled = { "roster", "saslauth", "disco", "ping", "smacks", "offline", "unified_push" }
-modules_disabled = { "s2s", "tls" }
+modules_enabled = { "roster", "saslauth", "disco", "ping", "smacks", "offline", "unified_push"${tls === undefined ? '' : ', "tls"'} }
+${tlsLines}
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
@@ -118,14 +155,17 @@ async function waitForPorts(child: ChildProcess, ports: number[], timeoutMs: num
  */
 export async function startProsody(options: StartProsodyOptions = {}): Promise<ProsodyRig> {
   const dir = mkdtempSync(join(tmpdir(), 'fosspush-prosody-'));
-  const ports = { c2s: await freePort(), http: await freePort(), component: await freePort() };
+  const ports: Ports = { c2s: await freePort(), http: await freePort(), component: await freePort() };
+  if (options.tls) ports.directTls = await freePort();
   const componentSecret = createHash('sha256').update(dir).digest('hex');
   const file = join(dir, 'prosody.cfg.lua');
-  writeFileSync(file, config(dir, ports, options.registrationTtlSeconds ?? 86_400, componentSecret));
+  const certificates = options.tls ? makeCertificates(dir) : undefined;
+  writeFileSync(file, config(dir, ports, options.registrationTtlSeconds ?? 86_400, componentSecret, certificates));
   if (process.getuid?.() === 0) {
     const prosodyUid = Number(execFileSync('id', ['-u', 'prosody']).toString().trim());
     const prosodyGid = Number(execFileSync('id', ['-g', 'prosody']).toString().trim());
     chownSync(dir, prosodyUid, prosodyGid);
+    if (certificates) for (const path of [certificates.certificate, certificates.key]) chownSync(path, prosodyUid, prosodyGid);
   }
   const users: [ProsodyUser, ProsodyUser] = [
     { username: 'alice', password: 'alice-secret', jid: `alice@${DOMAIN}` },
@@ -152,7 +192,7 @@ export async function startProsody(options: StartProsodyOptions = {}): Promise<P
   const launch = async () => {
     const [command, args] = asProsody('prosody', ['--config', file, '-F']);
     child = spawn(command, args, { stdio: 'ignore' });
-    await waitForPorts(child, [ports.c2s, ports.http, ports.component], options.startTimeoutMs ?? 10_000, log);
+    await waitForPorts(child, [ports.c2s, ports.http, ports.component, ...(ports.directTls === undefined ? [] : [ports.directTls])], options.startTimeoutMs ?? 10_000, log);
   };
   const halt = () =>
     new Promise<void>((resolve) => {
@@ -179,6 +219,7 @@ export async function startProsody(options: StartProsodyOptions = {}): Promise<P
     httpPort: ports.http,
     users,
     component: { jid: `evil.${DOMAIN}`, port: ports.component, secret: componentSecret },
+    tls: certificates && ports.directTls !== undefined ? { ca: certificates.ca, directTlsPort: ports.directTls } : undefined,
     dir,
     get pid() {
       return child.pid as number;

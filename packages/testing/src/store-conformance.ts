@@ -1,4 +1,4 @@
-import { createPushMessage, isFosspushError, manualClock, type Registration, type Store } from '@fosspush/core';
+import { createPushMessage, isFosspushError, manualClock, type Registration, type Store, type StoreRecord } from '@fosspush/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 export interface StoreHarness {
@@ -29,8 +29,8 @@ export function describeStoreConformance(driver: string, harness: StoreHarness):
         {
           payload: new Uint8Array(input.payload ?? [1, 2, 3]),
           ttlSeconds: input.ttlSeconds ?? 60,
-          ...(input.id === undefined ? {} : { id: input.id }),
-          ...(input.topic === undefined ? {} : { topic: input.topic }),
+          id: input.id,
+          topic: input.topic,
         },
         { clock },
       );
@@ -208,9 +208,112 @@ export function describeStoreConformance(driver: string, harness: StoreHarness):
       });
     });
 
+    describe('records', () => {
+      const ids = (records: readonly StoreRecord[]) => records.map((r) => r.id);
+
+      it('stores JSON values by namespace and id, replaces and deletes them', async () => {
+        const value = { address: '2001:db8::/64', seen: true, count: 3, tags: ['a', null], nested: { empty: {} } };
+        await store.putRecord('sets', { id: 's1', value });
+        await store.putRecord('apps', { id: 's1', value: 'a secret digest' });
+        expect(await store.getRecord('sets', 's1')).toEqual({ id: 's1', value });
+        expect(await store.getRecord('apps', 's1')).toEqual({ id: 's1', value: 'a secret digest' });
+        expect(await store.getRecord('sets', 'missing')).toBeUndefined();
+        expect(await store.getRecord('other', 's1')).toBeUndefined();
+        await store.putRecord('sets', { id: 's1', value: 7 });
+        expect(await store.getRecord('sets', 's1')).toEqual({ id: 's1', value: 7 });
+        expect(await store.deleteRecord('sets', 's1')).toBe(true);
+        expect(await store.deleteRecord('sets', 's1')).toBe(false);
+        expect(await store.getRecord('sets', 's1')).toBeUndefined();
+        expect(await store.getRecord('apps', 's1')).toBeDefined();
+      });
+
+      it('keeps a copy: changing the value after the put changes nothing stored', async () => {
+        const value = { list: [1] };
+        await store.putRecord('ns', { id: 'r', value });
+        value.list.push(2);
+        expect((await store.getRecord('ns', 'r'))?.value).toEqual({ list: [1] });
+      });
+
+      it('lists and counts one namespace in id order, and keeps records apart from registrations', async () => {
+        for (const id of ['b', 'a', 'c']) await store.putRecord('state/imap', { id, value: id.toUpperCase() });
+        await store.putRecord('state/imap2', { id: 'z', value: null });
+        await store.putRegistration(registration('a', 'state/imap'));
+        expect(await store.listRecords('state/imap')).toEqual([
+          { id: 'a', value: 'A' },
+          { id: 'b', value: 'B' },
+          { id: 'c', value: 'C' },
+        ]);
+        expect(await store.countRecords('state/imap')).toBe(3);
+        expect(await store.countRecords('nothing')).toBe(0);
+        expect(await store.listRecords('nothing')).toEqual([]);
+        // A record is no registration: no owner query finds it, and no message can be queued for it.
+        expect(ids(await store.listRecords('state/imap2'))).toEqual(['z']);
+        expect((await store.listRegistrations('state/imap')).map((r) => r.id)).toEqual(['a']);
+        expect(await store.countRegistrations()).toBe(1);
+        await expect(store.enqueue('z', message())).rejects.toSatisfy((e) => isFosspushError(e, 'NOT_FOUND'));
+        // Deleting the registration leaves the record of the same id alone, and the other way round.
+        await store.deleteRegistration('a');
+        expect(await store.getRecord('state/imap', 'a')).toEqual({ id: 'a', value: 'A' });
+      });
+
+      it('hides expired records, lists those expiring by a time soonest first, and purges them', async () => {
+        await store.putRecord('sets', { id: 'late', value: 1, expiresAt: T0 + 3000 });
+        await store.putRecord('sets', { id: 'soon', value: 2, expiresAt: T0 + 1000 });
+        await store.putRecord('sets', { id: 'tie', value: 3, expiresAt: T0 + 1000 });
+        await store.putRecord('sets', { id: 'never', value: 4 });
+        await store.putRecord('other', { id: 'other', value: 5, expiresAt: T0 + 500 });
+        const expiring = async (before: number, limit = 10) => ids(await store.listExpiringRecords('sets', before, limit));
+        expect(await expiring(T0 + 5000)).toEqual(['soon', 'tie', 'late']);
+        expect(await expiring(T0 + 5000, 1)).toEqual(['soon']);
+        expect(await expiring(T0 + 999)).toEqual([]);
+        expect((await store.listExpiringRecords('sets', T0 + 1000, 1))[0]).toEqual({ id: 'soon', value: 2, expiresAt: T0 + 1000 });
+        expect(await store.getRecord('sets', 'soon')).toEqual({ id: 'soon', value: 2, expiresAt: T0 + 1000 });
+
+        clock.advance(2000);
+        expect(await store.getRecord('sets', 'soon')).toBeUndefined();
+        expect(ids(await store.listRecords('sets'))).toEqual(['late', 'never']);
+        expect(await store.countRecords('sets')).toBe(2);
+        // Expired but not yet purged: still listed, so a caller can act before the purge.
+        expect(await expiring(T0 + 2000)).toEqual(['soon', 'tie']);
+        await store.purgeExpired();
+        expect(await expiring(T0 + 5000)).toEqual(['late']);
+        expect(await store.listExpiringRecords('other', T0 + 5000, 10)).toEqual([]);
+      });
+
+      it('forgets an expiry when a record is written again without one', async () => {
+        await store.putRecord('ns', { id: 'r', value: 1, expiresAt: T0 + 1000 });
+        await store.putRecord('ns', { id: 'r', value: 2 });
+        clock.advance(5000);
+        expect(await store.listExpiringRecords('ns', T0 + 5000, 10)).toEqual([]);
+        await store.purgeExpired();
+        expect(await store.getRecord('ns', 'r')).toEqual({ id: 'r', value: 2 });
+      });
+
+      it('takes ids and namespaces with separators and non-ASCII text as they are', async () => {
+        const awkward = ['a/b', 'a:b', '~x', 'ü 😀', 'a\nb'];
+        for (const id of awkward) await store.putRecord('ns:/~', { id, value: id, expiresAt: T0 + 1000 });
+        await store.putRecord('ns', { id: ':/~a/b', value: 'elsewhere' });
+        expect(ids(await store.listRecords('ns:/~')).sort()).toEqual([...awkward].sort());
+        for (const id of awkward) expect((await store.getRecord('ns:/~', id))?.value).toBe(id);
+        clock.advance(1000);
+        await store.purgeExpired();
+        expect(await store.countRecords('ns:/~')).toBe(0);
+        expect(await store.getRecord('ns', ':/~a/b')).toEqual({ id: ':/~a/b', value: 'elsewhere' });
+      });
+    });
+
+    describe('ping', () => {
+      it('resolves while the store is open, and rejects with CLOSED after close', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+        await store.close();
+        await expect(store.ping()).rejects.toSatisfy((e) => isFosspushError(e, 'CLOSED'));
+      });
+    });
+
     it('rejects calls after close with CLOSED', async () => {
       await store.close();
       await expect(store.getRegistration('a')).rejects.toSatisfy((e) => isFosspushError(e, 'CLOSED'));
+      await expect(store.getRecord('ns', 'a')).rejects.toSatisfy((e) => isFosspushError(e, 'CLOSED'));
     });
   });
 }

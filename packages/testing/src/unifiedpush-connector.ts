@@ -143,7 +143,7 @@ export async function startIndependentConnector(options: IndependentConnectorOpt
       if (extra.vapid !== undefined) args['vapid'] = new Variant('s', extra.vapid);
       const res = (await (await remoteMethod('Register'))(args)) as Record<string, { value: string }>;
       const reason = res['reason']?.value;
-      return { success: res['success']?.value ?? '', ...(reason === undefined ? {} : { reason }) };
+      return { success: res['success']?.value ?? '', reason };
     },
     async unregister(token) {
       const unregister = await remoteMethod('Unregister');

@@ -1,4 +1,4 @@
-import { type Channel, FosspushError, resolveRuntime } from '@fosspush/core';
+import { type Channel, FosspushError, resolveRuntime, withDefaults } from '@fosspush/core';
 import {
   createDeviceStreamChannel,
   type DeviceStreamTransport,
@@ -27,7 +27,7 @@ export const WEBSOCKET_CHANNEL_DEFAULTS = {
  * channel's heartbeats are WebSocket pings, which the server answers with a pong.
  */
 export function createWebSocketTransport(options: WebSocketChannelOptions): DeviceStreamTransport {
-  const { maxFrameBytes } = { ...WEBSOCKET_CHANNEL_DEFAULTS, ...options };
+  const { maxFrameBytes } = withDefaults(WEBSOCKET_CHANNEL_DEFAULTS, options);
   const { clock } = resolveRuntime(options.runtime);
   return {
     kind: 'websocket',

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError } from '@fosspush/core';
+import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError, type WithDefaults, withDefaults } from '@fosspush/core';
 import {
   createFrameOutbox,
   DEVICE_STREAM_SERVER_DEFAULTS,
@@ -63,7 +63,7 @@ interface StreamRequest {
 
 /** What every connection of one server shares: one object per server, not per connection. */
 interface ServerShared {
-  readonly config: typeof WEBSOCKET_DEVICE_SERVER_DEFAULTS & WebSocketDeviceServerOptions;
+  readonly config: WithDefaults<typeof WEBSOCKET_DEVICE_SERVER_DEFAULTS, WebSocketDeviceServerOptions>;
   readonly clock: Clock;
   readonly connections: Set<DeviceConnection>;
 }
@@ -276,7 +276,7 @@ function refuseUpgrade(socket: Duplex, status: number, error: FosspushError): vo
  * });
  */
 export function createWebSocketDeviceServer(options: WebSocketDeviceServerOptions): WebSocketDeviceServer {
-  const config = { ...WEBSOCKET_DEVICE_SERVER_DEFAULTS, ...options };
+  const config = withDefaults(WEBSOCKET_DEVICE_SERVER_DEFAULTS, options);
   const { clock, timers } = resolveRuntime(options.runtime);
   // Payloads are encrypted, so compression would cost memory and CPU for nothing.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });

@@ -6,6 +6,7 @@ import {
   type ConnectionLink,
   createChannelLifecycle,
   createDropCounter,
+  createDueTimer,
   createEmitter,
   createMemoryChannelState,
   createSerialQueue,
@@ -13,12 +14,16 @@ import {
   PUSH_LIMITS,
   type PushMessage,
   type ReconnectOptions,
+  type RenewalPolicy,
+  renewalTime,
   resolveRuntime,
   toBase64Url,
   toFosspushError,
+  withDefaults,
 } from '@fosspush/core';
 import { client, type Client, xml } from '@xmpp/client';
 import { createHash } from 'node:crypto';
+import { trustCertificates, untrustedCertificate } from './tls.js';
 import { DISCO_INFO_NS, type Element, DISCO_ITEMS_NS, offersUnifiedPush, parsePush, parseRegistered, registerElement, stanzaError, UNIFIED_PUSH_NS } from './protocol.js';
 
 export interface XmppChannelOptions extends ChannelOptions {
@@ -32,6 +37,13 @@ export interface XmppChannelOptions extends ChannelOptions {
   /** TLS from the first byte (XEP-0368 style) instead of STARTTLS. @default false */
   directTls?: boolean;
   /**
+   * CA certificates (PEM) to check the server's certificate against, instead of the system's
+   * (a server with its own CA). The certificate must name the JID's domain. One that does not
+   * verify ends the channel in `failed` with UNAUTHENTICATED.
+   * @default the system's CA store
+   */
+  ca?: string | readonly string[];
+  /**
    * Stay on a connection without TLS (a server on loopback). The password itself never crosses
    * one in clear: without TLS the client logs in with SCRAM only.
    * @default false
@@ -43,8 +55,15 @@ export interface XmppChannelOptions extends ChannelOptions {
   messageTtlSeconds?: number;
   /** How long a push waits for `ack` before the server is told to try later. @default 30000 */
   ackTimeoutMs?: number;
-  /** Re-register (a new endpoint) on subscribe when the endpoint expires sooner than this. @default 3600000 */
-  renewBeforeMs?: number;
+  /**
+   * When to register an endpoint again (a new endpoint, so a new token) before the service
+   * expires it (Prosody: `unified_push_registration_ttl`, a day by default). Renewal runs while
+   * connected, and the new endpoint is reported with `subscriptionChanged`.
+   * @default RENEWAL_DEFAULTS: at 80% of the lifetime, minus up to 10% at random
+   */
+  renewal?: Partial<RenewalPolicy>;
+  /** After a failed renewal, the next try. @default 60000 */
+  renewRetryMs?: number;
   /** Time for one iq (discovery, register) to be answered. @default 15000 */
   requestTimeoutMs?: number;
   /** @default RECONNECT_DEFAULTS */
@@ -56,7 +75,7 @@ export const XMPP_CHANNEL_DEFAULTS = {
   allowPlaintext: false,
   messageTtlSeconds: PUSH_LIMITS.maxTtlSeconds,
   ackTimeoutMs: 30_000,
-  renewBeforeMs: 3_600_000,
+  renewRetryMs: 60_000,
   requestTimeoutMs: 15_000,
 } satisfies Partial<XmppChannelOptions>;
 
@@ -82,6 +101,8 @@ interface StoredRegistration {
   instance: string;
   endpoint: string;
   expiresAt: number;
+  /** When to register again, chosen when the endpoint was granted. */
+  renewAt: number;
 }
 
 interface Loaded {
@@ -100,6 +121,10 @@ interface PendingPush {
 interface XmppSession {
   readonly xmpp: Client;
   service: string | undefined;
+  /** The lifecycle's link of the connection attempt this client now serves (a resumed client serves several). */
+  link: ConnectionLink;
+  /** The stream dropped while XEP-0198 resumption was on: the next attempt resumes it instead of starting afresh. */
+  resumable: boolean;
 }
 
 const KEY_RESOURCE = 'xmpp:resource';
@@ -139,7 +164,7 @@ const permanent = (error: FosspushError) => error.details['permanent'] === true;
  * const { endpoint } = await channel.subscribe({});
  */
 export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
-  const config = { ...XMPP_CHANNEL_DEFAULTS, ...options };
+  const config = withDefaults(XMPP_CHANNEL_DEFAULTS, options);
   const at = options.jid.indexOf('@');
   const username = options.jid.slice(0, at);
   const domain = options.jid.slice(at + 1).split('/')[0] ?? '';
@@ -156,6 +181,11 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
   /** Message ids acked lately, so a redelivered push is answered without a second delivery. */
   const acked = new Set<string>();
   let discovered: string | undefined;
+  /** After a failed renewal: when to try again. */
+  let renewRetryAt: number | undefined;
+  const renewTimer = createDueTimer(clock, runtime.timers, () => {
+    renewDue().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
+  });
 
   const drops = createDropCounter<keyof XmppDropCounts, FosspushError>(['foreign', 'malformed', 'oversized', 'unknown'], clock, (reason, count, error) =>
     emitter.emit(
@@ -240,38 +270,76 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
     });
   }
 
+  /**
+   * A client whose stream dropped with XEP-0198 resumption enabled. Prosody keeps its session
+   * hibernating (smacks_hibernation_time, 10 minutes by default) and queues what comes for it,
+   * pushes included; the next connection attempt resumes that session, and the queued pushes
+   * arrive then. The POSTs behind them wait meanwhile, so they are answered, not lost.
+   */
+  let hibernated: XmppSession | undefined;
+  /** Set while close() runs: a stopped client is then ended for good, not kept for resumption. */
+  let closing = false;
+
   function openSession(loaded: Loaded, link: ConnectionLink): XmppSession {
+    const kept = hibernated;
+    hibernated = undefined;
+    if (kept !== undefined) {
+      // Still resumable if this attempt fails too: the session hibernates on the server until it is resumed or expires.
+      kept.link = link;
+      kept.xmpp
+        .connect(service)
+        .then(() => kept.xmpp.open({ domain }))
+        .catch((error: unknown) => dropSession(kept, error));
+      return kept;
+    }
     const xmpp = client({ service, domain, username, password: options.password, resource: loaded.resource });
     // The shared lifecycle reconnects; two reconnect loops would race.
     xmpp.reconnect.stop();
-    const session: XmppSession = { xmpp, service: undefined };
-    const drop = (error: unknown) => {
-      if (!link.current) return;
-      link.dropped(isSaslFailure(error) ? new FosspushError('UNAUTHENTICATED', `the XMPP server refused the login of ${options.jid}`, { cause: error }) : toFosspushError(error, 'UNAVAILABLE'));
-    };
+    const session: XmppSession = { xmpp, service: undefined, link, resumable: false };
+    const drop = (error: unknown) => dropSession(session, error);
+    if (options.ca !== undefined) trustCertificates(xmpp, { domain, ca: options.ca }, drop);
     xmpp.on('error', (error: unknown) => {
-      if (link.current) emitter.emit('error', toFosspushError(error, 'UNAVAILABLE'));
+      // A resumed stream logs in outside start(): a refused login shows up here only.
+      if (isSaslFailure(error)) return drop(error);
+      if (session.link.current) emitter.emit('error', toFosspushError(error, 'UNAVAILABLE'));
     });
-    xmpp.on('disconnect', () => drop(new FosspushError('UNAVAILABLE', `the XMPP stream to ${service} ended`)));
+    xmpp.on('disconnect', () => {
+      session.resumable = xmpp.streamManagement.id !== '';
+      drop(new FosspushError('UNAVAILABLE', `the XMPP stream to ${service} ended`));
+    });
     xmpp.iqCallee.set(UNIFIED_PUSH_NS, 'push', (context: { stanza: Element; element: Element }) =>
       onPush(session, context.stanza, context.element).then((answer) => answer ?? {}),
     );
+    const ready = () => {
+      session.resumable = false;
+      session.link.ready();
+      // Whatever came due while the stream was down is renewed now.
+      renewDue().catch((error: unknown) => emitter.emit('error', toFosspushError(error)));
+    };
+    // A resumed stream is the same session: the service found before still holds.
+    // (@xmpp/stream-management is an EventEmitter; its published types omit that.)
+    (xmpp.streamManagement as unknown as { on(event: 'resumed', listener: () => void): void }).on('resumed', () => {
+      if (session.service !== undefined) ready();
+    });
     xmpp.on('online', () => {
       if (!config.allowPlaintext && !xmpp.isSecure()) {
         drop(new FosspushError('UNAVAILABLE', `${service} offered no TLS; set allowPlaintext to use it anyway`, { details: { permanent: true } }));
         return;
       }
-      discover(xmpp).then(
-        (jid) => {
-          discovered = jid;
-          session.service = jid;
-          link.ready();
-        },
-        drop,
-      );
+      discover(xmpp).then((jid) => {
+        discovered = jid;
+        session.service = jid;
+        ready();
+      }, drop);
     });
     xmpp.start().catch(drop);
     return session;
+  }
+
+  function dropSession(session: XmppSession, error: unknown) {
+    if (!session.link.current) return;
+    const refused = isSaslFailure(error) ? new FosspushError('UNAUTHENTICATED', `the XMPP server refused the login of ${options.jid}`, { cause: error }) : undefined;
+    session.link.dropped(refused ?? untrustedCertificate(error, service) ?? toFosspushError(error, 'UNAVAILABLE'));
   }
 
   const lifecycle = createChannelLifecycle<Loaded, XmppSession>({
@@ -284,8 +352,10 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
         resource = `fosspush-${toBase64Url(runtime.random.bytes(6))}`;
         await state.set(KEY_RESOURCE, resource);
       }
-      const stored = JSON.parse((await state.get(KEY_REGISTRATIONS)) ?? '[]') as StoredRegistration[];
-      for (const registration of stored) {
+      const stored = JSON.parse((await state.get(KEY_REGISTRATIONS)) ?? '[]') as Array<Omit<StoredRegistration, 'renewAt'> & { renewAt?: number }>;
+      for (const kept of stored) {
+        // Kept by a version that did not plan renewals: plan as if granted now.
+        const registration = { ...kept, renewAt: kept.renewAt ?? renewalTime(clock.now(), kept.expiresAt, runtime.random, options.renewal) };
         registrations.set(registration.id, registration);
         byInstance.set(registration.instance, registration);
       }
@@ -293,8 +363,12 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
     },
     start: openSession,
     async stop(session) {
-      // Pushes still waiting for an ack are answered by nobody now: the service reports 503 or times out.
+      // Pushes still waiting for an ack are answered by nobody now: the service times them out (500), and the sender retries.
       abandonPending();
+      if (session.resumable && !closing) {
+        hibernated = session;
+        return;
+      }
       await session.xmpp.stop().catch(() => undefined);
     },
     isFatal: (error) => error.code === 'UNAUTHENTICATED' || permanent(error),
@@ -302,11 +376,16 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
 
   const saveRegistrations = () => state.set(KEY_REGISTRATIONS, JSON.stringify([...registrations.values()]));
 
-  /** Registers an instance with the service: a fresh endpoint each time. */
+  /** Registers an instance with the service, once connected: a fresh endpoint each time. */
   async function register(id: string, instance: string): Promise<StoredRegistration> {
     await lifecycle.connect();
     const session = lifecycle.connection;
     if (session?.service === undefined) throw new FosspushError('UNAVAILABLE', 'the XMPP stream dropped before the registration');
+    return registerOn(session as XmppSession & { service: string }, id, instance);
+  }
+
+  async function registerOn(session: XmppSession & { service: string }, id: string, instance: string): Promise<StoredRegistration> {
+    const grantedAt = clock.now();
     let answer: Element;
     try {
       answer = await session.xmpp.iqCaller.request(xml('iq', { type: 'set', to: session.service }, registerElement(APPLICATION, instance)), config.requestTimeoutMs);
@@ -318,8 +397,51 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
       throw toFosspushError(error, 'UNAVAILABLE');
     }
     const registered = parseRegistered(answer.getChild('registered', UNIFIED_PUSH_NS));
-    return { id, instance, ...registered };
+    return { id, instance, ...registered, renewAt: renewalTime(grantedAt, registered.expiresAt, runtime.random, options.renewal) };
   }
+
+  /** Arms the one renewal timer for the soonest renewal (or retry), while the channel runs. */
+  function scheduleRenewal() {
+    if (lifecycle.state === 'closed' || lifecycle.state === 'failed' || lifecycle.state === 'idle') return renewTimer.cancel();
+    let soonest = renewRetryAt;
+    for (const registration of registrations.values()) soonest = Math.min(soonest ?? registration.renewAt, registration.renewAt);
+    renewTimer.schedule(soonest);
+  }
+
+  /**
+   * Registers again every endpoint whose renewal is due, on the open stream (while the stream is
+   * down, the next ready runs this), and reports each new endpoint. The service keeps the old
+   * endpoint valid until its own expiry, and its pushes name the same instance, so messages
+   * sent to it in the meantime still arrive.
+   */
+  const renewDue = () =>
+    serially(async () => {
+      const session = lifecycle.connection;
+      if (lifecycle.state !== 'connected' || session?.service === undefined) return;
+      renewRetryAt = undefined;
+      for (const registration of [...registrations.values()]) {
+        if (registration.renewAt > clock.now()) continue;
+        let renewed: StoredRegistration;
+        try {
+          renewed = await registerOn(session as XmppSession & { service: string }, registration.id, registration.instance);
+        } catch (error) {
+          renewRetryAt = clock.now() + config.renewRetryMs;
+          const cause = toFosspushError(error, 'UNAVAILABLE');
+          emitter.emit(
+            'error',
+            new FosspushError(cause.code, `renewing the UnifiedPush endpoint of ${registration.id} failed (it expires ${new Date(registration.expiresAt).toISOString()}); next try in ${config.renewRetryMs} ms: ${cause.message}`, {
+              details: { registrationId: registration.id },
+              cause,
+            }),
+          );
+          break;
+        }
+        keep(renewed);
+        await saveRegistrations();
+        emitter.emit('subscriptionChanged', subscriptionOf(renewed));
+      }
+      scheduleRenewal();
+    });
 
   function keep(registration: StoredRegistration) {
     const previous = registrations.get(registration.id);
@@ -351,10 +473,20 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
       return drops.counts;
     },
     connect: () => lifecycle.connect(),
-    close: () =>
-      lifecycle.close(undefined, async () => {
-        abandonPending();
-      }),
+    async close() {
+      closing = true;
+      try {
+        await lifecycle.close(undefined, async () => {
+          renewTimer.cancel();
+          abandonPending();
+          const kept = hibernated;
+          hibernated = undefined;
+          await kept?.xmpp.stop().catch(() => undefined);
+        });
+      } finally {
+        closing = false;
+      }
+    },
 
     subscribe(request) {
       return serially(async () => {
@@ -362,17 +494,22 @@ export function createXmppChannel(options: XmppChannelOptions): XmppChannel {
         if (request.registrationId !== undefined) {
           const known = registrations.get(request.registrationId);
           if (known === undefined) throw new FosspushError('NOT_FOUND', `no XMPP registration ${request.registrationId}`);
-          // The endpoint stays (and so does the token) until it comes near its expiry.
-          if (known.expiresAt - clock.now() > config.renewBeforeMs) return subscriptionOf(known);
+          // The endpoint stays (and so does the token) until its renewal is due.
+          if (known.renewAt > clock.now()) {
+            scheduleRenewal();
+            return subscriptionOf(known);
+          }
           const renewed = await register(known.id, known.instance);
           keep(renewed);
           await saveRegistrations();
+          scheduleRenewal();
           return subscriptionOf(renewed);
         }
         const id = toBase64Url(runtime.random.bytes(16));
         const registration = await register(id, sha256Base64(id));
         keep(registration);
         await saveRegistrations();
+        scheduleRenewal();
         return subscriptionOf(registration);
       });
     },

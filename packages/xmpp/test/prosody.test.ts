@@ -1,5 +1,11 @@
 // The XMPP channel against a real Prosody with mod_unified_push (Debian prosody + prosody-modules).
-import { createMemoryChannelState, decodeToken, decryptWebPush, encodeToken, generateSubscriptionKeys, type PushMessage, toPushSubscription, utf8Decode } from '@fosspush/core';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ChannelSubscription, createMemoryChannelState, decodeToken, decryptWebPush, encodeToken, generateSubscriptionKeys, manualClock, type PushMessage, toPushSubscription, utf8Decode } from '@fosspush/core';
 import { Message, Sender } from '@fosspush/sender';
 import { connectProsodyComponent, type ProsodyRig, startProsody } from '@fosspush/testing';
 import { client, xml } from '@xmpp/client';
@@ -65,6 +71,35 @@ async function webPushSend(subscription: webpush.PushSubscription, text: string)
   return response.status;
 }
 
+/** A TCP relay to Prosody the test can cut, as a network drop would: both ends see the connection end, with no stream close. */
+async function relay(port: number) {
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const server = createServer((inbound) => {
+    if (refusing) return inbound.destroy();
+    const outbound = connect(port, '127.0.0.1');
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    }
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    /** While set, connections are dropped as soon as they open: the network is still down. */
+    refuse: (on: boolean) => {
+      refusing = on;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 describe('XMPP channel on a real Prosody', () => {
   it('delivers web-push and @fosspush/sender sends, which only the registration decrypts; 201 comes after the ack', async () => {
     const { channel, received } = await open();
@@ -99,6 +134,32 @@ describe('XMPP channel on a real Prosody', () => {
     expect(await webPushSend(toPushSubscription(decodeToken(kept.token)), 'to the kept one')).toBe(201);
     expect(received.map((event) => event.registrationId)).toEqual([kept.subscription.registrationId]);
     expect(channel.dropped.unknown).toBe(1);
+  });
+
+  it('renews an endpoint at about 80% of its lifetime while running, reports it, and both endpoints deliver meanwhile', async () => {
+    // Prosody grants a day; the channel's clock is a manual one set to real time, so a day passes at once.
+    const clock = manualClock(Date.now());
+    const { channel, received } = await open({ runtime: { clock, timers: clock.timers } });
+    const changes: ChannelSubscription[] = [];
+    channel.on('subscriptionChanged', (subscription) => changes.push(subscription));
+    const { keys, subscription, token } = await register(channel);
+    const target = (endpoint: string) => ({ endpoint, keys: toPushSubscription(decodeToken(token)).keys });
+
+    clock.advance(0.69 * 86_400_000);
+    expect(changes).toEqual([]);
+    clock.advance(0.12 * 86_400_000);
+    await vi.waitFor(() => expect(changes).toHaveLength(1));
+    const renewed = changes[0] as ChannelSubscription;
+    expect(renewed.registrationId).toBe(subscription.registrationId);
+    expect(renewed.endpoint).not.toBe(subscription.endpoint);
+    expect(renewed.endpoint).toMatch(new RegExp(`^http://127.0.0.1:${prosody.httpPort}/push/.+`));
+    // A restore now keeps the renewed endpoint (its renewal is a day away again).
+    expect((await channel.subscribe({ registrationId: subscription.registrationId })).endpoint).toBe(renewed.endpoint);
+
+    expect(await webPushSend(target(renewed.endpoint), 'to the new endpoint')).toBe(201);
+    expect(await webPushSend(target(subscription.endpoint), 'to the old endpoint')).toBe(201);
+    expect(await Promise.all(received.map((event) => text(event, keys)))).toEqual(['to the new endpoint', 'to the old endpoint']);
+    expect(received.every((event) => event.registrationId === subscription.registrationId)).toBe(true);
   });
 
   it('fails for good, with UNAUTHENTICATED, when the server refuses the login', async () => {
@@ -156,7 +217,44 @@ describe('XMPP channel on a real Prosody', () => {
     expect((await channel.subscribe({ registrationId: subscription.registrationId })).endpoint).toBe(subscription.endpoint);
   });
 
-  it('documents the server limit: Prosody 0.12 answers 201 to a push while the stream is down, and drops it', async () => {
+  it('resumes the stream (XEP-0198) after a dropped connection: a push sent meanwhile waits in Prosody and arrives exactly once', async () => {
+    // The channel's timers run on a manual clock, so it reconnects only when the test says.
+    const clock = manualClock(Date.now());
+    const network = await relay(prosody.c2sPort);
+    const { channel, received, errors } = await open({ port: network.port, runtime: { clock, timers: clock.timers } });
+    const { keys, subscription, token } = await register(channel);
+    const target = { endpoint: subscription.endpoint, keys: toPushSubscription(decodeToken(token)).keys };
+    expect(await webPushSend(target, 'before')).toBe(201);
+
+    network.cut();
+    await vi.waitFor(() => expect(channel.state).toBe('reconnecting'));
+    let answered: number | undefined;
+    const during = webPushSend(target, 'during the drop').then((status) => {
+      answered = status;
+      return status;
+    });
+    // Prosody queues the push for the hibernating session and holds the POST: no 201 yet, nothing lost.
+    await sleep(500);
+    expect(answered).toBeUndefined();
+    expect(received).toHaveLength(1);
+
+    // The first retry finds the network still down; the session stays resumable for the next.
+    network.refuse(true);
+    const errorsBefore = errors.length;
+    clock.advance(1_000);
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(errorsBefore));
+    expect(channel.state).toBe('reconnecting');
+    network.refuse(false);
+    clock.advance(1_000);
+    expect(await during).toBe(201);
+    await vi.waitFor(() => expect(channel.state).toBe('connected'));
+    expect(await webPushSend(target, 'after')).toBe(201);
+    expect(await Promise.all(received.map((event) => text(event, keys)))).toEqual(['before', 'during the drop', 'after']);
+    await channel.close();
+    await network.close();
+  });
+
+  it('documents the server limit: after a clean close (the daemon stopped), Prosody 0.12 answers 201 to a push and drops it', async () => {
     const state = createMemoryChannelState();
     const first = await open({ state });
     const { keys, subscription, token } = await register(first.channel);
@@ -223,5 +321,71 @@ describe('XMPP channel on a real Prosody', () => {
     await vi.waitFor(() => expect(chats).toContain('hello alice'));
     await alice.stop();
     await bob.stop();
+  });
+});
+
+describe('XMPP channel over TLS (STARTTLS and direct TLS) on a real Prosody', () => {
+  let secure: ProsodyRig;
+  let otherCa: string;
+  const tlsChannels: XmppChannel[] = [];
+
+  beforeAll(async () => {
+    secure = await startProsody({ tls: true });
+    // A CA that signed nothing of this server's: trusting it alone must not be enough.
+    const dir = mkdtempSync(join(tmpdir(), 'fosspush-other-ca-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k'), '-out', join(dir, 'c'), '-days', '1', '-subj', '/CN=other CA'], { stdio: 'pipe' });
+    otherCa = readFileSync(join(dir, 'c'), 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await Promise.all(tlsChannels.map((channel) => channel.close()));
+    await secure?.stop();
+  });
+
+  const tlsChannel = (options: Partial<XmppChannelOptions>) => {
+    const channel = createXmppChannel({
+      jid: secure.users[0].jid,
+      password: secure.users[0].password,
+      host: secure.host,
+      port: secure.c2sPort,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
+      ...options,
+    });
+    tlsChannels.push(channel);
+    channel.on('error', () => {});
+    return channel;
+  };
+
+  async function deliversOver(channel: XmppChannel) {
+    const received: PushMessage[] = [];
+    channel.on('message', (event) => {
+      received.push(event.message);
+      void channel.ack(event.registrationId, event.message.id);
+    });
+    await channel.connect();
+    const { keys, subscription, token } = await register(channel);
+    expect(await webPushSend({ endpoint: subscription.endpoint, keys: toPushSubscription(decodeToken(token)).keys }, 'over tls')).toBe(201);
+    expect(await text({ message: received[0] as PushMessage }, keys)).toBe('over tls');
+  }
+
+  it('logs in over STARTTLS, trusting the server CA given as `ca` (no allowPlaintext), and delivers', async () => {
+    await deliversOver(tlsChannel({ ca: secure.tls?.ca as string }));
+  });
+
+  it('logs in over direct TLS on c2s_direct_tls_ports with `ca`, and delivers', async () => {
+    await deliversOver(tlsChannel({ directTls: true, port: secure.tls?.directTlsPort as number, ca: secure.tls?.ca as string }));
+  });
+
+  it.each([
+    ['STARTTLS', {}],
+    ['direct TLS', { directTls: true }],
+  ])('fails for good with UNAUTHENTICATED when the certificate does not verify (%s: a wrong CA, or the system CAs)', async (_, mode: Partial<XmppChannelOptions>) => {
+    const port = mode.directTls ? (secure.tls?.directTlsPort as number) : secure.c2sPort;
+    for (const ca of [otherCa, undefined]) {
+      const channel = tlsChannel({ ...mode, port, ...(ca === undefined ? {} : { ca }) });
+      await expect(channel.connect()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/certificate .* is not trusted/) });
+      expect(channel.state).toBe('failed');
+      expect(channel.failure?.details['tlsError']).toMatch(/SELF_SIGNED|UNABLE_TO/);
+    }
   });
 });

@@ -2,6 +2,7 @@ import type { DecryptMessageResult, PublicKey, SessionKey } from 'openpgp';
 import { FosspushError, isFosspushError } from '../errors.js';
 import { type Runtime, resolveRuntime } from '../runtime.js';
 import { type KeyInput, loadOpenpgp, readPrivateKey, readPublicKey } from './openpgp.js';
+import { withDefaults } from '../with-defaults.js';
 
 export interface EncryptAndSignInput {
   data: Uint8Array;
@@ -84,7 +85,7 @@ export async function decryptMessage(
   options: DecryptOptions = {},
 ): Promise<DecryptedMessage> {
   const openpgp = await loadOpenpgp();
-  const { maxPlaintextBytes } = { ...DECRYPT_DEFAULTS, ...options };
+  const { maxPlaintextBytes } = withDefaults(DECRYPT_DEFAULTS, options);
   const runtime = resolveRuntime(options.runtime);
   const privateKey = await readPrivateKey(decryptionKey, 'decryption key');
   const config = { maxDecompressedMessageSize: maxPlaintextBytes };

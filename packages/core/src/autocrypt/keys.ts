@@ -1,6 +1,7 @@
 import { FosspushError } from '../errors.js';
 import { type Runtime, resolveRuntime } from '../runtime.js';
 import { type KeyInput, loadOpenpgp, readPublicKey } from './openpgp.js';
+import { withDefaults } from '../with-defaults.js';
 
 /** An Autocrypt account key: Ed25519 primary (sign, certify) and Cv25519 subkey (encrypt), OpenPGP v4. */
 export interface AutocryptKeyPair {
@@ -34,7 +35,7 @@ export const GENERATE_AUTOCRYPT_KEY_DEFAULTS = { keyExpirationSeconds: 0 } satis
  * const alice = await generateAutocryptKey('alice@example.org');
  */
 export async function generateAutocryptKey(address: string, options: GenerateAutocryptKeyOptions = {}): Promise<AutocryptKeyPair> {
-  const { keyExpirationSeconds } = { ...GENERATE_AUTOCRYPT_KEY_DEFAULTS, ...options };
+  const { keyExpirationSeconds } = withDefaults(GENERATE_AUTOCRYPT_KEY_DEFAULTS, options);
   if (!/^[^\s@<>]+@[^\s@<>]+$/.test(address)) {
     throw new FosspushError('INVALID_REQUEST', `cannot make an Autocrypt key for ${JSON.stringify(address)}: not an address`);
   }

@@ -99,7 +99,7 @@ export function parseCryptographicPayload(bytes: Uint8Array): CryptographicPaylo
       payload: bytes.slice(section.bodyOffset),
       ttlSeconds: Number(push.ttl),
       urgency: (push.urg ?? 'normal') as Urgency,
-      ...(push.topic === undefined ? {} : { topic: push.topic }),
+      topic: push.topic,
       sentAt: Number(push.sent),
     });
   } catch (cause) {

@@ -1,7 +1,16 @@
 import { FosspushError } from '../errors.js';
 import type { PushMessage } from '../message.js';
 import { resolveRuntime } from '../runtime.js';
-import { type EnqueueResult, type MessageQuery, type Registration, type Store, type StoredMessage, type StoreOptions, storedMessage } from '../store.js';
+import {
+  type EnqueueResult,
+  type MessageQuery,
+  type Registration,
+  type Store,
+  type StoredMessage,
+  type StoreOptions,
+  type StoreRecord,
+  storedMessage,
+} from '../store.js';
 
 const DEFAULT_LIMIT = 1000;
 
@@ -23,6 +32,7 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
   const topics = new Map<string, string>();
   const topicKey = (message: { registrationId: string; topic?: string }) => `${message.registrationId}\n${message.topic}`;
   const seen = new Map<string, number>();
+  const records = new Map<string, Map<string, StoreRecord>>();
   let lastSeq = 0;
   let closed = false;
 
@@ -37,6 +47,8 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     }
     return messages.delete(message.id);
   };
+  const liveRecords = (namespace: string) => [...(records.get(namespace)?.values() ?? [])].filter((record) => live(record.expiresAt));
+  const byId = (a: StoreRecord, b: StoreRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const disown = (registration: Registration) => {
     const ids = owned.get(registration.owner);
     ids?.delete(registration.id);
@@ -144,6 +156,46 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
       return true;
     },
 
+    async putRecord(namespace, record) {
+      assertOpen();
+      // Through JSON, as the persistent drivers store it: the caller's object stays its own,
+      // and a value that JSON cannot hold comes back the same way from every driver.
+      const copy: StoreRecord = { id: record.id, value: JSON.parse(JSON.stringify(record.value)) };
+      const stored = record.expiresAt === undefined ? copy : { ...copy, expiresAt: record.expiresAt };
+      const namespaced = records.get(namespace) ?? new Map<string, StoreRecord>();
+      if (namespaced.size === 0) records.set(namespace, namespaced);
+      namespaced.set(record.id, stored);
+    },
+    async getRecord(namespace, id) {
+      assertOpen();
+      const record = records.get(namespace)?.get(id);
+      return record && live(record.expiresAt) ? record : undefined;
+    },
+    async deleteRecord(namespace, id) {
+      assertOpen();
+      const namespaced = records.get(namespace);
+      const deleted = namespaced?.delete(id) ?? false;
+      if (namespaced?.size === 0) records.delete(namespace);
+      return deleted;
+    },
+    async listRecords(namespace) {
+      assertOpen();
+      return liveRecords(namespace).sort(byId);
+    },
+    async countRecords(namespace) {
+      assertOpen();
+      return liveRecords(namespace).length;
+    },
+    async listExpiringRecords(namespace, before, limit) {
+      assertOpen();
+      const due = [...(records.get(namespace)?.values() ?? [])].filter((record) => record.expiresAt !== undefined && record.expiresAt <= before);
+      return due.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number) || byId(a, b)).slice(0, limit);
+    },
+
+    async ping() {
+      assertOpen();
+    },
+
     async purgeExpired() {
       assertOpen();
       let expired = 0;
@@ -160,6 +212,10 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
         }
       }
       for (const [key, expiry] of seen) if (!live(expiry)) seen.delete(key);
+      for (const [namespace, namespaced] of records) {
+        for (const [id, record] of namespaced) if (!live(record.expiresAt)) namespaced.delete(id);
+        if (namespaced.size === 0) records.delete(namespace);
+      }
       return expired;
     },
     async close() {

@@ -248,5 +248,5 @@ export async function verifyVapid(authorizationHeader: string | undefined, optio
   const nowSeconds = clock.now() / 1000;
   if (exp <= nowSeconds) throw denied('the token has expired');
   if (exp > nowSeconds + maxExpirySeconds) throw denied(`the token expires more than ${maxExpirySeconds} seconds ahead`);
-  return { publicKey: toBase64Url(publicKey), ...(sub === undefined ? {} : { subject: sub }), expiresAt: exp * 1000 };
+  return { publicKey: toBase64Url(publicKey), subject: sub, expiresAt: exp * 1000 };
 }

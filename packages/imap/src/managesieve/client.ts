@@ -32,7 +32,7 @@ export interface SieveScriptInfo {
 function refusal(command: string, response: SieveResponse): FosspushError {
   const code = response.code?.split(/[\s/]/)[0]?.toUpperCase();
   const text = response.text ?? response.status;
-  const details = { command, ...(code === undefined ? {} : { code }) };
+  const details = { command, code };
   if (command === 'AUTHENTICATE') return new FosspushError('UNAUTHENTICATED', `ManageSieve refused the login: ${text}`, { details });
   return new FosspushError(response.status === 'BYE' ? 'UNAVAILABLE' : 'INVALID_REQUEST', `ManageSieve ${command}: ${text}`, { details });
 }

@@ -132,8 +132,8 @@ export function createResponseReader() {
           return {
             lines,
             status: first.value.toUpperCase() as SieveResponse['status'],
-            ...(code === undefined ? {} : { code }),
-            ...(text === undefined ? {} : { text }),
+            code,
+            text,
           };
         }
         if (parsed.tokens.length > 0) lines.push(parsed.tokens);

@@ -50,7 +50,7 @@ export async function openTopicStore(option: TopicStoreOption = TOPIC_STORE_DEFA
     case 'redis': {
       const { createRedisStore } = await importOptional('@fosspush/store-redis', 'a topic store on Redis', () => import('@fosspush/store-redis'));
       return owned(
-        createRedisStore({ runtime, ...(option.url === undefined ? {} : { url: option.url }), ...(option.keyPrefix === undefined ? {} : { keyPrefix: option.keyPrefix }) }),
+        createRedisStore({ runtime, url: option.url, keyPrefix: option.keyPrefix }),
       );
     }
     case 'custom':

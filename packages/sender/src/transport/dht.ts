@@ -25,15 +25,15 @@ export function createDhtTransport(options: WebPushRouteOptions & { dht?: DhtRou
     async send(token, message) {
       const payload = await encryptWebPush(message.plaintext, token, { runtime });
       const push = createPushMessage(
-        { payload, ttlSeconds: message.ttlSeconds, urgency: message.urgency, ...(message.topic === undefined ? {} : { topic: message.topic }) },
+        { payload, ttlSeconds: message.ttlSeconds, urgency: message.urgency, topic: message.topic },
         runtime,
       );
       if (!message.dryRun) {
         await sendDhtMessage(token, push, {
           runtime,
-          ...(vapid === undefined ? {} : { vapid }),
-          ...(options.dht?.proxies === undefined ? {} : { proxies: options.dht.proxies }),
-          ...(options.dht?.timeoutMs === undefined ? {} : { timeoutMs: options.dht.timeoutMs }),
+          vapid,
+          proxies: options.dht?.proxies,
+          timeoutMs: options.dht?.timeoutMs,
         });
       }
       return { messageId: push.id };

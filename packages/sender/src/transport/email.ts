@@ -46,7 +46,7 @@ export function createEmailTransport(options: EmailRouteOptions, sender: { runti
       const registrationKey = `${fields.address} ${fields.registrationId} ${token.auth}`;
       const payload = await encryptWebPush(message.plaintext, { p256dh: token.p256dh, auth: token.auth }, { runtime });
       const push = createPushMessage(
-        { payload, ttlSeconds: message.ttlSeconds, urgency: message.urgency, ...(message.topic === undefined ? {} : { topic: message.topic }) },
+        { payload, ttlSeconds: message.ttlSeconds, urgency: message.urgency, topic: message.topic },
         runtime,
       );
       const includeSenderKey = !(await handshakes.has(registrationKey));

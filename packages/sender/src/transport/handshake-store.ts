@@ -1,10 +1,4 @@
-/**
- * Which email registrations have already received this app server's key. The Email-notify
- * handshake sends the sender's public key in the first mail to a registration; once the device
- * has pinned it, later mails leave it out and stay compact. Keep this in the app server's
- * database (implement the interface) so a restart does not resend keys to every device; the
- * memory default forgets on restart, which costs only bigger first mails.
- */
+import { withDefaults } from '@fosspush/core';
 export interface HandshakeStore {
   /** Whether a mail with the sender key has been accepted for delivery to this registration. */
   has(registrationKey: string): Promise<boolean> | boolean;
@@ -23,7 +17,7 @@ export interface MemoryHandshakeStoreOptions {
 export const MEMORY_HANDSHAKE_STORE_DEFAULTS = { maxEntries: 100_000 } satisfies Required<MemoryHandshakeStoreOptions>;
 
 export function createMemoryHandshakeStore(options: MemoryHandshakeStoreOptions = {}): HandshakeStore {
-  const { maxEntries } = { ...MEMORY_HANDSHAKE_STORE_DEFAULTS, ...options };
+  const { maxEntries } = withDefaults(MEMORY_HANDSHAKE_STORE_DEFAULTS, options);
   // A Set iterates in insertion order, so its first entry is the oldest.
   const done = new Set<string>();
   return {

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { FosspushError } from '@fosspush/core';
+import { FosspushError, withDefaults } from '@fosspush/core';
 
 export interface HttpRequest {
   url: string;
@@ -43,7 +43,7 @@ export interface HttpClient {
  * service says all a sender needs in the status and headers.
  */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
-  const settings = { ...HTTP_CLIENT_DEFAULTS, ...options };
+  const settings = withDefaults(HTTP_CLIENT_DEFAULTS, options);
   const agentOptions = { keepAlive: true, maxSockets: settings.maxSocketsPerOrigin, scheduling: 'lifo' as const };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
 

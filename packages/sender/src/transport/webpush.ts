@@ -50,8 +50,8 @@ export function createWebPushTransport(options: WebPushRouteOptions & { concurre
       const request = await buildPushRequest(token, message.plaintext, {
         ttlSeconds: message.ttlSeconds,
         urgency: message.urgency,
-        ...(message.topic === undefined ? {} : { topic: message.topic }),
-        ...(vapid === undefined ? {} : { vapid }),
+        topic: message.topic,
+        vapid,
       });
       if (message.dryRun) return { messageId: newMessageId(runtime) };
       const response = await client.request(request);
@@ -59,7 +59,7 @@ export function createWebPushTransport(options: WebPushRouteOptions & { concurre
         return { messageId: messageIdFromLocation(response.headers.location) ?? newMessageId(runtime) };
       }
       const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], runtime.clock.now());
-      throw errorFromStatus(response.status, `push to ${new URL(request.url).origin}`, retryAfterMs === undefined ? {} : { retryAfterMs });
+      throw errorFromStatus(response.status, `push to ${new URL(request.url).origin}`, { retryAfterMs });
     },
     close: () => client.close(),
   };

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createPushMessage, FosspushError, isFosspushError, type Registration, type Urgency } from '@fosspush/core';
+import { createPushMessage, FosspushError, isFosspushError, type Registration, type StoredMessage, type Urgency } from '@fosspush/core';
 import type { ServerContext } from '../context.js';
 import { readBody } from '../http/body.js';
 import { sendJson } from '../http/respond.js';
@@ -37,9 +37,9 @@ export async function handleMatrixNotify(ctx: ServerContext, req: IncomingMessag
     }
     ctx.perSubscription?.take(registration.id);
     const message = createPushMessage({ payload: body, ttlSeconds: Math.min(MATRIX_TTL_SECONDS, ctx.limits.maxTtlSeconds), urgency }, ctx.runtime);
-    const { message: stored } = await ctx.store.enqueue(registration.id, message);
+    let stored: StoredMessage;
     try {
-      await ctx.subscriptions.checkAccepted(stored);
+      ({ message: stored } = await ctx.subscriptions.enqueue(registration, message));
     } catch (error) {
       if (!isFosspushError(error, 'GONE')) throw error;
       rejected.push(pushkey);

@@ -20,8 +20,7 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   }
   const push = parsePushRequest({ headers: req.headers, body }, ctx.limits);
   const message = createPushMessage(push, ctx.runtime);
-  const { message: stored } = await ctx.store.enqueue(registration.id, message);
-  await ctx.subscriptions.checkAccepted(stored);
+  const { message: stored } = await ctx.subscriptions.enqueue(registration, message);
   ctx.metrics.countAccepted();
   res.writeHead(201, { location: `${base}/m/${stored.id}`, ttl: String(stored.ttlSeconds) }).end();
   try {

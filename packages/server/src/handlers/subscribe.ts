@@ -15,8 +15,8 @@ export async function handleSubscribe(ctx: ServerContext, req: IncomingMessage, 
   const request = await parseSubscribeRequest({ headers: req.headers, body });
   const base = ctx.baseUrl();
   const { setId, pushId } = await ctx.subscriptions.create({
-    ...(request.setUri === undefined ? {} : { setId: setIdFromUri(request.setUri, base) }),
-    ...(request.vapidPublicKey === undefined ? {} : { vapidPublicKey: request.vapidPublicKey }),
+    setId: request.setUri === undefined ? undefined : setIdFromUri(request.setUri, base),
+    vapidPublicKey: request.vapidPublicKey,
     address: ctx.clientAddress(req),
   });
   const urls = { subscription: `${base}/set/${setId}/s/${pushId}`, push: `${base}/p/${pushId}`, set: `${base}/set/${setId}` };

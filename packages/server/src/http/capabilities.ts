@@ -3,15 +3,13 @@ import type { Route } from './routes.js';
 
 /**
  * Set ids, push ids and message ids: 128 random bits, base64url (22 characters). They are
- * capabilities, so never guessable, and nothing else the store holds under a name (a set
- * marker, the owner of the tombstones) has this shape.
+ * capabilities, so never guessable.
  */
 export const CAPABILITY_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 /**
- * Refuses a route whose ids are not capabilities, before any store access: an internal name
- * that happens to pass the router's looser pattern (`/set/unsubscribed/s/<id>`) must reach
- * nothing.
+ * Refuses a route whose ids are not capabilities, before any store access: a name that happens
+ * to pass the router's looser pattern (`/set/unsubscribed/s/<id>`) must reach nothing.
  */
 export function assertCapabilityIds(route: Route): void {
   for (const id of routeIds(route)) {

@@ -13,6 +13,7 @@ import {
   validateTopic,
   validateTtl,
   validateUrgency,
+  withDefaults,
 } from '@fosspush/core';
 import { nodeWebPushCrypto } from '../node/node-crypto.js';
 
@@ -81,7 +82,7 @@ export async function buildPushRequest(
   payload: Uint8Array | string | null | undefined,
   options: BuildPushRequestOptions = {},
 ): Promise<PushHttpRequest> {
-  const settings = { ...BUILD_PUSH_REQUEST_DEFAULTS, ...options };
+  const settings = withDefaults(BUILD_PUSH_REQUEST_DEFAULTS, options);
   const token = toToken(target);
   const headers: Record<string, string> = {
     ttl: String(validateTtl(settings.ttlSeconds)),

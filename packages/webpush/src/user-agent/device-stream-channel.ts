@@ -14,6 +14,7 @@ import {
   resolveRuntime,
   toFosspushError,
   validateMessageId,
+  withDefaults,
 } from '@fosspush/core';
 import { createChannelStateView, type StoredSubscription } from './channel-state.js';
 import { createStreamDeliveryLedger, type StreamDeliveryLedger } from './delivery-ledger.js';
@@ -97,13 +98,13 @@ interface ActiveStream {
  * rejects when the service no longer knows the set (NOT_FOUND) or the channel is closed.
  */
 export function createDeviceStreamChannel(options: PushServerChannelOptions, transport: DeviceStreamTransport): Channel {
-  const config = { ...PUSH_SERVER_CHANNEL_DEFAULTS, ...options };
+  const config = withDefaults(PUSH_SERVER_CHANNEL_DEFAULTS, options);
   const runtime = resolveRuntime(options.runtime);
   const emitter = createEmitter<ChannelEvents>();
   const client = createPushServiceClient({ serverUrl: options.serverUrl, fetch: options.fetch, runtime: options.runtime });
   const stateStore = options.state ?? createMemoryChannelState();
   const persisted = createChannelStateView(stateStore, (error) => emitter.emit('error', toFosspushError(error)));
-  const keepaliveOptions = { ...KEEPALIVE_DEFAULTS, ...options.keepalive, legacyTimeoutMs: config.heartbeatTimeoutMs };
+  const keepaliveOptions = { ...withDefaults(KEEPALIVE_DEFAULTS, options.keepalive), legacyTimeoutMs: config.heartbeatTimeoutMs };
   let heartbeatInterval: AdaptiveInterval | undefined;
 
   let setUrl: string | undefined;

@@ -1,4 +1,4 @@
-import { FosspushError, resolveRuntime, type Runtime, validateMessageId } from '@fosspush/core';
+import { FosspushError, resolveRuntime, type Runtime, validateMessageId, withDefaults } from '@fosspush/core';
 import { errorFromResponse } from './http-errors.js';
 import { findLink, formatLink, PUSH_LINK_RELATIONS } from '../service/link.js';
 import { WEBPUSH_OPTIONS_CONTENT_TYPE } from '../service/subscribe-request.js';
@@ -59,7 +59,7 @@ export interface PushServiceClient {
  * const second = await service.subscribe({ setUrl }); // same device stream
  */
 export function createPushServiceClient(options: PushServiceClientOptions): PushServiceClient {
-  const { timeoutMs } = { ...PUSH_SERVICE_CLIENT_DEFAULTS, ...options };
+  const { timeoutMs } = withDefaults(PUSH_SERVICE_CLIENT_DEFAULTS, options);
   const { clock } = resolveRuntime(options.runtime);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   // A base without a trailing slash would make `subscribe` replace its last path segment.
