@@ -8,6 +8,7 @@
  */
 export * from './errors.js';
 export { importOptional } from './optional-dependency.js';
+export * from './schema.js';
 export * from './log.js';
 export * from './runtime.js';
 export * from './timing.js';

@@ -1,7 +1,8 @@
-// The systems under test: our push server (memory, SQLite, or Redis-backed nodes) and the bare
-// `ws` relay, each with its devices' stream URLs and push paths.
+// The systems under test: our push server (memory, SQLite, or Redis-backed nodes), nchan (nginx's
+// pub/sub module) and the bare `ws` relay, each with its devices' stream URLs and push paths.
 import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush/service';
-import { type Child, pin, startChild } from './ipc.js';
+import { type Child, pin, pinProcess, startChild } from './ipc.js';
+import { startNchan } from './nchan.js';
 
 export interface Device {
   /** The WebSocket URL the device streams from. */
@@ -10,15 +11,25 @@ export interface Device {
   pushes: { base: string; path: string }[];
 }
 
+/**
+ * What a device reads: our wire (a ready frame, then JSON messages it acks), the bare relay's
+ * JSON messages (no acks), or nchan's raw message bodies, one per WebSocket frame.
+ */
+export type DeviceWire = 'fosspush' | 'json' | 'raw';
+
 export interface Deployment {
   label: string;
-  servers: Child[];
+  /** Every server process: CPU time, memory and system calls are summed over them. */
+  pids: number[];
   devices: Device[];
-  /** Our wire acks each message and opens with a ready frame; the bare relay does neither. */
-  ack: boolean;
-  readyFrame: boolean;
+  wire: DeviceWire;
+  /** Before a memory reading: a full garbage collection in Node servers. */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const pidsOf = (children: Child[]) => children.map((child) => child.process.pid as number);
+const collectGarbage = (children: Child[]) => Promise.all(children.map((child) => child.call('memory'))).then(() => undefined);
 
 const OUR_SERVER = new URL('./our-server.ts', import.meta.url);
 const BARE_SERVER = new URL('./bare-ws-server.ts', import.meta.url);
@@ -75,10 +86,10 @@ export async function ourDeployment(options: {
   });
   return {
     label: `fosspush (${options.storage}${nodes > 1 ? `, ${nodes} nodes` : ''})`,
-    servers,
+    pids: pidsOf(servers),
     devices,
-    ack: true,
-    readyFrame: true,
+    wire: 'fosspush',
+    settle: () => collectGarbage(servers),
     async stop() {
       await Promise.all(servers.map(async (server) => {
         await server.call('close').catch(() => undefined);
@@ -101,12 +112,34 @@ export async function bareDeployment(options: { devices: number; subscriptionsPe
   });
   return {
     label: `bare ws${nodes > 1 ? ` (${nodes} processes)` : ''}`,
-    servers,
+    pids: pidsOf(servers),
     devices,
-    ack: false,
-    readyFrame: false,
+    wire: 'json',
+    settle: () => collectGarbage(servers),
     async stop() {
       await Promise.all(servers.map((server) => server.stop()));
     },
+  };
+}
+
+/**
+ * nchan with `workers` nginx workers: device i subscribes to its channels d<i>s<k> on one
+ * WebSocket (nchan's multiplexed channel ids, split on commas), and pushes publish to one each.
+ * Messages stay buffered for the loader's TTL, the ten newest per channel.
+ */
+export async function nchanDeployment(options: { devices: number; subscriptionsPerDevice: number; workers: number }): Promise<Deployment> {
+  const nginx = await startNchan({ workers: options.workers, messageTimeoutSeconds: 60, messageBufferLength: 10 });
+  for (const pid of nginx.pids) pinProcess(pid, 'server');
+  const devices = Array.from({ length: options.devices }, (_, i) => {
+    const ids = Array.from({ length: options.subscriptionsPerDevice }, (_, k) => `d${i}s${k}`);
+    return { wsUrl: `${nginx.base.replace(/^http/, 'ws')}/s/${ids.join(',')}`, pushes: ids.map((id) => ({ base: nginx.base, path: `/p/${id}` })) };
+  });
+  return {
+    label: `nchan (${options.workers} worker${options.workers > 1 ? 's' : ''})`,
+    pids: nginx.pids,
+    devices,
+    wire: 'raw',
+    settle: async () => undefined,
+    stop: () => nginx.stop(),
   };
 }

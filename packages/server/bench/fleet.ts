@@ -1,22 +1,35 @@
 // A benchmark child holding many device connections: counts messages, measures latency from
-// the wall-clock time inside each payload, and acks when the protocol has acks: as our client
+// the monotonic time inside each payload, and acks when the protocol has acks: as our client
 // channel does (packages/websocket/src/ack-batcher.ts), the acks of messages that arrive in one
 // read go out in one frame when the server's ready frame allows it.
 import { WebSocket } from 'ws';
+import type { DeviceWire } from './deployments.js';
 import { serveParent } from './ipc.js';
-import { sentAtOf, wallClockMs } from './payload.js';
+import { ageMsOf } from './payload.js';
 
 const MAX_SAMPLES = 500_000;
+/** FOSSPUSH_BENCH_ACKS=0: our devices never ack, to show what the ack path costs the server. */
+const ACKS = process.env['FOSSPUSH_BENCH_ACKS'] !== '0';
 const sockets: WebSocket[] = [];
 let received = 0;
 let latencies: number[] = [];
 
-function open(url: string, options: { ack: boolean; readyFrame: boolean }): Promise<void> {
+function sample(payload: Buffer): void {
+  received++;
+  if (latencies.length < MAX_SAMPLES) latencies.push(ageMsOf(payload));
+}
+
+function open(url: string, wire: DeviceWire): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    // nchan sends the published bytes as they are, in text frames: they are not UTF-8.
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: wire === 'raw' });
     sockets.push(ws);
     ws.once('error', reject);
-    if (!options.readyFrame) ws.once('open', () => resolve());
+    if (wire !== 'fosspush') ws.once('open', () => resolve());
+    if (wire === 'raw') {
+      ws.on('message', (data: Buffer) => sample(data));
+      return;
+    }
     let maxAckIds = 1;
     let pending: string[] = [];
     const flushAcks = () => {
@@ -33,18 +46,17 @@ function open(url: string, options: { ack: boolean; readyFrame: boolean }): Prom
         return resolve();
       }
       if (frame.type !== 'msg') return;
-      received++;
-      if (latencies.length < MAX_SAMPLES) latencies.push(wallClockMs() - sentAtOf(Buffer.from(frame.payload ?? '', 'base64url')));
-      if (options.ack && pending.push(frame.id ?? '') === 1) queueMicrotask(flushAcks);
+      sample(Buffer.from(frame.payload ?? '', 'base64url'));
+      if (wire === 'fosspush' && ACKS && pending.push(frame.id ?? '') === 1) queueMicrotask(flushAcks);
     });
   });
 }
 
 serveParent({
-  async connect(args: { urls: string[]; ack: boolean; readyFrame: boolean; concurrency?: number }) {
+  async connect(args: { urls: string[]; wire: DeviceWire; concurrency?: number }) {
     const queue = [...args.urls];
     const worker = async () => {
-      for (let url = queue.shift(); url !== undefined; url = queue.shift()) await open(url, args);
+      for (let url = queue.shift(); url !== undefined; url = queue.shift()) await open(url, args.wire);
     };
     await Promise.all(Array.from({ length: args.concurrency ?? 50 }, worker));
     return sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;

@@ -1,13 +1,19 @@
-// The push server's benchmarks (pnpm bench). Every figure is a ratio against a bare `ws` relay
-// measured in the same run: absolute numbers on a shared 2-core machine are noise.
+// The push server's benchmarks (pnpm bench). Every figure is a ratio against a baseline measured
+// in the same run, a bare `ws` relay or nchan: absolute numbers on a shared 2-core machine are noise.
 //
 //   FOSSPUSH_BENCH_CONNECTIONS=20000  also run the many-connections case (a few minutes)
 //   FOSSPUSH_BENCH_ONLY=fanout,memory   run only these suites
 //   FOSSPUSH_BENCH_ROUNDS=5             fan-out rounds per deployment (default 3)
+//   FOSSPUSH_BENCH_ACKS=0               our devices never ack (what the ack path costs the server;
+//                                       unacked messages pile up, so keep such runs short)
+//   FOSSPUSH_BENCH_NCHAN=0              leave out the nchan baseline (else nginx and nchan are
+//                                       installed from Debian's packages when missing)
 import { existsSync } from 'node:fs';
-import { type BenchCase, percentile, reportBench, startRedis } from '@fosspush/testing';
-import { bareDeployment, type Deployment, ourDeployment } from './deployments.js';
-import { connectFleets, type Fleets, fanout, latency, memoryPerDevice, sleep, type Throughput } from './measure.js';
+import { percentile, reportBench, startRedis } from '@fosspush/testing';
+import { bareDeployment, type Deployment, nchanDeployment, ourDeployment } from './deployments.js';
+import { connectFleets, type Fleets, fanout, latency, memoryPerDevice, sleep, syscallsPerMessage, type Throughput } from './measure.js';
+import { type DeploymentFigures, reportFanout, reportIdleMemory, round } from './report.js';
+import { syscallCountingUnavailable } from './syscalls.js';
 
 if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
   console.error('push-server bench: measures the build output; run `pnpm build` first (the root `pnpm bench` does).');
@@ -16,8 +22,8 @@ if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
 
 const only = process.env['FOSSPUSH_BENCH_ONLY']?.split(',');
 const runs = (suite: string) => only === undefined || only.includes(suite);
-const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 const ROUNDS = Number(process.env['FOSSPUSH_BENCH_ROUNDS'] ?? 3);
+const WITH_NCHAN = process.env['FOSSPUSH_BENCH_NCHAN'] !== '0';
 
 async function withDeployment<T>(deploy: Promise<Deployment>, work: (deployment: Deployment) => Promise<T>): Promise<T> {
   const deployment = await deploy;
@@ -29,19 +35,26 @@ async function withDeployment<T>(deploy: Promise<Deployment>, work: (deployment:
 }
 
 /**
- * 1,000 devices x 10 subscriptions: messages delivered per second, and latency at 1,000/s.
- * All three deployments stay up and are measured in alternating rounds, each figure the median
- * of its rounds: load from elsewhere on a shared machine then hits every deployment alike.
+ * 1,000 devices x 10 subscriptions: messages delivered per second, server CPU time and system
+ * calls per delivered message, and latency at 1,000/s. Every deployment stays up and is measured
+ * in alternating rounds, each figure the median of its rounds: load from elsewhere on a shared
+ * machine then hits every deployment alike.
  */
 async function fanoutSuite(): Promise<void> {
   const shape = { devices: 1000, subscriptionsPerDevice: 10 };
-  const deployments = [
-    await bareDeployment(shape),
-    await ourDeployment({ ...shape, storage: 'memory' }),
-    await ourDeployment({ ...shape, storage: 'sqlite' }),
-  ];
+  const deployments: Deployment[] = [];
   const fleets: Fleets[] = [];
+  const deploy = async (starting: Promise<Deployment>) => {
+    const deployment = await starting;
+    deployments.push(deployment);
+    return deployment;
+  };
   try {
+    const bare = await deploy(bareDeployment(shape));
+    const nchan1 = WITH_NCHAN ? await deploy(nchanDeployment({ ...shape, workers: 1 })) : undefined;
+    const nchan2 = WITH_NCHAN ? await deploy(nchanDeployment({ ...shape, workers: 2 })) : undefined;
+    const memory = await deploy(ourDeployment({ ...shape, storage: 'memory' }));
+    const sqlite = await deploy(ourDeployment({ ...shape, storage: 'sqlite' }));
     for (const deployment of deployments) fleets.push(await connectFleets(deployment, 2));
     const rounds: Throughput[][] = deployments.map(() => []);
     for (let pass = 1; pass <= ROUNDS; pass++) {
@@ -51,81 +64,37 @@ async function fanoutSuite(): Promise<void> {
         console.log(`round ${pass}/${ROUNDS} ${deployment.label}: ${round(throughput.rate)} msgs/s, server ${round(throughput.serverCpuMicrosPerMessage, 1)} µs CPU/msg`, throughput.loader.statuses);
       }
     }
+    const syscallsUnavailable = await syscallCountingUnavailable();
+    if (syscallsUnavailable) console.log(`system calls per message: not measured, ${syscallsUnavailable}`);
     // Let the last flood's backlog (a WAL checkpoint, queued acks) settle before timing latency.
     await sleep(2000);
-    const results: FanoutResult[] = [];
+    const results = new Map<Deployment, DeploymentFigures>();
     for (const [i, deployment] of deployments.entries()) {
-      const delay = await latency(deployment, fleets[i] as Fleets, { ratePerSecond: 1000, warmupMs: 1000, measureMs: 4000 });
+      const fleet = fleets[i] as Fleets;
+      const syscalls = syscallsUnavailable ? undefined : await syscallsPerMessage(deployment, fleet, { warmupMs: 500, measureMs: 2000 });
+      const delay = await latency(deployment, fleet, { ratePerSecond: 1000, warmupMs: 1000, measureMs: 4000 });
       const runs = rounds[i] as Throughput[];
       const median = (pick: (t: Throughput) => number) => percentile(runs.map(pick), 50);
-      results.push({ label: deployment.label, rate: median((t) => t.rate), cpu: median((t) => t.serverCpuMicrosPerMessage), rates: runs.map((t) => round(t.rate)), delay });
-      console.log(`${deployment.label}: median ${round(median((t) => t.rate))} msgs/s; p50 ${round(delay.p50, 2)} ms, p99 ${round(delay.p99, 2)} ms`);
+      const figures = { label: deployment.label, rate: median((t) => t.rate), rates: runs.map((t) => round(t.rate)), cpu: median((t) => t.serverCpuMicrosPerMessage), syscalls, delay };
+      results.set(deployment, figures);
+      console.log(`${deployment.label}: median ${round(figures.rate)} msgs/s, ${round(figures.cpu, 1)} µs CPU/msg, ${syscalls === undefined ? 'n/a' : round(syscalls, 2)} syscalls/msg; p50 ${round(delay.p50, 2)} ms, p99 ${round(delay.p99, 2)} ms`);
     }
-    reportFanout(results);
+    const pick = (deployment: Deployment | undefined) => (deployment === undefined ? undefined : results.get(deployment));
+    reportFanout({ rounds: ROUNDS, all: [...results.values()], bare: pick(bare) as DeploymentFigures, memory: pick(memory) as DeploymentFigures, sqlite: pick(sqlite) as DeploymentFigures, nchan1: pick(nchan1), nchan2: pick(nchan2) });
   } finally {
     await Promise.all(fleets.map((fleet) => fleet.stop()));
     await Promise.all(deployments.map((deployment) => deployment.stop()));
   }
 }
 
-interface FanoutResult {
-  label: string;
-  /** Median delivered msgs/s over the rounds, and each round's. */
-  rate: number;
-  rates: number[];
-  /** Median server CPU per delivered message, µs. */
-  cpu: number;
-  delay: { p50: number; p99: number; samples: number };
-}
-
-function reportFanout([bare, memory, sqlite]: FanoutResult[]): void {
-  if (!bare || !memory || !sqlite) throw new Error('fan-out: expected bare, memory and sqlite results');
-  const throughputCase = (ours: FanoutResult, target: number): BenchCase => ({
-    name: `fan-out delivered msgs/s, 1,000 devices x 10 subscriptions, ${ours.label}`,
-    unit: 'msgs/s',
-    higherIsBetter: true,
-    ours: { label: ours.label, value: round(ours.rate) },
-    baseline: { label: bare.label, value: round(bare.rate) },
-    target,
-    extra: {
-      rounds: ROUNDS,
-      oursRounds: ours.rates.join(' '),
-      bareRounds: bare.rates.join(' '),
-      oursServerCpuMicrosPerMessage: round(ours.cpu, 1),
-      bareServerCpuMicrosPerMessage: round(bare.cpu, 1),
-    },
-  });
-  reportBench('push-server-fanout', [throughputCase(sqlite, 0.7), throughputCase(memory, 0.9)]);
-
-  const latencyCases = [memory, sqlite].flatMap((ours): BenchCase[] =>
-    (['p50', 'p99'] as const).map((p) => ({
-      name: `POST-to-device latency ${p} at 1,000 msgs/s, 1,000 devices, ${ours.label}`,
-      unit: 'ms',
-      higherIsBetter: false,
-      ours: { label: ours.label, value: round(ours.delay[p], 2) },
-      baseline: { label: bare.label, value: round(bare.delay[p], 2) },
-      extra: { samples: ours.delay.samples },
-    })),
-  );
-  reportBench('push-server-latency', latencyCases);
-}
-
 /** Server memory per idle device connection: the growth from 5,000 to 10,000 devices. */
 async function memorySuite(): Promise<void> {
   const shape = { devices: 10_000, subscriptionsPerDevice: 1 };
-  const bare = await withDeployment(bareDeployment(shape), (deployment) => memoryPerDevice(deployment));
-  const ours = await withDeployment(ourDeployment({ ...shape, storage: 'memory' }), (deployment) => memoryPerDevice(deployment));
-  console.log(`memory per device: ours ${round(ours.rssBytes)} B RSS, ${round(ours.heapBytes)} B heap; bare ${round(bare.rssBytes)} B RSS, ${round(bare.heapBytes)} B heap`);
-  const perDevice = (what: string, pick: (m: typeof ours) => number): BenchCase => ({
-    name: `server ${what} per idle device connection (growth from 5,000 to 10,000 devices)`,
-    unit: 'bytes',
-    higherIsBetter: false,
-    ours: { label: 'fosspush', value: round(pick(ours)) },
-    baseline: { label: 'bare ws', value: round(pick(bare)) },
-    target: 1.5,
-    extra: { absoluteTarget: '<= 10240 bytes', absoluteMet: pick(ours) <= 10_240 ? 'met' : 'MISSED' },
-  });
-  reportBench('push-server-memory', [perDevice('memory (RSS)', (m) => m.rssBytes), perDevice('JS heap and buffers', (m) => m.heapBytes)]);
+  const bare = await withDeployment(bareDeployment(shape), memoryPerDevice);
+  const nchan = WITH_NCHAN ? await withDeployment(nchanDeployment({ ...shape, workers: 1 }), memoryPerDevice) : undefined;
+  const ours = await withDeployment(ourDeployment({ ...shape, storage: 'memory' }), memoryPerDevice);
+  console.log(`memory per idle device: fosspush ${round(ours.bytes)} B, bare ws ${round(bare.bytes)} B${nchan ? `, nchan ${round(nchan.bytes)} B` : ''}`);
+  reportIdleMemory({ ours: ours.bytes, bare: bare.bytes, nchan: nchan?.bytes });
 }
 
 /**

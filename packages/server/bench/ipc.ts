@@ -8,8 +8,6 @@ type Handler = (args: never) => unknown;
 
 /** In a child: answers the parent's calls with the given handlers. */
 export function serveParent(handlers: Record<string, Handler>): void {
-  // Every child reports its CPU time, so a figure can be put per message.
-  handlers['cpu'] ??= () => process.cpuUsage();
   process.on('message', async (request: { id: number; cmd: string; args: unknown }) => {
     try {
       const result = await (handlers[request.cmd] as (args: unknown) => unknown)(request.args);
@@ -18,6 +16,8 @@ export function serveParent(handlers: Record<string, Handler>): void {
       process.send?.({ id: request.id, error: error instanceof Error ? error.stack : String(error) });
     }
   });
+  // A parent that dies (a failed bench) must not leave its servers and fleets running.
+  process.once('disconnect', () => process.exit(0));
   process.send?.({ id: 0, result: 'ready' });
 }
 
@@ -65,7 +65,12 @@ export async function startChild(entry: URL, options: { built?: boolean; cpuProf
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        // A child that ignores SIGTERM (a stuck close) must not outlive the bench.
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
@@ -85,9 +90,14 @@ export function settledMemory(): { rss: number; heapUsed: number; external: numb
  * Without taskset or a second CPU it does nothing.
  */
 export function pin(child: Child, role: 'server' | 'client'): void {
-  if (availableParallelism() < 2 || child.process.pid === undefined) return;
+  if (child.process.pid !== undefined) pinProcess(child.process.pid, role);
+}
+
+/** {@link pin} for any process (nginx's master and workers). */
+export function pinProcess(pid: number, role: 'server' | 'client'): void {
+  if (availableParallelism() < 2) return;
   try {
-    execFileSync('taskset', ['-a', '-p', '-c', role === 'server' ? '0' : '1', String(child.process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', role === 'server' ? '0' : '1', String(pid)], { stdio: 'ignore' });
   } catch {
     // No taskset: the figures are noisier, not wrong.
   }

@@ -2,6 +2,8 @@
 import { percentile } from '@fosspush/testing';
 import type { Deployment } from './deployments.js';
 import { type Child, pin, startChild } from './ipc.js';
+import { cpuMicros, rssBytes } from './procfs.js';
+import { countSyscalls } from './syscalls.js';
 
 const FLEET = new URL('./fleet.ts', import.meta.url);
 const LOADER = new URL('./loader.ts', import.meta.url);
@@ -24,8 +26,7 @@ export async function connectFleets(deployment: Deployment, processes: number): 
     children.map((child, f) =>
       child.call<number>('connect', {
         urls: deployment.devices.filter((_, i) => i % processes === f).map((device) => device.wsUrl),
-        ack: deployment.ack,
-        readyFrame: deployment.readyFrame,
+        wire: deployment.wire,
       }),
     ),
   );
@@ -80,27 +81,52 @@ export interface Throughput {
   loader: LoaderResult;
 }
 
-/** Posts as fast as the deployment answers; returns delivered messages per second. */
-export async function fanout(deployment: Deployment, fleets: Fleets, options: { warmupMs: number; measureMs: number }): Promise<Throughput> {
+async function startFlood(deployment: Deployment): Promise<Child> {
   const loader = await startChild(LOADER);
   pin(loader, 'client');
   await loader.call('flood', { targets: targetsOf(deployment), sockets: 16, window: 64 });
-  await sleep(options.warmupMs);
-  const serverCpu = () => Promise.all(deployment.servers.map((server) => server.call<{ user: number; system: number }>('cpu')));
-  const cpuBefore = await serverCpu();
-  const before = await fleets.received();
-  const started = performance.now();
-  await sleep(options.measureMs);
-  const after = await fleets.received();
-  const elapsed = (performance.now() - started) / 1000;
-  const cpuAfter = await serverCpu();
+  return loader;
+}
+
+async function stopLoader(loader: Child, fleets: Fleets): Promise<LoaderResult> {
   const result = await loader.call<LoaderResult>('stop');
   await loader.stop();
   // A flood leaves a large latency array in each fleet; collected later, it would stall them.
   await fleets.clearSamples();
   await sleep(500);
-  const cpuMicros = cpuAfter.reduce((sum, cpu, i) => sum + cpu.user + cpu.system - (cpuBefore[i]?.user ?? 0) - (cpuBefore[i]?.system ?? 0), 0);
-  return { rate: (after - before) / elapsed, serverCpuMicrosPerMessage: cpuMicros / Math.max(1, after - before), loader: result };
+  return result;
+}
+
+/**
+ * Posts as fast as the deployment answers; returns delivered messages per second and the CPU
+ * time of every server process (user and system, all threads) per delivered message.
+ */
+export async function fanout(deployment: Deployment, fleets: Fleets, options: { warmupMs: number; measureMs: number }): Promise<Throughput> {
+  const loader = await startFlood(deployment);
+  await sleep(options.warmupMs);
+  const cpuBefore = cpuMicros(deployment.pids);
+  const before = await fleets.received();
+  const started = performance.now();
+  await sleep(options.measureMs);
+  const after = await fleets.received();
+  const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = cpuMicros(deployment.pids);
+  const result = await stopLoader(loader, fleets);
+  return { rate: (after - before) / elapsed, serverCpuMicrosPerMessage: (cpuAfter - cpuBefore) / Math.max(1, after - before), loader: result };
+}
+
+/**
+ * System calls of the server processes per delivered message under a flood, in a window of its
+ * own (the counting perturbs the traced processes). Undefined when perf cannot count them.
+ */
+export async function syscallsPerMessage(deployment: Deployment, fleets: Fleets, options: { warmupMs: number; measureMs: number }): Promise<number | undefined> {
+  const loader = await startFlood(deployment);
+  await sleep(options.warmupMs);
+  const before = await fleets.received();
+  const syscalls = await countSyscalls(deployment.pids, options.measureMs);
+  const after = await fleets.received();
+  await stopLoader(loader, fleets);
+  return syscalls === undefined ? undefined : syscalls / Math.max(1, after - before);
 }
 
 /** Posts at a steady rate; returns the POST-to-device latency percentiles in ms. */
@@ -123,23 +149,22 @@ export async function latency(
 }
 
 /**
- * Server memory per connected device: the growth from half the devices connected to all of
- * them, after a full collection each time. Measuring the second half only keeps allocator
- * warm-up (and the garbage of the set-up requests) out of the figure.
+ * Server memory per connected device: the growth of the server processes' resident set size
+ * from half the devices connected to all of them, after a full collection each time in Node
+ * servers. Measuring the second half only keeps allocator warm-up (and the garbage of the
+ * set-up requests) out of the figure.
  */
-export async function memoryPerDevice(deployment: Deployment): Promise<{ rssBytes: number; heapBytes: number }> {
-  const server = deployment.servers[0] as Child;
+export async function memoryPerDevice(deployment: Deployment): Promise<{ bytes: number }> {
   const half = Math.floor(deployment.devices.length / 2);
-  const first = await connectFleets({ ...deployment, devices: deployment.devices.slice(0, half) }, 1);
-  await sleep(1000);
-  const before = await server.call<{ rss: number; heapUsed: number; external: number }>('memory');
-  const second = await connectFleets({ ...deployment, devices: deployment.devices.slice(half) }, 1);
-  await sleep(1000);
-  const after = await server.call<{ rss: number; heapUsed: number; external: number }>('memory');
-  await Promise.all([first.stop(), second.stop()]);
-  const count = deployment.devices.length - half;
-  return {
-    rssBytes: (after.rss - before.rss) / count,
-    heapBytes: (after.heapUsed + after.external - before.heapUsed - before.external) / count,
+  const reading = async () => {
+    await sleep(1000);
+    await deployment.settle();
+    return rssBytes(deployment.pids);
   };
+  const first = await connectFleets({ ...deployment, devices: deployment.devices.slice(0, half) }, 1);
+  const before = await reading();
+  const second = await connectFleets({ ...deployment, devices: deployment.devices.slice(half) }, 1);
+  const after = await reading();
+  await Promise.all([first.stop(), second.stop()]);
+  return { bytes: (after - before) / (deployment.devices.length - half) };
 }

@@ -26,6 +26,7 @@ serveParent({
       rateLimits: { perIp: false, perSubscription: false },
       maxConnections: 100_000,
       maxConnectionsPerAddress: 100_000,
+      maxSetsPerAddress: 100_000,
       logger: silentLogger,
       processMetrics: false,
     });

@@ -2,15 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DeviceHub, Runtime } from '@fosspush/core';
 import { createSseDeviceHandler } from '@fosspush/sse';
+import type { DeviceStreamTarget } from '@fosspush/webpush';
 import { createWebSocketDeviceServer } from '@fosspush/websocket';
 
-/** Which stream a device asked for: its set, and where to resume. */
-export interface DeviceStreamTarget {
-  setSecret: string;
-  afterSeq?: number;
-}
+export type { DeviceStreamTarget };
 
-/** The device-wire handlers the server mounts at `/set/<id>/ws` and `/set/<id>/events`. */
+/**
+ * The device-wire handlers the server mounts at `/set/<id>/ws` and `/set/<id>/events`. The
+ * server gives each the stream request it already read (`openStreamTarget`).
+ */
 export interface DeviceTransports {
   websocket: {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, stream: DeviceStreamTarget): void;

@@ -28,49 +28,9 @@ export interface MetricsSources {
   stored(): Promise<{ sets: number; subscriptions: number }>;
 }
 
-export function createMetrics(sources: MetricsSources, options: { processMetrics: boolean }): PushMetrics {
+export function createMetrics(options: { processMetrics: boolean }): PushMetrics {
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'fosspush_' });
-  new Gauge({
-    name: 'fosspush_device_connections',
-    help: 'Open device streams (WebSocket and SSE).',
-    registers: [registry],
-    collect() {
-      this.set(sources.deviceConnections());
-    },
-  });
-  new Gauge({
-    name: 'fosspush_http_connections',
-    help: 'Open TCP connections to the HTTP server, device streams included.',
-    registers: [registry],
-    async collect() {
-      this.set(await sources.httpConnections());
-    },
-  });
-  // One store count per scrape serves both gauges.
-  let storedCounts: Promise<{ sets: number; subscriptions: number }> | undefined;
-  const readStored = () => {
-    storedCounts ??= sources.stored().finally(() => {
-      storedCounts = undefined;
-    });
-    return storedCounts;
-  };
-  new Gauge({
-    name: 'fosspush_subscription_sets',
-    help: 'Subscription sets in the store (one per device), from every node.',
-    registers: [registry],
-    async collect() {
-      this.set((await readStored()).sets);
-    },
-  });
-  new Gauge({
-    name: 'fosspush_subscriptions',
-    help: 'Subscriptions (push resources) in the store, from every node.',
-    registers: [registry],
-    async collect() {
-      this.set((await readStored()).subscriptions);
-    },
-  });
   /** Requests by route, then by status. */
   const requestTally = new Map<string, Map<number, number>>();
   const requests = new Counter({
@@ -128,6 +88,54 @@ export function createMetrics(sources: MetricsSources, options: { processMetrics
       registers: [registry],
     }),
   };
+}
+
+/**
+ * The gauges, read from their sources at each scrape. Added once the parts they read exist:
+ * the counters come first because the device hub, which the transports need, counts into them.
+ */
+export function addMetricsGauges(metrics: PushMetrics, sources: MetricsSources): void {
+  const registry = metrics.registry;
+  new Gauge({
+    name: 'fosspush_device_connections',
+    help: 'Open device streams (WebSocket and SSE).',
+    registers: [registry],
+    collect() {
+      this.set(sources.deviceConnections());
+    },
+  });
+  new Gauge({
+    name: 'fosspush_http_connections',
+    help: 'Open TCP connections to the HTTP server, device streams included.',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.httpConnections());
+    },
+  });
+  // One store count per scrape serves both gauges.
+  let storedCounts: Promise<{ sets: number; subscriptions: number }> | undefined;
+  const readStored = () => {
+    storedCounts ??= sources.stored().finally(() => {
+      storedCounts = undefined;
+    });
+    return storedCounts;
+  };
+  new Gauge({
+    name: 'fosspush_subscription_sets',
+    help: 'Subscription sets in the store (one per device), from every node.',
+    registers: [registry],
+    async collect() {
+      this.set((await readStored()).sets);
+    },
+  });
+  new Gauge({
+    name: 'fosspush_subscriptions',
+    help: 'Subscriptions (push resources) in the store, from every node.',
+    registers: [registry],
+    async collect() {
+      this.set((await readStored()).subscriptions);
+    },
+  });
 }
 
 /** A counter kept as a plain number by its owner and read into the registry when scraped. */

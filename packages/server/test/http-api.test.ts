@@ -72,6 +72,9 @@ describe('POST /p/<id>', () => {
     const response = await push(sub, 'hello device', { ttl: '999999999', urgency: 'high', topic: 'greeting' });
     expect(response.status).toBe(201);
     expect(response.headers.get('ttl')).toBe('2419200');
+    // An empty body with its length, not a chunked one (one less frame for every push).
+    expect(response.headers.get('content-length')).toBe('0');
+    expect(response.headers.get('transfer-encoding')).toBeNull();
     const location = response.headers.get('location') ?? '';
     expect(location).toMatch(new RegExp(`^${base}/m/[A-Za-z0-9_-]{22}$`));
     await vi.waitFor(() => expect(dev.messages).toHaveLength(1));

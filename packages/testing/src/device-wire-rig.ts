@@ -81,8 +81,8 @@ export function createTestDeviceHub(store: Store, broker: Broker): TestDeviceHub
 
 /** The device-stream handlers a rig mounts, built from its hub. */
 export interface DeviceWireHandlers {
-  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, stream: { setSecret: string; afterSeq?: number }): void;
-  events?(req: IncomingMessage, res: ServerResponse, stream: { setSecret: string; afterSeq?: number }): void;
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, stream: { setSecret: string }): void;
+  events?(req: IncomingMessage, res: ServerResponse, stream: { setSecret: string }): void;
   close?(): Promise<void>;
 }
 
@@ -142,7 +142,7 @@ export async function startDeviceWireRig(mount: (hub: TestDeviceHub) => DeviceWi
         return;
       }
       streamSockets.add(req.socket);
-      // The cursor is left to the handler: it reads `?after=` and `Last-Event-ID` itself.
+      // The request is left to the handler: it reads `Last-Event-ID`, `?after=`, `v` and `heartbeat` itself.
       handlers.events(req, res, { setSecret: events[1] as string });
       return;
     }

@@ -7,6 +7,7 @@ export { describeStoreConformance, type StoreHarness } from './store-conformance
 export { describeBrokerConformance } from './broker-conformance.js';
 export { repoRoot, spawnSource } from './process.js';
 export { type BenchCase, type BenchResult, benchTable, opsPerSecond, percentile, reportBench, timeChannelDeliveries } from './bench.js';
+export { nginxTempPaths } from './nginx-paths.js';
 export { freePort, type RedisRig, type StartRedisOptions, startRedis } from './redis-rig.js';
 export {
   createTestDeviceHub,

@@ -2,24 +2,26 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type Clock, type DeviceHub, FosspushError, isFosspushError, resolveRuntime, toFosspushError, type WithDefaults, withDefaults } from '@fosspush/core';
 import {
+  ConnectionOutboxWriter,
   createFrameOutbox,
   DEVICE_STREAM_SERVER_DEFAULTS,
+  endEveryConnection,
   type DeviceStreamServerOptions,
   type DeviceStreamSession,
   type DeviceStreamSessionOptions,
+  type DeviceStreamTarget,
   decodeDeviceFrame,
   type FrameOutbox,
-  type FrameOutboxOptions,
   encodeErrorFrame,
   HEARTBEAT_REAP_GRACE_MS,
+  HeartbeatWheel,
   LEGACY_DEVICE_WIRE_VERSION,
   MAX_ACK_IDS_PER_FRAME,
   openDeviceStreamSession,
-  repeatEvery,
-  resumeCursorFromRequest,
-  SlicedSweep,
-  streamParametersFromRequest,
+  readStreamRequest,
+  type StreamRequest,
 } from '@fosspush/webpush/service';
+import { refuseSocket } from '@fosspush/webpush/node';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { closeReason, DEVICE_CLOSE_CODES } from './close-codes.js';
 
@@ -37,13 +39,6 @@ export const WEBSOCKET_DEVICE_SERVER_DEFAULTS = {
   closeGraceMs: 1_000,
 } satisfies Partial<WebSocketDeviceServerOptions>;
 
-export interface DeviceStreamTarget {
-  /** The secret from the set URL. */
-  setSecret: string;
-  /** Resume after this seq; when absent it is read from the request's `?after=`. */
-  afterSeq?: number;
-}
-
 export interface WebSocketDeviceServer {
   /** Completes a WebSocket upgrade of `GET /set/<setSecret>/ws` and streams the set to it. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, stream: DeviceStreamTarget): void;
@@ -55,17 +50,12 @@ export interface WebSocketDeviceServer {
 /** Ticks per heartbeat interval; each visits 1/HEARTBEAT_SLICES of the devices. */
 const HEARTBEAT_SLICES = 20;
 
-/** Where to resume and which wire version the device asked for (`?v=`). */
-interface StreamRequest {
-  readonly afterSeq: number | undefined;
-  readonly version: number;
-}
-
 /** What every connection of one server shares: one object per server, not per connection. */
 interface ServerShared {
   readonly config: WithDefaults<typeof WEBSOCKET_DEVICE_SERVER_DEFAULTS, WebSocketDeviceServerOptions>;
   readonly clock: Clock;
-  readonly connections: Set<DeviceConnection>;
+  /** Every open connection, each visited once per heartbeat interval. */
+  readonly connections: HeartbeatWheel<DeviceConnection>;
 }
 
 /** Where the `ws` and socket listeners (plain functions, `this` the emitter) find their connection. */
@@ -94,16 +84,10 @@ function onDrain(this: WithConnection<Duplex>): void {
   this[CONNECTION]?.outbox.drain();
 }
 
-/** The outbox writes to the socket; a separate small object because the session also has a `write`. */
-class SocketWriter implements FrameOutboxOptions {
-  constructor(private readonly connection: DeviceConnection) {}
-
-  get highWaterMarkBytes(): number {
-    return this.connection.shared.config.highWaterMarkBytes;
-  }
-
-  get maxQueuedBytes(): number {
-    return this.connection.shared.config.maxQueuedBytes;
+/** The outbox writes to the socket. */
+class SocketWriter extends ConnectionOutboxWriter {
+  constructor(private readonly connection: DeviceConnection) {
+    super(connection.shared.config);
   }
 
   write(frame: string): void {
@@ -254,14 +238,6 @@ class DeviceConnection implements DeviceStreamSessionOptions {
   }
 }
 
-function refuseUpgrade(socket: Duplex, status: number, error: FosspushError): void {
-  const body = JSON.stringify({ code: error.code, message: error.message });
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Service Unavailable'}\r\n` +
-      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
 /**
  * The push service's side of the device wire over WebSocket. The HTTP server routes upgrades
  * of `/set/<secret>/ws` here; every connection streams one subscription set from the hub,
@@ -280,28 +256,28 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
   const { clock, timers } = resolveRuntime(options.runtime);
   // Payloads are encrypted, so compression would cost memory and CPU for nothing.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
-  const connections = new Set<DeviceConnection>();
-  const shared: ServerShared = { config, clock, connections };
-  let closing = false;
-
   // One timer for every connection: a timer each would cost memory per idle device. Pinging
   // every device in one pass blocked the event loop for ~0.7 s at 20,000 devices, so each
   // tick visits one slice and every device is visited once per interval.
-  const sweep = new SlicedSweep(connections, HEARTBEAT_SLICES, (connection) => connection.heartbeat(clock.now()));
-  const stopHeartbeat = repeatEvery(timers, config.heartbeatIntervalMs / HEARTBEAT_SLICES, () => sweep.tick());
+  const connections = new HeartbeatWheel<DeviceConnection>(HEARTBEAT_SLICES, (connection) => {
+    connection.heartbeat(clock.now());
+    return HEARTBEAT_SLICES;
+  });
+  const shared: ServerShared = { config, clock, connections };
+  let closing = false;
+  const stopHeartbeat = connections.run(timers, clock, config.heartbeatIntervalMs / HEARTBEAT_SLICES);
 
   return {
     handleUpgrade(req, socket, head, stream) {
       if (closing) {
-        refuseUpgrade(socket, 503, new FosspushError('UNAVAILABLE', 'the push service is shutting down'));
+        refuseSocket(socket, new FosspushError('UNAVAILABLE', 'the push service is shutting down'));
         return;
       }
       let request: StreamRequest;
       try {
-        const { version } = streamParametersFromRequest(req.url ?? '/');
-        request = { afterSeq: stream.afterSeq ?? resumeCursorFromRequest(req.url ?? '/'), version };
+        request = stream.request ?? readStreamRequest(req, 'ws');
       } catch (error) {
-        refuseUpgrade(socket, 400, toFosspushError(error));
+        refuseSocket(socket, error);
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => new DeviceConnection(shared, ws, socket, stream.setSecret, request));
@@ -312,14 +288,12 @@ export function createWebSocketDeviceServer(options: WebSocketDeviceServerOption
     async close() {
       closing = true;
       stopHeartbeat();
-      const closed = [...connections].map(
-        (connection) =>
-          new Promise<void>((resolve) => {
-            connection.ws.once('close', () => resolve());
-            connection.end(DEVICE_CLOSE_CODES.goingAway, new FosspushError('UNAVAILABLE', 'the push service is shutting down'));
-          }),
+      const shuttingDown = new FosspushError('UNAVAILABLE', 'the push service is shutting down');
+      await endEveryConnection(
+        connections.members(),
+        (connection) => connection.ws,
+        (connection) => connection.end(DEVICE_CLOSE_CODES.goingAway, shuttingDown),
       );
-      await Promise.all(closed);
       wss.close();
     },
   };

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { nginxTempPaths } from '@fosspush/testing';
 import { codeBlock, readDoc, render } from './doc.js';
 import type { Certificate } from './tls.js';
 
@@ -74,11 +75,7 @@ worker_processes 1;
 events { worker_connections 512; }
 http {
     access_log off;
-    client_body_temp_path ${temp}/body;
-    proxy_temp_path ${temp}/proxy;
-    fastcgi_temp_path ${temp}/fastcgi;
-    uwsgi_temp_path ${temp}/uwsgi;
-    scgi_temp_path ${temp}/scgi;
+${nginxTempPaths(temp)}
 ${conf}
 }
 `;

@@ -22,7 +22,9 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   const message = createPushMessage(push, ctx.runtime);
   const { message: stored } = await ctx.subscriptions.enqueue(registration, message);
   ctx.metrics.countAccepted();
-  res.writeHead(201, { location: `${base}/m/${stored.id}`, ttl: String(stored.ttlSeconds) }).end();
+  // An explicit empty length: without it Node frames the empty body as chunked, a terminator
+  // chunk the app server's client has to parse on every push.
+  res.writeHead(201, { location: `${base}/m/${stored.id}`, ttl: String(stored.ttlSeconds), 'content-length': '0' }).end();
   try {
     await ctx.broker.publish(stored.owner, { type: 'message', message: stored });
   } catch (error) {

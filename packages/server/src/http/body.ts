@@ -85,7 +85,7 @@ function onTimeout(read: BodyRead): void {
 /**
  * Reads a request body with a size cap and a deadline. A declared Content-Length above the
  * cap is refused before a byte is read; a chunked body is cut off as soon as it passes the cap.
- * A refused body is left unread, so the answer must close the connection (see `sendError`).
+ * A refused body is left unread, so the answer must close the connection (see `refuseRequest` in @fosspush/webpush).
  */
 export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);

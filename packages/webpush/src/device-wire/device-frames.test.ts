@@ -10,6 +10,7 @@ import {
   encodeReadyFrame,
   MAX_ACK_IDS_PER_FRAME,
   parseResumeCursor,
+  readStreamRequest,
   resumeCursorFromRequest,
   streamParametersFromRequest,
 } from './device-frames.js';
@@ -160,6 +161,22 @@ describe('device wire frames', () => {
     expect(resumeCursorFromRequest('/set/s/events?after=3', '7')).toBe(7);
     expect(resumeCursorFromRequest('/set/s/events?after=3', undefined)).toBe(3);
     expect(resumeCursorFromRequest('/set/s/events', null)).toBeUndefined();
+  });
+
+  it('reads a whole stream request once: Last-Event-ID on the SSE wire only, then ?after=, the version and the heartbeat', () => {
+    const head = (url: string, lastEventId?: string | string[]) => ({ url, headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId } });
+    expect(readStreamRequest(head('/set/s/events?after=3&v=2&heartbeat=60000', '7'), 'events')).toEqual({ afterSeq: 7, version: 2, heartbeatMs: 60_000 });
+    expect(readStreamRequest(head('/set/s/events?after=3', ['8', '9']), 'events')).toEqual({ afterSeq: 8, version: 1, heartbeatMs: undefined });
+    // A WebSocket device has no Last-Event-ID: the header is not read there.
+    expect(readStreamRequest(head('/set/s/ws?after=3', 'junk'), 'ws')).toEqual({ afterSeq: 3, version: 1, heartbeatMs: undefined });
+    expect(readStreamRequest({ headers: {} }, 'ws')).toEqual({ afterSeq: undefined, version: 1, heartbeatMs: undefined });
+    for (const [request, field] of [
+      [head('/set/s/events', 'yesterday'), 'Last-Event-ID'],
+      [head('/set/s/events?after=-3'), 'after'],
+      [head('/set/s/events?v=2&heartbeat=soon'), 'heartbeat'],
+    ] as const) {
+      expect(() => readStreamRequest(request, 'events')).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST', details: { field } }));
+    }
   });
 
   it('builds stream URLs from a set URL', () => {

@@ -8,7 +8,7 @@ import {
   toFosspushError,
 } from '@fosspush/core';
 import { DEVICE_WIRE_VERSION, encodeMessageFrame, encodeReadyFrame, LEGACY_DEVICE_WIRE_VERSION } from '../../device-wire/device-frames.js';
-import { FRAME_OUTBOX_DEFAULTS } from './frame-outbox.js';
+import { FRAME_OUTBOX_DEFAULTS, type FrameOutboxOptions } from './frame-outbox.js';
 
 /** What both device-wire server handlers (WebSocket, SSE) take. */
 export interface DeviceStreamServerOptions {
@@ -204,4 +204,45 @@ class HubStream implements DeviceStreamSession {
  */
 export function openDeviceStreamSession(options: DeviceStreamSessionOptions): DeviceStreamSession {
   return new HubStream(options);
+}
+
+/**
+ * A device connection's outbox side: the server's limits, shared by every connection, and the
+ * transport's write, buffer and overflow. A small object of its own because a connection is
+ * also its session's options, which have a `write` of their own.
+ */
+export abstract class ConnectionOutboxWriter implements FrameOutboxOptions {
+  constructor(private readonly limits: Readonly<Pick<FrameOutboxOptions, 'highWaterMarkBytes' | 'maxQueuedBytes'>>) {}
+
+  get highWaterMarkBytes(): number {
+    return this.limits.highWaterMarkBytes;
+  }
+
+  get maxQueuedBytes(): number {
+    return this.limits.maxQueuedBytes;
+  }
+
+  abstract write(frame: string): void;
+  abstract bufferedBytes(): number;
+  abstract onOverflow(): void;
+}
+
+/**
+ * Ends every connection (`end`) and resolves once each has closed (`close` from the emitter
+ * `closer` names): a server's shutdown, the same for both transports.
+ */
+export async function endEveryConnection<T>(
+  connections: Iterable<T>,
+  closer: (connection: T) => { once(event: 'close', listener: () => void): unknown },
+  end: (connection: T) => void,
+): Promise<void> {
+  await Promise.all(
+    [...connections].map(
+      (connection) =>
+        new Promise<void>((resolve) => {
+          closer(connection).once('close', () => resolve());
+          end(connection);
+        }),
+    ),
+  );
 }
