@@ -55,7 +55,7 @@ async function nodeImportsOf(entry: string): Promise<string[]> {
     logLevel: 'silent',
     plugins: [reportNodeBuiltins],
   });
-  return found;
+  return found.sort();
 }
 
 describe('device-side entries bundle for the neutral platform', () => {
