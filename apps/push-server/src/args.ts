@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LogLevel } from '@fosspush/core';
+import { LOG_LEVELS, type LogLevel } from '@fosspush/core';
 import type { RateLimit, StorageOptions } from '@fosspush/server';
 
 /** sysexits(3) codes, so service managers and scripts can tell failures apart. */
@@ -98,8 +98,6 @@ export type ParsedCommand =
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
-
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** `$XDG_DATA_HOME/fosspush/server.db`, the XDG default being `~/.local/share`. */
 export function defaultDbPath(env: NodeJS.ProcessEnv): string {
@@ -213,7 +211,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (storage.kind !== 'sqlite' && values['sqlite-synchronous'] !== undefined) throw new UsageError('--sqlite-synchronous applies to the SQLite store only');
 
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const config: CliConfig = {
     ...parseListen(typeof values['listen'] === 'string' ? values['listen'] : '127.0.0.1:8080'),
     storage,

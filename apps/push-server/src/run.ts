@@ -68,13 +68,16 @@ export async function runCli(argv: readonly string[], io: CliIo, stop: (handler:
   if (command.kind === 'backup') return runBackup(command.source, command.target, io);
 
   const { config } = command;
-  let server: PushServer;
+  let opening: PushServer | undefined;
   try {
-    server = openServer(config, io);
+    opening = openServer(config, io);
+    await opening.ready();
   } catch (error) {
     io.stderr(`fosspush-server: cannot open the store: ${error instanceof Error ? error.message : String(error)}\n`);
+    await opening?.close().catch(() => undefined);
     return exitCodeFor(error, 'open');
   }
+  const server = opening;
   let url: string;
   let operator: OperatorListener | undefined;
   try {

@@ -22,7 +22,7 @@ import {
   validateAppId,
   validateInstanceName,
 } from '@fosspush/ipc';
-import { nodeWebPushCrypto } from '@fosspush/webpush';
+import { nodeWebPushCrypto } from '@fosspush/webpush/node';
 import { type AppKeyFile, defaultKeyFile, readKeyFile, type StoredRegistration, writeKeyFile } from './key-store.js';
 import { decodePayload } from './payload.js';
 

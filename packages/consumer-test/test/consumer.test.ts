@@ -167,6 +167,28 @@ console.log(JSON.stringify({ missing: isFosspushError(error, 'MISSING_DEPENDENCY
     expect(bytes).toBeLessThanOrEqual(CLIENT_ONLY_LIMIT_BYTES);
   });
 
+  it('a push server library on memory storage installs no storage driver; SQLite storage without its driver names the package', async () => {
+    const dir = project('server-memory', { type: 'module' });
+    await npm(['install', ...tarballClosure(['@fosspush/server'], tarballs)], dir);
+    const installed = installedPackages(join(dir, 'node_modules'));
+    expect(['better-sqlite3', 'ioredis', '@fosspush/store-sqlite', '@fosspush/store-redis'].filter((name) => installed.has(name))).toEqual([]);
+    writeFileSync(
+      join(dir, 'serve.js'),
+      `import { isFosspushError, silentLogger } from '@fosspush/core';
+import { createPushServer } from '@fosspush/server';
+const memory = createPushServer({ storage: { kind: 'memory' }, logger: silentLogger });
+const url = await memory.listen(0, '127.0.0.1');
+const subscribed = (await fetch(url + '/subscribe', { method: 'POST' })).status;
+await memory.close();
+const sqlite = createPushServer({ storage: { kind: 'sqlite', path: 'server.db' }, logger: silentLogger });
+const error = await sqlite.listen(0, '127.0.0.1').then(() => undefined, (e) => e);
+await sqlite.close();
+console.log(JSON.stringify({ subscribed, missing: isFosspushError(error, 'MISSING_DEPENDENCY'), message: error?.message }));\n`,
+    );
+    const { stdout } = await run('node', ['serve.js'], { cwd: dir });
+    expect(JSON.parse(stdout)).toEqual({ subscribed: 201, missing: true, message: expect.stringContaining('npm install @fosspush/store-sqlite') });
+  });
+
   let esmApp: string;
 
   it('the guides examples type-check as an ESM TypeScript app: node16 and bundler, TypeScript 5.5 to 5.9, lib ES2022 without DOM, skipLibCheck off', async () => {

@@ -16,7 +16,7 @@ import {
   toPushSubscription,
 } from '@fosspush/core';
 import { type BenchCase, reportBench } from '@fosspush/testing';
-import { createPushServiceClient } from '@fosspush/webpush';
+import { createPushServiceClient } from '@fosspush/webpush/user-agent';
 import webpush from 'web-push';
 import { Message, Sender } from '../src/index.js';
 import { startPushServer } from '../test/rigs/push-server.js';
@@ -79,7 +79,7 @@ async function webPush(count: number): Promise<{ rate: number; failures: number 
         .filter(([name]) => name.toLowerCase() !== 'content-length')
         .map(([name, value]) => [name, String(value)]),
     );
-    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as BodyInit });
+    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as RequestInit['body'] });
     await response.arrayBuffer();
     return response.status;
   });

@@ -1,6 +1,6 @@
 // The systems under test: our push server (memory, SQLite, or Redis-backed nodes), nchan (nginx's
 // pub/sub module) and the bare `ws` relay, each with its devices' stream URLs and push paths.
-import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush';
+import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush/service';
 import { type Child, pin, pinProcess, startChild } from './ipc.js';
 import { startNchan } from './nchan.js';
 

@@ -5,6 +5,7 @@ import { FosspushError } from '../errors.js';
 import { type Runtime, resolveRuntime } from '../runtime.js';
 import { BoundedMap } from './bounded-map.js';
 import { decodeKeyBytes, decodePublicKey, generateEncodedKeyPair, importWebCryptoPrivateKey, importWebCryptoPublicKey, P256_PRIVATE_KEY_BYTES } from './keys.js';
+import type { CryptoKey } from './webcrypto-types.js';
 
 /**
  * RFC 8292 VAPID: an application server proves to a push service who it is with a short-lived

@@ -35,8 +35,11 @@ import type { WebPushCrypto } from './primitives.js';
  */
 
 const AUTH_SECRET_BYTES = 16;
-/** RFC 8291 section 4: salt, rs, idlen and the sender's 65-byte public key as key id. */
-const WEB_PUSH_HEADER_BYTES = SALT_BYTES + 4 + 1 + P256_PUBLIC_KEY_BYTES;
+/**
+ * RFC 8291 section 4: the aes128gcm header of a Web Push body, 86 bytes: salt (16), record size
+ * (4), key id length (1) and the sender's 65-byte P-256 public key as key id.
+ */
+export const WEB_PUSH_HEADER_BYTES = SALT_BYTES + 4 + 1 + P256_PUBLIC_KEY_BYTES;
 /**
  * RFC 8291 section 4: the most plaintext one push message (at most 4096 bytes) carries, after
  * the 86-byte header, the padding delimiter and the 16-byte tag: 3993 bytes.
