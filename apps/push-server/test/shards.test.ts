@@ -129,7 +129,8 @@ describe('fosspush-server --shards 2 behind nginx, as documented', () => {
     await received(await device(victim.set), await push(victim.push));
   }, 45_000);
 
-  it('drains every shard on SIGTERM and exits 0', async () => {
+  it('drains every shard on SIGTERM and exits 0, also when each shard gets the signal too (systemd signals the whole cgroup)', async () => {
+    for (const index of [0, 1]) process.kill(shardPid(index), 'SIGTERM');
     expect(await server?.stop('SIGTERM')).toBe(0);
     const events = (server as CliProcess).logs().trim().split('\n').map((line) => JSON.parse(line) as { event: string; shard?: number });
     expect(events.filter((entry) => entry.event === 'stopped').map((entry) => entry.shard).sort()).toEqual([0, 1]);

@@ -112,6 +112,8 @@ async function wholeMachineSuite(): Promise<void> {
     deployments.push(await nchanDeployment({ ...shape, workers: 2 }));
     deployments.push(await ourDeployment({ ...shape, storage: 'memory', shards: availableParallelism() }));
     deployments.push(await ourDeployment({ ...shape, storage: 'sqlite', shards: availableParallelism() }));
+    // What the shards gain: one process, as --shards 1 runs, on the same unpinned machine.
+    deployments.push(await ourDeployment({ ...shape, storage: 'memory' }));
     for (const deployment of deployments) fleets.push(await connectFleets(deployment, 2));
     const rounds = await alternatingRounds(deployments, fleets);
     const figures = deployments.map((deployment, i) => {
@@ -119,8 +121,8 @@ async function wholeMachineSuite(): Promise<void> {
       const median = (pick: (t: Throughput) => number) => percentile(runs.map(pick), 50);
       return { label: deployment.label, rate: median((t) => t.rate), rates: runs.map((t) => round(t.rate)), cpu: median((t) => t.serverCpuMicrosPerMessage) };
     });
-    const [nchan1, nchan2, memory, sqlite] = figures as [WholeMachineFigures, WholeMachineFigures, WholeMachineFigures, WholeMachineFigures];
-    reportWholeMachine({ rounds: ROUNDS, cpus: availableParallelism(), nchan1, nchan2, memory, sqlite });
+    const [nchan1, nchan2, memory, sqlite, single] = figures as [WholeMachineFigures, WholeMachineFigures, WholeMachineFigures, WholeMachineFigures, WholeMachineFigures];
+    reportWholeMachine({ rounds: ROUNDS, cpus: availableParallelism(), nchan1, nchan2, memory, sqlite, single });
   } finally {
     await Promise.all(fleets.map((fleet) => fleet.stop()));
     await Promise.all(deployments.map((deployment) => deployment.stop()));

@@ -94,9 +94,18 @@ export type WholeMachineFigures = Pick<DeploymentFigures, 'label' | 'rate' | 'ra
  * The whole-machine tables: issue #18's throughput targets, fosspush with its default shards
  * against nchan with 2 workers (≥ 1.0) and with 1 (≥ 0.8), nothing pinned to a CPU.
  */
-export function reportWholeMachine(results: { rounds: number; cpus: number; nchan1: WholeMachineFigures; nchan2: WholeMachineFigures; memory: WholeMachineFigures; sqlite: WholeMachineFigures }): void {
-  const { rounds, cpus, nchan1, nchan2, memory, sqlite } = results;
-  const rows = [nchan1, nchan2, memory, sqlite].map((d) => `| ${d.label} | ${round(d.rate).toLocaleString('en-US')} | ${d.rates.join(' ')} | ${round(d.cpu, 1)} |`);
+export function reportWholeMachine(results: {
+  rounds: number;
+  cpus: number;
+  nchan1: WholeMachineFigures;
+  nchan2: WholeMachineFigures;
+  memory: WholeMachineFigures;
+  sqlite: WholeMachineFigures;
+  /** One process (`--shards 1`), memory store: what the shards gain. */
+  single: WholeMachineFigures;
+}): void {
+  const { rounds, cpus, nchan1, nchan2, memory, sqlite, single } = results;
+  const rows = [nchan1, nchan2, memory, sqlite, single].map((d) => `| ${d.label} | ${round(d.rate).toLocaleString('en-US')} | ${d.rates.join(' ')} | ${round(d.cpu, 1)} |`);
   console.log([`\n## push-server-whole-machine (${cpus} CPUs, nothing pinned)\n`, '| deployment | msgs/s (median) | rounds | server CPU µs/msg |', '|---|---|---|---|', ...rows].join('\n'));
   const whole = (ours: WholeMachineFigures, baseline: WholeMachineFigures, target: number): BenchCase => ({
     name: `whole machine (${cpus} CPUs): fan-out delivered msgs/s, 1,000 devices x 10 subscriptions, ${ours.label}`,
@@ -107,7 +116,8 @@ export function reportWholeMachine(results: { rounds: number; cpus: number; ncha
     target,
     extra: { rounds, oursRounds: ours.rates.join(' '), baselineRounds: baseline.rates.join(' '), oursCpuMicrosPerMessage: round(ours.cpu, 1), baselineCpuMicrosPerMessage: round(baseline.cpu, 1) },
   });
-  reportBench('push-server-whole-machine', [whole(memory, nchan2, 1.0), whole(memory, nchan1, 0.8), whole(sqlite, nchan2, 1.0), whole(sqlite, nchan1, 0.8)]);
+  const gain: BenchCase = { ...whole(memory, single, 1.0), name: `whole machine (${cpus} CPUs): msgs/s with ${cpus} shards against one process, memory store` };
+  reportBench('push-server-whole-machine', [whole(memory, nchan2, 1.0), whole(memory, nchan1, 0.8), whole(sqlite, nchan2, 1.0), whole(sqlite, nchan1, 0.8), gain]);
 }
 
 /** Bytes per idle device connection: ours against nchan (the target) and the bare relay. */
