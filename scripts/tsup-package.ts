@@ -5,11 +5,22 @@ import { defineConfig, type Options } from 'tsup';
  * is readable, unminified ESM, tests and benches run on the TypeScript source, and the maps
  * (with their sources inside) were over half of what a sender-only install downloads.
  */
+/**
+ * Third-party code built into the packages that use it rather than installed beside them:
+ * valibot (the input schemas) and jose (VAPID JWTs) are tree-shaken down to the few functions
+ * fosspush calls, a few KB, where installing them would add 1.8 MB and 0.5 MB to every install
+ * (a sender-only install must stay smaller than web-push's). The declarations inline the
+ * valibot types a public type is made of, so nothing imports a package that is not there.
+ * Each is a devDependency pinned to the exact version that gets built in.
+ */
+export const BUNDLED_DEPENDENCIES = ['valibot', 'jose'];
+
 export function packageBuild(entry: string[], overrides: Options = {}) {
   return defineConfig({
     entry,
     format: ['esm'],
-    dts: true,
+    noExternal: BUNDLED_DEPENDENCIES,
+    dts: { resolve: BUNDLED_DEPENDENCIES },
     sourcemap: false,
     clean: true,
     target: 'node20',
@@ -26,5 +37,6 @@ export function packageBuild(entry: string[], overrides: Options = {}) {
 export function appBuild(entry: string[]) {
   // Everything else stays external, also what the app does not list (openpgp in the push
   // server): a library's optional peer is loaded on demand, never copied into the bundle.
-  return packageBuild(entry, { noExternal: [/^@fosspush\//], external: [/^(?!@fosspush\/|\.|\/)/] });
+  const bundled = `@fosspush/|(${BUNDLED_DEPENDENCIES.join('|')})(/|$)`;
+  return packageBuild(entry, { noExternal: [new RegExp(`^(${bundled})`)], external: [new RegExp(`^(?!${bundled}|\\.|/)`)] });
 }

@@ -7,6 +7,7 @@
  * Native alike.
  */
 export * from './errors.js';
+export * from './schema.js';
 export * from './log.js';
 export * from './runtime.js';
 export * from './timing.js';
