@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@fosspush/testing';
@@ -105,6 +106,30 @@ describe('fosspush-server --shards 2 behind nginx, as documented', () => {
     for (const set of sets) {
       const stream = await device(set.set);
       await received(stream, await push(set.push));
+    }
+    // An app server on one keep-alive connection, pushing to sets of both shards in turn.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: deployment.ca });
+    const sockets = new Set<unknown>();
+    try {
+      for (const set of [...sets, ...sets]) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const url = new URL(set.push);
+          const req = httpsRequest(
+            { host: '127.0.0.1', port: url.port, path: url.pathname, method: 'POST', headers: { host: url.host, ttl: '0' }, servername: url.hostname, agent },
+            (res) => {
+              sockets.add(res.socket);
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+        expect(status).toBe(201);
+      }
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
     }
     // A second subscription in a shard-1 set goes to shard 1, by the set its Link header names.
     const onShard1 = sets.find((set) => shardOf(set.set) === 1) as Subscription;

@@ -12,8 +12,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { percentile, reportBench, startRedis } from '@fosspush/testing';
 import { bareDeployment, type Deployment, nchanDeployment, ourDeployment } from './deployments.js';
-import { connectFleets, type Fleets, fanout, latency, memoryPerDevice, sleep, syscallsPerMessage, type Throughput } from './measure.js';
 import { setPinning } from './ipc.js';
+import { connectFleets, type Fleets, fanout, latency, memoryPerDevice, sleep, syscallsPerMessage, type Throughput } from './measure.js';
 import { type DeploymentFigures, reportFanout, reportIdleMemory, reportWholeMachine, round, type WholeMachineFigures } from './report.js';
 import { syscallCountingUnavailable } from './syscalls.js';
 
