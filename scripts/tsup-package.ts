@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
@@ -68,7 +68,9 @@ const thirdPartyLicenses: NonNullable<Options['esbuildPlugins']>[number] = {
       });
       if (sections.length === 0) return;
       const intro = '# Third-party code in this package\n\nThis package was built with the following code inside it, rather than installing it beside it.\n';
-      writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.md'), [intro, ...sections].join('\n'));
+      // tsup writes the bundle itself after esbuild ends, so on a first build dist/ may not exist yet.
+      mkdirSync(resolve(cwd, outdir), { recursive: true });
+      writeFileSync(resolve(cwd, outdir, 'THIRD-PARTY-LICENSES.md'), [intro, ...sections].join('\n'));
     });
   },
 };
