@@ -6,9 +6,8 @@
 // the machine), so the parent compares them with its own.
 //
 // Parent -> child (process IPC): { id, cmd: 'hops', args: { since, messageId } }.
-import { createDaemon, createChannelForAccount } from '@fosspush/daemon';
-import type { LogFields, Logger } from '@fosspush/core';
 import { monotonicMs } from '@fosspush/testing';
+import { runBenchDaemon } from './daemon-child.js';
 
 export interface EmailDaemonSettings {
   dataDir: string;
@@ -57,30 +56,6 @@ const onProtocolLine = (entry: { src?: string; msg?: unknown }) => {
 };
 const imapLogger = { debug: onProtocolLine, info: onProtocolLine, warn: () => undefined, error: () => undefined };
 
-const log = (event: string, fields?: LogFields) => {
-  if (event === 'message_stored' && typeof fields?.['messageId'] === 'string') {
-    hop(fields['messageId']).stored ??= monotonicMs();
-  }
-};
-/** Trouble goes to stderr, so a bench that stalls says why. */
-const report = (event: string, fields?: LogFields) => console.error(event, JSON.stringify(fields));
-const logger: Logger = { debug: log, info: log, warn: report, error: report };
-
-const daemon = createDaemon({
-  dataDir: settings.dataDir,
-  socketPath: settings.socketPath,
-  unifiedPush: { enabled: false },
-  logger,
-  accounts: [{ id: 'mail', type: 'email', options: { ...settings.options, clientOptions: { logger: imapLogger } } }],
-  async createChannel(account, context) {
-    const channel = await createChannelForAccount(account, context);
-    channel.on('message', (event) => {
-      hop(event.message.id).channel ??= monotonicMs();
-    });
-    return channel;
-  },
-});
-
 function hopsOf(since: number, messageId: string): DaemonHops {
   const fetchSent = protocol.find((mark) => mark.what === 'fetchSent' && mark.at >= since)?.at;
   const fetched = fetchSent === undefined ? undefined : protocol.find((mark) => mark.what === 'fetched' && mark.at >= fetchSent)?.at;
@@ -88,11 +63,19 @@ function hopsOf(since: number, messageId: string): DaemonHops {
   return { announced, fetchSent, fetched, ...byMessage.get(messageId) };
 }
 
-await daemon.start();
-process.on('message', (request: { id: number; cmd: string; args: { since: number; messageId: string } }) => {
-  if (request.cmd === 'hops') process.send?.({ id: request.id, result: hopsOf(request.args.since, request.args.messageId) });
-});
-process.on('SIGTERM', () => {
-  void daemon.stop().then(() => process.exit(0));
-});
-process.send?.({ id: 0, result: 'ready' });
+await runBenchDaemon<{ since: number; messageId: string }>(
+  {
+    dataDir: settings.dataDir,
+    socketPath: settings.socketPath,
+    accounts: [{ id: 'mail', type: 'email', options: { ...settings.options, clientOptions: { logger: imapLogger } } }],
+  },
+  {
+    channelMessage: (messageId) => {
+      hop(messageId).channel ??= monotonicMs();
+    },
+    stored: (messageId) => {
+      hop(messageId).stored ??= monotonicMs();
+    },
+    hops: ({ since, messageId }) => hopsOf(since, messageId),
+  },
+);

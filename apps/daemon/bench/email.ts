@@ -11,7 +11,6 @@
 // notification has started the server's notice timer early.
 //
 // LATENCY_SAMPLES (default 30) per rhythm and server; MAIL_SERVERS=dovecot to skip Cyrus.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,12 +25,12 @@ import {
   monotonicMs,
   percentile,
   reportBench,
-  spawnSource,
   startIdleFloor,
   startMailRig,
 } from '@fosspush/testing';
 import nodemailer from 'nodemailer';
-import type { DaemonHops, EmailDaemonSettings } from './email-daemon.js';
+import { startDaemonChild } from './daemon-child.js';
+import type { DaemonHops } from './email-daemon.js';
 
 const SAMPLES = Number(process.env['LATENCY_SAMPLES'] ?? 30);
 const SERVERS = (process.env['MAIL_SERVERS']?.split(',') ?? MAIL_RIG_SERVERS) as MailRigServer[];
@@ -53,39 +52,6 @@ const HOP_LABELS: Record<Hop | 'floor', string> = {
   app: 'app callback (client SDK: received, decrypted)',
   floor: 'floor: bare IDLE client told (EXISTS)',
 };
-
-interface DaemonChild {
-  hops(since: number, messageId: string): Promise<DaemonHops>;
-  stop(): Promise<void>;
-}
-
-async function startDaemonChild(settings: EmailDaemonSettings): Promise<DaemonChild> {
-  const child: ChildProcess = spawnSource(new URL('./email-daemon.ts', import.meta.url), [JSON.stringify(settings)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = new Map<number, (value: unknown) => void>();
-  let nextId = 1;
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the bench daemon exited with ${code}`)));
-    child.on('message', (message: { id: number; result: unknown }) => {
-      if (message.id === 0) resolve();
-      waiting.get(message.id)?.(message.result);
-      waiting.delete(message.id);
-    });
-  });
-  return {
-    hops: (since, messageId) =>
-      new Promise((resolve) => {
-        const id = nextId++;
-        waiting.set(id, resolve as (value: unknown) => void);
-        child.send({ id, cmd: 'hops', args: { since, messageId } });
-      }),
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -111,7 +77,7 @@ async function measure(rig: MailRig, dir: string, filing: Filing): Promise<Recor
   const twin = rig.users[filing.twin];
   if (!device || !twin) throw new Error('rig users missing');
   const socketPath = join(dir, 'd.sock');
-  const daemon = await startDaemonChild({
+  const daemon = await startDaemonChild<DaemonHops>(new URL('./email-daemon.ts', import.meta.url), {
     dataDir: join(dir, 'data'),
     socketPath,
     options: { address: device.address, imap: { host: rig.host, port: rig.ports.imap, secure: false, auth: { user: device.name, pass: device.password } } },
@@ -158,7 +124,7 @@ async function measure(rig: MailRig, dir: string, filing: Filing): Promise<Recor
           continue;
         }
         if (i < WARMUP) continue;
-        const inside = await daemon.hops(start, next.id);
+        const inside = await daemon.hops({ since: start, messageId: next.id });
         const at: Partial<Record<Hop | 'floor', number>> = {
           ...inside,
           smtpAccepted,

@@ -1,9 +1,9 @@
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { FosspushError } from '@fosspush/core';
+import { FosspushError, LOG_LEVELS, type LogLevel, parseWithSchema, record, type SchemaRefusal } from '@fosspush/core';
+import type { AccountConfig, PushServerAccount, UnifiedPushOptions } from '@fosspush/daemon';
 import { defaultSocketPath } from '@fosspush/ipc';
-import { LOG_LEVELS, type LogLevel } from '@fosspush/core';
-import type { AccountConfig, PushServerAccount, TransportPreference, UnifiedPushOptions, XmppAccount } from '@fosspush/daemon';
+import * as v from 'valibot';
 
 /** What `fosspushd` runs with, after the config file, flags and defaults are merged. */
 export interface DaemonConfig {
@@ -36,21 +36,6 @@ export interface ConfigFlags {
   requireVapid?: boolean;
 }
 
-/** Every setting a config file may hold; docs/daemon.md describes each. */
-export const CONFIG_FILE_FIELDS = [
-  'dataDir',
-  'socketPath',
-  'accounts',
-  'defaultAccount',
-  'logLevel',
-  'minRetentionSeconds',
-  'maxQueuedPerApp',
-  'requireVapid',
-  'unifiedpush',
-  '$schema',
-];
-
-const ACCOUNT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** The account the `--server` flag creates. */
 export const FLAG_ACCOUNT_ID = 'default';
 
@@ -67,92 +52,115 @@ function expandPath(path: string, base: string): string {
   return isAbsolute(home) ? home : resolve(base, home);
 }
 
-function checkUrl(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw bad(`${field} must be a URL string`, field);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw bad(`${field} is not a URL: ${value}`, field);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`${field} must be an http: or https: URL`, field);
-  return value.replace(/\/+$/, '');
+/*
+ * The config file as schemas (docs/daemon.md describes each setting). A refusal is an
+ * INVALID_REQUEST naming the setting by its path, `accounts[0].id must be ...`.
+ */
+const refusal = (root: string): SchemaRefusal => ({ code: 'INVALID_REQUEST', field: 'path', root });
+const UNKNOWN_SETTING = 'is not a known setting';
+
+const flag = v.boolean('must be true or false');
+const nonNegative = v.pipe(v.number('must be a non-negative integer'), v.safeInteger('must be a non-negative integer'), v.minValue(0, 'must be a non-negative integer'));
+const path = v.string('must be a path');
+const ACCOUNT_ID_RULE = 'must be 1 to 64 characters from A-Z a-z 0-9 . _ -';
+const accountId = v.pipe(v.string(ACCOUNT_ID_RULE), v.regex(/^[A-Za-z0-9._-]{1,64}$/, ACCOUNT_ID_RULE));
+
+const isUrl = (value: string) => URL.canParse(value);
+/** An http: or https: URL, without trailing slashes. */
+const httpUrl = v.pipe(
+  v.string('must be a URL string'),
+  v.check(isUrl, (issue) => `is not a URL: ${String(issue.input)}`),
+  v.check((value) => /^https?:$/.test(new URL(value).protocol), 'must be an http: or https: URL'),
+  v.transform((value) => value.replace(/\/+$/, '')),
+);
+const transport = v.optional(v.picklist(['auto', 'websocket', 'sse'], 'must be auto, websocket or sse'), 'auto');
+const logLevel = v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`);
+const nonEmpty = (message: string) => v.pipe(v.string(message), v.minLength(1, message));
+
+/**
+ * One kind of account. valibot reports a missing member on its object, not on the member, so
+ * the object answers with the member's own message: `accounts[0].url must be a URL string`.
+ */
+function accountOf<const E extends v.ObjectEntries>(entries: E) {
+  return v.object(entries, (issue) => {
+    const key = issue.path?.[0]?.key;
+    const member = typeof key === 'string' ? (entries[key] as { message?: unknown } | undefined) : undefined;
+    return typeof member?.message === 'string' ? member.message : 'must be an object';
+  });
 }
 
-function checkTransport(value: unknown, field: string): TransportPreference {
-  if (value === undefined) return 'auto';
-  if (value !== 'auto' && value !== 'websocket' && value !== 'sse') throw bad(`${field} must be auto, websocket or sse`, field);
-  return value;
-}
+const account = v.variant(
+  'type',
+  [
+    accountOf({ id: accountId, type: v.literal('push-server'), url: httpUrl, transport }),
+    accountOf(
+      { id: accountId, type: v.literal('email'), options: v.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null, 'must be an object') }
+    ),
+    accountOf(
+      {
+        id: accountId,
+        type: v.literal('dht'),
+        proxies: v.pipe(v.array(httpUrl, 'must be a non-empty array of dhtproxy URLs'), v.minLength(1, 'must be a non-empty array of dhtproxy URLs')),
+      }
+    ),
+    v.pipe(
+      accountOf(
+        {
+          id: accountId,
+          type: v.literal('xmpp'),
+          jid: v.pipe(v.string('must be a bare JID (user@domain)'), v.regex(/^[^@/\s]+@[^@/\s]+$/, 'must be a bare JID (user@domain)')),
+          password: v.optional(v.string('must be a string')),
+          passwordFile: v.optional(path),
+          host: v.optional(nonEmpty('must be a host name')),
+          port: v.optional(v.pipe(v.number('must be a port number'), v.integer('must be a port number'), v.minValue(1, 'must be a port number'), v.maxValue(65535, 'must be a port number'))),
+          directTls: v.optional(flag),
+          caFile: v.optional(nonEmpty('must be a path')),
+          componentJid: v.optional(nonEmpty('must be a JID')),
+          allowPlaintext: v.optional(flag),
+        }
+      ),
+      v.forward(
+        v.check((xmpp) => (xmpp.password === undefined) !== (xmpp.passwordFile === undefined), 'must be given, or else passwordFile (one of them)'),
+        ['password'],
+      ),
+    ),
+  ],
+  (issue) => (issue.path === undefined ? 'must be an object' : 'must be "push-server", "email", "dht" or "xmpp"'),
+) satisfies v.GenericSchema<unknown, AccountConfig>;
 
-function checkXmppAccount(account: Record<string, unknown>, id: string, field: string): XmppAccount {
-  const { jid, password, passwordFile, host, port, directTls, caFile, componentJid, allowPlaintext } = account;
-  if (typeof jid !== 'string' || !/^[^@/\s]+@[^@/\s]+$/.test(jid)) throw bad(`${field}.jid must be a bare JID (user@domain)`, `${field}.jid`);
-  if ((password === undefined) === (passwordFile === undefined)) throw bad(`${field} needs password or passwordFile (one of them)`, `${field}.password`);
-  const xmpp: XmppAccount = { id, type: 'xmpp', jid };
-  if (password !== undefined) {
-    if (typeof password !== 'string') throw bad(`${field}.password must be a string`, `${field}.password`);
-    xmpp.password = password;
-  }
-  if (passwordFile !== undefined) {
-    if (typeof passwordFile !== 'string') throw bad(`${field}.passwordFile must be a path`, `${field}.passwordFile`);
-    xmpp.passwordFile = passwordFile;
-  }
-  if (host !== undefined) {
-    if (typeof host !== 'string' || host === '') throw bad(`${field}.host must be a host name`, `${field}.host`);
-    xmpp.host = host;
-  }
-  if (port !== undefined) {
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw bad(`${field}.port must be a port number`, `${field}.port`);
-    xmpp.port = port;
-  }
-  if (directTls !== undefined) {
-    if (typeof directTls !== 'boolean') throw bad(`${field}.directTls must be true or false`, `${field}.directTls`);
-    xmpp.directTls = directTls;
-  }
-  if (caFile !== undefined) {
-    if (typeof caFile !== 'string' || caFile === '') throw bad(`${field}.caFile must be a path`, `${field}.caFile`);
-    xmpp.caFile = caFile;
-  }
-  if (componentJid !== undefined) {
-    if (typeof componentJid !== 'string' || componentJid === '') throw bad(`${field}.componentJid must be a JID`, `${field}.componentJid`);
-    xmpp.componentJid = componentJid;
-  }
-  if (allowPlaintext !== undefined) {
-    if (typeof allowPlaintext !== 'boolean') throw bad(`${field}.allowPlaintext must be true or false`, `${field}.allowPlaintext`);
-    xmpp.allowPlaintext = allowPlaintext;
-  }
-  return xmpp;
-}
+const DISTRIBUTOR_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const DISTRIBUTOR_NAME_RULE = 'must be one D-Bus name element (letters, digits, _ and -)';
 
-function checkAccount(value: unknown, index: number): AccountConfig {
-  const field = `accounts[${index}]`;
-  if (typeof value !== 'object' || value === null) throw bad(`${field} must be an object`, field);
-  const account = value as Record<string, unknown>;
-  const id = account['id'];
-  if (typeof id !== 'string' || !ACCOUNT_ID.test(id)) throw bad(`${field}.id must be 1 to 64 characters from A-Z a-z 0-9 . _ -`, `${field}.id`);
-  if (account['type'] === 'push-server') {
-    return { id, type: 'push-server', url: checkUrl(account['url'], `${field}.url`), transport: checkTransport(account['transport'], `${field}.transport`) };
-  }
-  if (account['type'] === 'email') {
-    const options = account['options'];
-    if (typeof options !== 'object' || options === null) throw bad(`${field}.options must be an object`, `${field}.options`);
-    return { id, type: 'email', options: options as Record<string, unknown> };
-  }
-  if (account['type'] === 'dht') {
-    const proxies = account['proxies'];
-    if (!Array.isArray(proxies) || proxies.length === 0) throw bad(`${field}.proxies must be a non-empty array of dhtproxy URLs`, `${field}.proxies`);
-    return { id, type: 'dht', proxies: proxies.map((proxy, at) => checkUrl(proxy, `${field}.proxies[${at}]`)) };
-  }
-  if (account['type'] === 'xmpp') return checkXmppAccount(account, id, field);
-  throw bad(`${field}.type must be "push-server", "email", "dht" or "xmpp"`, `${field}.type`);
-}
+/** The config file's `unifiedpush` section (docs/unifiedpush.md). */
+const unifiedpush = record(
+  {
+    enabled: v.optional(v.union([v.boolean(), v.literal('auto')], 'must be true, false or "auto"')),
+    name: v.optional(v.pipe(v.string(DISTRIBUTOR_NAME_RULE), v.regex(DISTRIBUTOR_NAME, DISTRIBUTOR_NAME_RULE))),
+    account: v.optional(v.pipe(v.string('must be an account id'), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be an account id'))),
+    requireVapid: v.optional(flag),
+    redeliveryIntervalMs: v.optional(v.pipe(nonNegative, v.transform((ms) => Math.max(ms, 1000)))),
+  },
+  'must be an object',
+  UNKNOWN_SETTING,
+) satisfies v.GenericSchema<unknown, UnifiedPushConfig>;
 
-function checkPositiveInteger(value: unknown, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw bad(`${field} must be a non-negative integer`, field);
-  return value;
-}
+const configFile = record(
+  {
+    dataDir: v.optional(path),
+    socketPath: v.optional(path),
+    accounts: v.optional(v.array(account, 'must be an array')),
+    defaultAccount: v.optional(accountId),
+    logLevel: v.optional(logLevel),
+    minRetentionSeconds: v.optional(nonNegative),
+    maxQueuedPerApp: v.optional(nonNegative),
+    requireVapid: v.optional(flag),
+    unifiedpush: v.optional(unifiedpush),
+    /** Ignored, for editors. */
+    $schema: v.optional(v.unknown()),
+  },
+  'must hold a JSON object',
+  UNKNOWN_SETTING,
+);
 
 /** Parses a config file's text; relative paths in it are relative to the file. */
 export function parseConfigFile(text: string, path: string): DaemonConfigFile {
@@ -162,21 +170,14 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
   } catch (cause) {
     throw new FosspushError('INVALID_REQUEST', `${path} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`${path} must hold a JSON object`, 'config');
-  const file = raw as Record<string, unknown>;
+  const { $schema: _editorsOnly, ...file } = parseWithSchema(configFile, raw, refusal(path));
   const base = dirname(path);
-  const config: DaemonConfigFile = {};
-  for (const key of Object.keys(file)) {
-    if (!CONFIG_FILE_FIELDS.includes(key)) {
-      throw bad(`${path}: unknown setting ${JSON.stringify(key)}`, key);
-    }
-  }
-  if (file['dataDir'] !== undefined) config.dataDir = expandPath(String(file['dataDir']), base);
-  if (file['socketPath'] !== undefined) config.socketPath = expandPath(String(file['socketPath']), base);
-  if (file['accounts'] !== undefined) {
-    if (!Array.isArray(file['accounts'])) throw bad('accounts must be an array', 'accounts');
-    // Password and CA files are named relative to the config file, like every other path in it.
-    config.accounts = file['accounts'].map(checkAccount).map((account) => {
+  const config: DaemonConfigFile = { ...file };
+  if (file.dataDir !== undefined) config.dataDir = expandPath(file.dataDir, base);
+  if (file.socketPath !== undefined) config.socketPath = expandPath(file.socketPath, base);
+  // Password and CA files are named relative to the config file, like every other path in it.
+  if (file.accounts !== undefined) {
+    config.accounts = file.accounts.map((account) => {
       if (account.type !== 'xmpp') return account;
       const { passwordFile, caFile } = account;
       return {
@@ -186,54 +187,7 @@ export function parseConfigFile(text: string, path: string): DaemonConfigFile {
       };
     });
   }
-  if (file['defaultAccount'] !== undefined) config.defaultAccount = String(file['defaultAccount']);
-  if (file['logLevel'] !== undefined) config.logLevel = checkLogLevel(file['logLevel']);
-  const retention = checkPositiveInteger(file['minRetentionSeconds'], 'minRetentionSeconds');
-  if (retention !== undefined) config.minRetentionSeconds = retention;
-  const maxQueued = checkPositiveInteger(file['maxQueuedPerApp'], 'maxQueuedPerApp');
-  if (maxQueued !== undefined) config.maxQueuedPerApp = maxQueued;
-  if (file['requireVapid'] !== undefined) {
-    if (typeof file['requireVapid'] !== 'boolean') throw bad('requireVapid must be true or false', 'requireVapid');
-    config.requireVapid = file['requireVapid'];
-  }
-  if (file['unifiedpush'] !== undefined) config.unifiedpush = checkUnifiedPush(file['unifiedpush']);
   return config;
-}
-
-const DISTRIBUTOR_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-
-function checkUnifiedPush(value: unknown): UnifiedPushConfig {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('unifiedpush must be an object', 'unifiedpush');
-  const section = value as Record<string, unknown>;
-  const config: UnifiedPushConfig = {};
-  for (const key of Object.keys(section)) {
-    if (!['enabled', 'name', 'account', 'requireVapid', 'redeliveryIntervalMs'].includes(key)) throw bad(`unifiedpush: unknown setting ${JSON.stringify(key)}`, `unifiedpush.${key}`);
-  }
-  const { enabled, name, account, requireVapid } = section;
-  if (enabled !== undefined) {
-    if (enabled !== true && enabled !== false && enabled !== 'auto') throw bad('unifiedpush.enabled must be true, false or "auto"', 'unifiedpush.enabled');
-    config.enabled = enabled;
-  }
-  if (name !== undefined) {
-    if (typeof name !== 'string' || !DISTRIBUTOR_NAME.test(name)) throw bad('unifiedpush.name must be one D-Bus name element (letters, digits, _ and -)', 'unifiedpush.name');
-    config.name = name;
-  }
-  if (account !== undefined) {
-    if (typeof account !== 'string' || !ACCOUNT_ID.test(account)) throw bad('unifiedpush.account must be an account id', 'unifiedpush.account');
-    config.account = account;
-  }
-  if (requireVapid !== undefined) {
-    if (typeof requireVapid !== 'boolean') throw bad('unifiedpush.requireVapid must be true or false', 'unifiedpush.requireVapid');
-    config.requireVapid = requireVapid;
-  }
-  const interval = checkPositiveInteger(section['redeliveryIntervalMs'], 'unifiedpush.redeliveryIntervalMs');
-  if (interval !== undefined) config.redeliveryIntervalMs = Math.max(interval, 1000);
-  return config;
-}
-
-function checkLogLevel(value: unknown): LogLevel {
-  if (!LOG_LEVELS.includes(value as LogLevel)) throw bad(`logLevel must be one of ${LOG_LEVELS.join(', ')}`, 'logLevel');
-  return value as LogLevel;
 }
 
 /** Flags win over the file, the file over defaults. At least one account must result. */
@@ -243,8 +197,8 @@ export function resolveConfig(file: DaemonConfigFile, flags: ConfigFlags, env: R
     const account: PushServerAccount = {
       id: FLAG_ACCOUNT_ID,
       type: 'push-server',
-      url: checkUrl(flags.server, 'server'),
-      transport: checkTransport(flags.transport, 'transport'),
+      url: parseWithSchema(httpUrl, flags.server, refusal('server')),
+      transport: parseWithSchema(transport, flags.transport, refusal('transport')),
     };
     const existing = accounts.findIndex((a) => a.id === FLAG_ACCOUNT_ID);
     if (existing >= 0) accounts[existing] = account;
@@ -266,7 +220,7 @@ export function resolveConfig(file: DaemonConfigFile, flags: ConfigFlags, env: R
     socketPath: flags.socket !== undefined ? expandPath(flags.socket, cwd) : (file.socketPath ?? defaultSocketPath({ env })),
     accounts,
     defaultAccount,
-    logLevel: flags.logLevel !== undefined ? checkLogLevel(flags.logLevel) : (file.logLevel ?? 'info'),
+    logLevel: flags.logLevel !== undefined ? parseWithSchema(logLevel, flags.logLevel, refusal('logLevel')) : (file.logLevel ?? 'info'),
   };
   if (file.minRetentionSeconds !== undefined) config.minRetentionSeconds = file.minRetentionSeconds;
   if (file.maxQueuedPerApp !== undefined) config.maxQueuedPerApp = file.maxQueuedPerApp;

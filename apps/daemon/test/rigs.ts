@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connectIpc, type StatusResult } from '@fosspush/ipc';
 import { spawnSource } from '@fosspush/testing';
-import { buildPushRequest } from '@fosspush/webpush';
+import { buildPushRequest } from '@fosspush/webpush/app-server';
 
 const PUSH_SERVER = new URL('../../push-server/src/cli.ts', import.meta.url);
 export const DAEMON = new URL('../src/cli.ts', import.meta.url);

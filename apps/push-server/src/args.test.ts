@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { defaultDbPath, parseCommandLine, parseListen, parseRateLimit, UsageError } from './args.js';
 
@@ -7,7 +8,7 @@ describe('parseCommandLine', () => {
   it('defaults to 127.0.0.1:8080 and a SQLite file under the XDG data folder', () => {
     expect(parseCommandLine([], env)).toEqual({
       kind: 'run',
-      config: { host: '127.0.0.1', port: 8080, storage: { kind: 'sqlite', path: '/home/ada/.local/share/fosspush/server.db' }, trustProxy: false, logLevel: 'info' },
+      config: { host: '127.0.0.1', port: 8080, storage: { kind: 'sqlite', path: '/home/ada/.local/share/fosspush/server.db' }, trustProxy: false, logLevel: 'info', shards: availableParallelism() },
     });
     expect(defaultDbPath({ XDG_DATA_HOME: '/data' })).toBe('/data/fosspush/server.db');
   });
@@ -32,11 +33,16 @@ describe('parseCommandLine', () => {
         bodyTimeoutMs: 500,
         rateLimits: { perIp: false, perSubscription: { ratePerSecond: 2.5, burst: 20 } },
         logLevel: 'debug',
+        shards: availableParallelism(),
       },
     });
     expect(parseCommandLine(['--memory'], env)).toMatchObject({ config: { storage: { kind: 'memory' } } });
     expect(parseCommandLine(['--db', 'x.db'], env)).toMatchObject({ config: { storage: { kind: 'sqlite', path: 'x.db' } } });
     expect(parseCommandLine(['--help'], env)).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['--shards', '3'], env)).toMatchObject({ config: { shards: 3 } });
+    expect(() => parseCommandLine(['--shards', '0'], env)).toThrow(UsageError);
+    expect(() => parseCommandLine(['--listen', '127.0.0.1:65535', '--shards', '2'], env)).toThrow(/ports 65535 to 65536/);
+    expect(parseCommandLine(['--listen', '127.0.0.1:0', '--shards', '4'], env)).toMatchObject({ config: { port: 0, shards: 4 } });
     expect(parseCommandLine(['--default-ttl', '3600'], env)).toMatchObject({ config: { defaultTtlSeconds: 3600 } });
     expect(parseCommandLine(['--default-ttl', 'strict'], env)).toMatchObject({ config: { defaultTtlSeconds: false } });
     expect(() => parseCommandLine(['--default-ttl', 'soon'], env)).toThrow(/--default-ttl must be a positive integer/);

@@ -1,7 +1,7 @@
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LogLevel } from '@fosspush/core';
+import { LOG_LEVELS, type LogLevel } from '@fosspush/core';
 import type { RateLimit, StorageOptions } from '@fosspush/server';
 
 /** sysexits(3) codes, so service managers and scripts can tell failures apart. */
@@ -58,6 +58,12 @@ Options:
                            (default 10:100)
   --admin-listen HOST:PORT  serve /healthz and /metrics here (e.g. 127.0.0.1:9464)
                        instead of on --listen
+  --shards N           N processes, each owning its own sets, store and devices (default:
+                       the number of CPUs). Shard i>0 listens on PORT+i (and admin PORT+i),
+                       its SQLite file is <db>.shard-<i>, its links are below /s<i> of
+                       --public-url, where a proxy routes them (see docs/push-server.md).
+                       1 serves from this process alone. Keep N fixed: lowering it strands
+                       the sets of the shards that go
   --log-level LEVEL    debug, info, warn or error (default info)
   --help               show this help
   --version            print the version
@@ -85,6 +91,8 @@ export interface CliConfig {
   defaultTtlSeconds?: number | false;
   rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
   logLevel: LogLevel;
+  /** How many processes serve, each with its own sets, store and listener (1: this process alone). */
+  shards: number;
   /** Where /healthz and /metrics are served instead of the public listener. */
   adminListen?: { host: string; port: number };
 }
@@ -98,8 +106,6 @@ export type ParsedCommand =
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
-
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** `$XDG_DATA_HOME/fosspush/server.db`, the XDG default being `~/.local/share`. */
 export function defaultDbPath(env: NodeJS.ProcessEnv): string {
@@ -129,6 +135,11 @@ function positiveInteger(value: string, flag: string): number {
   const number = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) throw new UsageError(`${flag} must be a positive integer`);
   return number;
+}
+
+/** Shard i listens on PORT+i: the last shard's port must exist (port 0 lets each pick its own). */
+function assertShardPortsFit(port: number, shards: number, flag: string): void {
+  if (port !== 0 && port + shards - 1 > 65535) throw new UsageError(`${flag}: ${shards} shards need ports ${port} to ${port + shards - 1}, past 65535`);
 }
 
 /** `RATE[:BURST]` (burst defaults to one second's worth, at least 1) or `off`. */
@@ -190,6 +201,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'log-level': { type: 'string' },
         'admin-listen': { type: 'string' },
         'sqlite-synchronous': { type: 'string' },
+        shards: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -213,14 +225,19 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (storage.kind !== 'sqlite' && values['sqlite-synchronous'] !== undefined) throw new UsageError('--sqlite-synchronous applies to the SQLite store only');
 
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const config: CliConfig = {
     ...parseListen(typeof values['listen'] === 'string' ? values['listen'] : '127.0.0.1:8080'),
     storage,
     trustProxy: values['trust-proxy'] === true,
     logLevel,
+    shards: typeof values['shards'] === 'string' ? positiveInteger(values['shards'], '--shards') : availableParallelism(),
   };
-  if (typeof values['admin-listen'] === 'string') config.adminListen = parseListen(values['admin-listen'], '--admin-listen');
+  assertShardPortsFit(config.port, config.shards, '--listen');
+  if (typeof values['admin-listen'] === 'string') {
+    config.adminListen = parseListen(values['admin-listen'], '--admin-listen');
+    assertShardPortsFit(config.adminListen.port, config.shards, '--admin-listen');
+  }
   if (typeof values['public-url'] === 'string') config.publicUrl = parseUrl(values['public-url'], '--public-url', ['https:', 'http:']);
   if (typeof values['max-connections'] === 'string') config.maxConnections = positiveInteger(values['max-connections'], '--max-connections');
   if (typeof values['max-connections-per-address'] === 'string') {

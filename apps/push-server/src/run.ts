@@ -1,47 +1,16 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { createJsonLogger, isFosspushError } from '@fosspush/core';
-import { createPushServer, type PushServer } from '@fosspush/server';
-import { type CliConfig, EXIT, parseCommandLine, USAGE, UsageError } from './args.js';
+import { readFileSync } from 'node:fs';
+import { EXIT, parseCommandLine, USAGE, UsageError } from './args.js';
 import { runBackup } from './backup.js';
-import { listenOperator, type OperatorListener } from './operator-listener.js';
+import type { CliIo } from './serve.js';
+import { serve } from './serve.js';
+import { isShardChild, runShardChild } from './shard-child.js';
+import { runShards } from './shard-supervisor.js';
 
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type { CliIo } from './serve.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-function openServer(config: CliConfig, io: CliIo): PushServer {
-  if (config.storage.kind === 'sqlite') mkdirSync(dirname(config.storage.path), { recursive: true, mode: 0o700 });
-  return createPushServer({
-    storage: config.storage,
-    trustProxy: config.trustProxy,
-    logger: createJsonLogger({ level: config.logLevel, write: (line) => io.stderr(`${line}\n`) }),
-    publicUrl: config.publicUrl,
-    maxConnections: config.maxConnections,
-    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-    maxSetsPerAddress: config.maxSetsPerAddress,
-    pendingSetTtlMs: config.pendingSetTtlMs,
-    idleSetTtlMs: config.idleSetTtlMs,
-    bodyTimeoutMs: config.bodyTimeoutMs,
-    defaultTtlSeconds: config.defaultTtlSeconds,
-    rateLimits: config.rateLimits,
-    publicOperatorRoutes: config.adminListen === undefined,
-  });
-}
-
-function exitCodeFor(error: unknown, phase: 'open' | 'listen'): number {
-  const code = (error as { code?: unknown }).code;
-  if (isFosspushError(error, 'UNSUPPORTED_STORE_VERSION')) return EXIT.dataFormat;
-  if (phase === 'open') return EXIT.cantCreate;
-  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' || code === 'UNAVAILABLE') return EXIT.unavailable;
-  return EXIT.software;
 }
 
 /**
@@ -67,29 +36,10 @@ export async function runCli(argv: readonly string[], io: CliIo, stop: (handler:
   }
   if (command.kind === 'backup') return runBackup(command.source, command.target, io);
 
-  const { config } = command;
-  let server: PushServer;
-  try {
-    server = openServer(config, io);
-  } catch (error) {
-    io.stderr(`fosspush-server: cannot open the store: ${error instanceof Error ? error.message : String(error)}\n`);
-    return exitCodeFor(error, 'open');
-  }
-  let url: string;
-  let operator: OperatorListener | undefined;
-  try {
-    url = await server.listen(config.port, config.host);
-    if (config.adminListen) operator = await listenOperator(server, config.adminListen);
-  } catch (error) {
-    io.stderr(`fosspush-server: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
-    await server.close().catch(() => undefined);
-    return exitCodeFor(error, 'listen');
-  }
-  io.stdout(`listening on ${url}\n`);
-  if (operator) io.stdout(`operator endpoints on ${operator.url}\n`);
-  await new Promise<void>((resolve) => stop(resolve));
-  // The operator listener stays up through the drain, so a scrape still sees it.
-  await server.close();
-  await operator?.close();
-  return EXIT.ok;
+  if (isShardChild(io.env)) return runShardChild(command.config, io, stop);
+  if (command.config.shards > 1) return runShards(argv, command.config, io, stop);
+  return serve(command.config, io, stop, ({ url, operatorUrl }) => {
+    io.stdout(`listening on ${url}\n`);
+    if (operatorUrl) io.stdout(`operator endpoints on ${operatorUrl}\n`);
+  });
 }

@@ -1,5 +1,5 @@
 import { type Channel, generateSubscriptionKeys, type SubscriptionKeys } from '@fosspush/core';
-import { buildPushRequest } from '@fosspush/webpush';
+import { buildPushRequest } from '@fosspush/webpush/app-server';
 import { createWebSocketChannel } from '@fosspush/websocket';
 
 /** A device on the real WebSocket channel whose consumer counts every message it is handed. */

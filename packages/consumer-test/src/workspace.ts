@@ -32,7 +32,9 @@ const isWorkspaceName = (name: string) => name.startsWith('@fosspush/');
 
 /**
  * The third-party run-time dependencies of the given workspace packages and of every workspace
- * package they depend on: what an app that bundles them must list itself.
+ * package they depend on: what an app that bundles them must list itself. A workspace peer (a
+ * storage driver the server imports when that storage is chosen) counts: the app's build
+ * bundles every `@fosspush/` import, the lazy ones too.
  */
 export function bundledThirdPartyDependencies(names: readonly string[], byName: ReadonlyMap<string, Manifest>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -40,10 +42,12 @@ export function bundledThirdPartyDependencies(names: readonly string[], byName: 
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
-    for (const [dependency, range] of Object.entries(byName.get(name)?.dependencies ?? {})) {
+    const manifest = byName.get(name);
+    for (const [dependency, range] of Object.entries(manifest?.dependencies ?? {})) {
       if (isWorkspaceName(dependency)) visit(dependency);
       else out[dependency] = range;
     }
+    for (const peer of Object.keys(manifest?.peerDependencies ?? {})) if (isWorkspaceName(peer)) visit(peer);
   };
   for (const name of names) visit(name);
   return out;

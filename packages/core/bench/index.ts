@@ -3,5 +3,6 @@
 import { existsSync } from 'node:fs';
 
 await import('./webpush.bench.js');
+await import('./vapid-verify.bench.js');
 const emailNotifyBench = './email-notify.bench.js';
 if (existsSync(new URL('./email-notify.bench.ts', import.meta.url))) await import(emailNotifyBench);

@@ -7,6 +7,8 @@
  * Native alike.
  */
 export * from './errors.js';
+export { importOptional } from './optional-dependency.js';
+export * from './schema.js';
 export * from './log.js';
 export * from './runtime.js';
 export * from './timing.js';

@@ -100,8 +100,13 @@ export function validatePayload(payload: unknown): Uint8Array {
   return payload;
 }
 
+/** Whether `id` is a message id: 1 to 64 URL-safe characters. */
+export function isMessageId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= PUSH_LIMITS.maxMessageIdLength && ID_PATTERN.test(id);
+}
+
 export function validateMessageId(id: unknown): string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > PUSH_LIMITS.maxMessageIdLength || !ID_PATTERN.test(id)) {
+  if (!isMessageId(id)) {
     throw new FosspushError('INVALID_MESSAGE', `message id must be 1 to ${PUSH_LIMITS.maxMessageIdLength} URL-safe characters`, {
       details: { field: 'id' },
     });

@@ -12,6 +12,7 @@ import {
   type WebPushCrypto,
   webCryptoWebPush,
 } from '../src/index.js';
+import type { CryptoKey } from '../src/webpush-crypto/webcrypto-types.js';
 
 type Primitive = keyof WebPushCrypto;
 /** The WebCrypto backend's pseudorandom-key handle. */

@@ -1,7 +1,7 @@
 import { type Channel, FosspushError } from '@fosspush/core';
 import type { ImapChannelOptions } from '@fosspush/imap';
 import { createSseTransport } from '@fosspush/sse';
-import { createDeviceStreamChannel, type PushServerChannelOptions } from '@fosspush/webpush';
+import { createDeviceStreamChannel, type PushServerChannelOptions } from '@fosspush/webpush/user-agent';
 import { createWebSocketTransport } from '@fosspush/websocket';
 import type { ChannelFactory, ChannelContext } from './account.js';
 import { readFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-import { type ChannelMessageEvent, expiresAt, PUSH_LIMITS } from '@fosspush/core';
+import { type ChannelMessageEvent, expiresAt, isFosspushError, PUSH_LIMITS } from '@fosspush/core';
 import type { Account } from './account.js';
 import { type DaemonContext, toIpcMessage } from './context.js';
 
@@ -29,13 +29,20 @@ export async function deliver(context: DaemonContext, account: Account, event: C
     await account.channel.unsubscribe(event.registrationId).catch(() => {});
     return;
   }
-  const registration = await store.getRegistration(registrationId);
-  if (!registration) return;
-  const appId = registration.owner;
   // The daemon is the device: once here, a message waits for its app at least this long.
   const ttlSeconds = Math.min(PUSH_LIMITS.maxTtlSeconds, Math.max(event.message.ttlSeconds, context.minRetentionSeconds));
   const retained = { ...event.message, ttlSeconds };
-  const { message, created } = await store.enqueue(registrationId, retained);
+  // No lookup of the registration first: enqueue refuses (NOT_FOUND) one that is gone, changing
+  // nothing, and the stored message names its owner. A lookup cost a store round (a turn of the
+  // event loop and a transaction) on every message's way to the app.
+  const enqueued = await store.enqueue(registrationId, retained).catch((error: unknown) => {
+    // Unregistered since the index was read: left unacked, as the channel has it.
+    if (isFosspushError(error, 'NOT_FOUND')) return undefined;
+    throw error;
+  });
+  if (!enqueued) return;
+  const { message, created } = enqueued;
+  const appId = message.owner;
   if (created) {
     if (await markSeen(context, registrationId, message.id, expiresAt(retained))) {
       await context.queues.added(appId);

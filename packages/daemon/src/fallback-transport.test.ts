@@ -1,5 +1,5 @@
 import { FosspushError } from '@fosspush/core';
-import type { DeviceStreamEvents, DeviceStreamTransport } from '@fosspush/webpush';
+import type { DeviceStreamEvents, DeviceStreamTransport } from '@fosspush/webpush/user-agent';
 import { describe, expect, it } from 'vitest';
 import { createFallbackTransport } from './fallback-transport.js';
 

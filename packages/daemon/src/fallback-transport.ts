@@ -1,5 +1,5 @@
 import { type Channel, isFosspushError } from '@fosspush/core';
-import type { DeviceStreamTransport } from '@fosspush/webpush';
+import type { DeviceStreamTransport } from '@fosspush/webpush/user-agent';
 
 export interface FallbackTransport extends DeviceStreamTransport {
   /** Which transport the next stream will use. */

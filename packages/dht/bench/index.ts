@@ -6,7 +6,7 @@
 import { type Channel, type ChannelMessageEvent, createPushMessage, decodeToken, encodeToken, encryptWebPush, generateSubscriptionKeys, silentLogger, utf8Encode } from '@fosspush/core';
 import { createPushServer } from '@fosspush/server';
 import { percentile, reportBench, startDhtRig, timeChannelDeliveries } from '@fosspush/testing';
-import { buildPushRequest } from '@fosspush/webpush';
+import { buildPushRequest } from '@fosspush/webpush/app-server';
 import { createWebSocketChannel } from '@fosspush/websocket';
 import { createDhtChannel, sendDhtMessage } from '../src/index.js';
 

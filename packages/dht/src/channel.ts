@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import {
   type Channel,
   type ChannelEvents,
@@ -68,7 +69,7 @@ interface Listener {
   readonly stored: StoredRegistration;
   readonly infoHash: string;
   readonly macSecret: string;
-  readonly macKey: CryptoKey;
+  readonly macKey: webcrypto.CryptoKey;
   readonly guard: FloodGuard;
   /** DHT value ids handled in this run (delivered, acked or dropped), with when they expire. */
   readonly seen: Map<string, number>;

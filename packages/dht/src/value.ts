@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import {
   bufferSource,
   FosspushError,
@@ -71,7 +72,7 @@ function base64ToBytes(text: string): Uint8Array {
 }
 
 /** The MAC key of one registration: HKDF-SHA-256 of its auth secret, bound to its info hash. */
-export async function macKeyFor(auth: string, infoHash: string): Promise<CryptoKey> {
+export async function macKeyFor(auth: string, infoHash: string): Promise<webcrypto.CryptoKey> {
   const secret = fromBase64Url(auth, 'the auth secret', 'INVALID_KEY');
   const ikm = await crypto.subtle.importKey('raw', bufferSource(secret), 'HKDF', false, ['deriveKey']);
   return crypto.subtle.deriveKey(
@@ -96,7 +97,7 @@ function dropped(code: 'INVALID_MESSAGE' | 'UNAUTHENTICATED' | 'EXPIRED' | 'PAYL
  * Seals a message for one registration: the value an app server puts under the registration's
  * info hash. `randomId` is the DHT value id (64 random bits as a decimal string).
  */
-export async function sealDhtValue(message: PushMessage, macKey: CryptoKey, randomId: Uint8Array, vapid?: string): Promise<DhtValue> {
+export async function sealDhtValue(message: PushMessage, macKey: webcrypto.CryptoKey, randomId: Uint8Array, vapid?: string): Promise<DhtValue> {
   const unsigned: Omit<DhtEnvelope, 'mac'> = {
     v: 1,
     id: message.id,
@@ -146,7 +147,7 @@ function parseEnvelope(data: unknown): DhtEnvelope {
  * whose `details.reason` says why the value was dropped: INVALID_MESSAGE (not ours, malformed),
  * UNAUTHENTICATED (wrong MAC), EXPIRED, PAYLOAD_TOO_LARGE.
  */
-export async function openDhtValue(value: { data?: unknown }, macKey: CryptoKey, nowMs: number): Promise<{ message: PushMessage; vapid?: string }> {
+export async function openDhtValue(value: { data?: unknown }, macKey: webcrypto.CryptoKey, nowMs: number): Promise<{ message: PushMessage; vapid?: string }> {
   const envelope = parseEnvelope(value.data);
   let mac: Uint8Array;
   let payload: Uint8Array;

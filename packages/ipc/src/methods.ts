@@ -1,41 +1,48 @@
-import type { Urgency } from '@fosspush/core';
-import {
-  asObject,
-  compact,
-  type Fields,
-  optionalInteger,
-  optionalString,
-  requireString,
-  type StringRule,
-  stringArray,
-} from './fields.js';
+import { parseWithSchema, record, type SchemaRefusal, type Urgency } from '@fosspush/core';
+import * as v from 'valibot';
 
 /**
  * The one method schema the daemon and the SDK share: every request's params and result type,
  * every notification, and the runtime check of params the daemon applies before a handler runs.
+ * Each params type is its schema's output: the daemon trusts nothing a client sends, and a bad
+ * field is an INVALID_REQUEST naming the field (`<field> must be ...`), never a crash.
  */
 export const IPC_PROTOCOL_VERSION = 1;
 
-const APP_ID: StringRule = {
+/** A string of 1 to `maxLength` characters matching `pattern`; the message says what it must be. */
+function text(rule: { pattern?: RegExp; maxLength: number; describe?: string }) {
+  const message = `must be ${rule.describe ?? `a string of 1 to ${rule.maxLength} characters`}`;
+  const length = v.pipe(v.string(message), v.minLength(1, message), v.maxLength(rule.maxLength, message));
+  return rule.pattern === undefined ? length : v.pipe(length, v.regex(rule.pattern, message));
+}
+
+function integer(min: number, max: number) {
+  const message = `must be an integer from ${min} to ${max}`;
+  return v.pipe(v.number(message), v.safeInteger(message), v.minValue(min, message), v.maxValue(max, message));
+}
+
+/** An array of `min` to `max` items; absent (or null) reads as empty. */
+function list<S extends v.GenericSchema<unknown, string>>(item: S, min: number, max: number) {
+  const message = `must be an array of ${min} to ${max} strings`;
+  return v.nullish(v.pipe(v.array(item, message), v.minLength(min, message), v.maxLength(max, message)), () => []);
+}
+
+const APP_ID = text({
   pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
   maxLength: 200,
   describe: 'an application id: letters, digits, dot, dash and underscore, starting with a letter or digit (reverse DNS works)',
-};
-const INSTANCE: StringRule = {
+});
+const INSTANCE = text({
   pattern: /^[A-Za-z0-9._:,*|@+-]+$/,
   maxLength: 256,
   describe: 'an instance name of 1 to 256 characters from A-Z a-z 0-9 . _ : , * | @ + -',
-};
-const CREDENTIAL: StringRule = { pattern: /^[A-Za-z0-9_-]+$/, maxLength: 128, describe: 'the base64url credential the daemon issued' };
-const KEY: StringRule = { pattern: /^[A-Za-z0-9_-]+={0,2}$/, maxLength: 128, describe: 'a base64url key' };
-const ACCOUNT: StringRule = {
-  pattern: /^[A-Za-z0-9._-]+$/,
-  maxLength: 64,
-  describe: 'an account id from the daemon configuration',
-};
-const MESSAGE_ID: StringRule = { pattern: /^[A-Za-z0-9_-]+$/, maxLength: 64, describe: 'a message id' };
-const REGISTRATION_ID: StringRule = { maxLength: 256, describe: 'a registration id' };
-const SENDER_ID: StringRule = { maxLength: 256 };
+});
+const CREDENTIAL = text({ pattern: /^[A-Za-z0-9_-]+$/, maxLength: 128, describe: 'the base64url credential the daemon issued' });
+const KEY = text({ pattern: /^[A-Za-z0-9_-]+={0,2}$/, maxLength: 128, describe: 'a base64url key' });
+const ACCOUNT = text({ pattern: /^[A-Za-z0-9._-]+$/, maxLength: 64, describe: 'an account id from the daemon configuration' });
+const MESSAGE_ID = text({ pattern: /^[A-Za-z0-9_-]+$/, maxLength: 64, describe: 'a message id' });
+const REGISTRATION_ID = text({ maxLength: 256, describe: 'a registration id' });
+const SENDER_ID = text({ maxLength: 256 });
 
 /** Most messages one `messages` call returns, and most ids one `ack` takes. */
 export const IPC_PAGE_LIMIT = 500;
@@ -46,11 +53,16 @@ export const IPC_PAGE_LIMIT = 500;
  */
 export const IPC_PAGE_BYTES = 262_144;
 
+const NOT_AN_OBJECT = 'must be an object';
+
+const appAuth = {
+  appId: APP_ID,
+  credential: CREDENTIAL,
+};
+const appAuthParams = record(appAuth, NOT_AN_OBJECT);
+
 /** Proves which app is calling: the secret the daemon issued on the app's first registration. */
-export interface AppAuth {
-  appId: string;
-  credential: string;
-}
+export type AppAuth = v.InferInput<typeof appAuthParams>;
 
 /** What a channel lets an app do besides receive. */
 export interface ChannelCapabilities {
@@ -91,19 +103,25 @@ export interface IpcMessage {
   topic?: string;
 }
 
-export interface RegisterParams {
-  appId: string;
-  /** Absent on the app's first registration only: the daemon then issues one. */
-  credential?: string;
-  instance: string;
-  /** An account id; absent means the daemon's default account. */
-  account?: string;
-  /** RFC 8292: accept only pushes signed with this VAPID public key. */
-  vapidPublicKey?: string;
-  /** The public half of the registration's RFC 8291 keys; the private key stays in the app. */
-  keys: { p256dh: string; auth: string };
-  senderIds?: string[];
-}
+const registerParams = record(
+  {
+    appId: APP_ID,
+    /** Absent on the app's first registration only: the daemon then issues one. */
+    credential: v.optional(CREDENTIAL),
+    instance: INSTANCE,
+    /** An account id; absent means the daemon's default account. */
+    account: v.optional(ACCOUNT),
+    /** RFC 8292: accept only pushes signed with this VAPID public key. */
+    vapidPublicKey: v.optional(KEY),
+    /** The public half of the registration's RFC 8291 keys; the private key stays in the app. */
+    keys: record({ p256dh: KEY, auth: KEY }, NOT_AN_OBJECT),
+    senderIds: list(SENDER_ID, 0, 100),
+  },
+  NOT_AN_OBJECT,
+);
+
+/** What a client sends (the schema's input); the daemon's handler gets it checked. */
+export type RegisterParams = v.InferInput<typeof registerParams>;
 
 export interface RegisterResult {
   registration: RegistrationInfo;
@@ -113,17 +131,21 @@ export interface RegisterResult {
   credential?: string;
 }
 
-export interface UnregisterParams extends AppAuth {
-  instance: string;
-}
+const unregisterParams = record({ ...appAuth, instance: INSTANCE }, NOT_AN_OBJECT);
+export type UnregisterParams = v.InferInput<typeof unregisterParams>;
 
-export interface MessagesParams extends AppAuth {
-  /** Only messages with a greater seq. @default 0 */
-  afterSeq?: number;
-  registrationId?: string;
-  /** @default IPC_PAGE_LIMIT */
-  limit?: number;
-}
+const messagesParams = record(
+  {
+    ...appAuth,
+    /** Only messages with a greater seq. @default 0 */
+    afterSeq: v.optional(integer(0, Number.MAX_SAFE_INTEGER)),
+    registrationId: v.optional(REGISTRATION_ID),
+    /** @default IPC_PAGE_LIMIT */
+    limit: v.optional(integer(1, IPC_PAGE_LIMIT)),
+  },
+  NOT_AN_OBJECT,
+);
+export type MessagesParams = v.InferInput<typeof messagesParams>;
 
 export interface MessagesResult {
   messages: IpcMessage[];
@@ -133,9 +155,8 @@ export interface MessagesResult {
   more: boolean;
 }
 
-export interface AckParams extends AppAuth {
-  messageIds: string[];
-}
+const ackParams = record({ ...appAuth, messageIds: list(MESSAGE_ID, 1, IPC_PAGE_LIMIT) }, NOT_AN_OBJECT);
+export type AckParams = v.InferInput<typeof ackParams>;
 
 export interface AccountStatus {
   id: string;
@@ -194,53 +215,31 @@ export type IpcNotificationName = keyof IpcNotifications;
 export type IpcParams<M extends IpcMethodName> = IpcMethods[M]['params'];
 export type IpcResult<M extends IpcMethodName> = IpcMethods[M]['result'];
 
-function appAuth(fields: Fields): AppAuth {
-  return { appId: requireString(fields, 'appId', APP_ID), credential: requireString(fields, 'credential', CREDENTIAL) };
-}
+/** No params, or an empty object: anything else in it is ignored, as for every method. */
+const statusParams = v.pipe(
+  v.nullish(record({}, NOT_AN_OBJECT), {}),
+  v.transform((): Record<string, never> => ({})),
+);
 
-function keys(value: unknown): RegisterParams['keys'] {
-  const fields = asObject(value, 'keys');
-  return { p256dh: requireString(fields, 'p256dh', KEY), auth: requireString(fields, 'auth', KEY) };
-}
+const IPC_PARAM_SCHEMAS = {
+  register: registerParams,
+  unregister: unregisterParams,
+  registrations: appAuthParams,
+  messages: messagesParams,
+  ack: ackParams,
+  observe: appAuthParams,
+  status: statusParams,
+} as const satisfies { readonly [M in IpcMethodName]: v.GenericSchema<unknown, IpcParams<M>> };
+
+/** A method's params as the handler gets them: checked, defaults filled in (`senderIds: []`). */
+export type IpcCheckedParams<M extends IpcMethodName> = v.InferOutput<(typeof IPC_PARAM_SCHEMAS)[M]>;
+
+const PARAMS_REFUSAL: SchemaRefusal = { code: 'INVALID_REQUEST', field: 'key', root: 'params' };
 
 /** The runtime check of each method's params: the daemon runs it before any handler. */
-export const IPC_PARAM_VALIDATORS: { readonly [M in IpcMethodName]: (params: unknown) => IpcParams<M> } = {
-  register(params) {
-    const fields = asObject(params);
-    return compact({
-      appId: requireString(fields, 'appId', APP_ID),
-      credential: optionalString(fields, 'credential', CREDENTIAL),
-      instance: requireString(fields, 'instance', INSTANCE),
-      account: optionalString(fields, 'account', ACCOUNT),
-      vapidPublicKey: optionalString(fields, 'vapidPublicKey', KEY),
-      keys: keys(fields['keys']),
-      senderIds: stringArray(fields, 'senderIds', { ...SENDER_ID, maxItems: 100 }),
-    });
-  },
-  unregister(params) {
-    const fields = asObject(params);
-    return { ...appAuth(fields), instance: requireString(fields, 'instance', INSTANCE) };
-  },
-  registrations: (params) => appAuth(asObject(params)),
-  messages(params) {
-    const fields = asObject(params);
-    return compact({
-      ...appAuth(fields),
-      afterSeq: optionalInteger(fields, 'afterSeq', 0, Number.MAX_SAFE_INTEGER),
-      registrationId: optionalString(fields, 'registrationId', REGISTRATION_ID),
-      limit: optionalInteger(fields, 'limit', 1, IPC_PAGE_LIMIT),
-    });
-  },
-  ack(params) {
-    const fields = asObject(params);
-    return { ...appAuth(fields), messageIds: stringArray(fields, 'messageIds', { ...MESSAGE_ID, minItems: 1, maxItems: IPC_PAGE_LIMIT }) };
-  },
-  observe: (params) => appAuth(asObject(params)),
-  status(params) {
-    asObject(params ?? {});
-    return {};
-  },
-};
+export const IPC_PARAM_VALIDATORS = Object.fromEntries(
+  Object.entries(IPC_PARAM_SCHEMAS).map(([method, schema]) => [method, (params: unknown) => parseWithSchema(schema, params, PARAMS_REFUSAL)]),
+) as { readonly [M in IpcMethodName]: (params: unknown) => IpcCheckedParams<M> };
 
 export function isIpcMethod(name: string): name is IpcMethodName {
   return Object.hasOwn(IPC_PARAM_VALIDATORS, name);
@@ -248,9 +247,9 @@ export function isIpcMethod(name: string): name is IpcMethodName {
 
 /** Validates an instance name the same way the daemon will, so the SDK fails early and alike. */
 export function validateInstanceName(instance: string): string {
-  return requireString({ instance }, 'instance', INSTANCE);
+  return parseWithSchema(INSTANCE, instance, { ...PARAMS_REFUSAL, root: 'instance' });
 }
 
 export function validateAppId(appId: string): string {
-  return requireString({ appId }, 'appId', APP_ID);
+  return parseWithSchema(APP_ID, appId, { ...PARAMS_REFUSAL, root: 'appId' });
 }

@@ -8,7 +8,7 @@ import {
   type IpcMethods,
   type IpcNotificationName,
   type IpcNotifications,
-  type IpcParams,
+  type IpcCheckedParams,
   type IpcResult,
   isIpcMethod,
 } from './methods.js';
@@ -25,7 +25,7 @@ export interface IpcConnection {
 }
 
 export type IpcHandlers = {
-  readonly [M in IpcMethodName]: (params: IpcParams<M>, connection: IpcConnection) => Promise<IpcResult<M>> | IpcResult<M>;
+  readonly [M in IpcMethodName]: (params: IpcCheckedParams<M>, connection: IpcConnection) => Promise<IpcResult<M>> | IpcResult<M>;
 };
 
 export type IpcServerEvent =

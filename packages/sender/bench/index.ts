@@ -16,7 +16,7 @@ import {
   toPushSubscription,
 } from '@fosspush/core';
 import { type BenchCase, reportBench } from '@fosspush/testing';
-import { createPushServiceClient } from '@fosspush/webpush';
+import { createPushServiceClient } from '@fosspush/webpush/user-agent';
 import webpush from 'web-push';
 import { Message, Sender } from '../src/index.js';
 import { startPushServer } from '../test/rigs/push-server.js';
@@ -48,8 +48,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 // --- Throughput against our push server -------------------------------------------------------
 // Rate limits off: every request of the bench comes from 127.0.0.1, and with the CLI's
-// defaults (200 requests/s per address) the bench would measure the limiter.
-const server = await startPushServer({ args: ['--memory', '--rate-limit-ip', 'off', '--rate-limit-push', 'off', '--log-level', 'warn'] });
+// defaults (200 requests/s per address, 1,000 sets per address) the bench would measure the limiter.
+const server = await startPushServer({ args: ['--memory', '--rate-limit-ip', 'off', '--rate-limit-push', 'off', '--max-sets-per-address', '10000', '--log-level', 'warn'] });
 const vapidKeys = await generateVapidKeys();
 const service = createPushServiceClient({ serverUrl: server.url });
 const subscriptionKeys: SubscriptionKeys[] = await inParallel(SUBSCRIPTIONS, 16, () => generateSubscriptionKeys());
@@ -79,7 +79,7 @@ async function webPush(count: number): Promise<{ rate: number; failures: number 
         .filter(([name]) => name.toLowerCase() !== 'content-length')
         .map(([name, value]) => [name, String(value)]),
     );
-    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as BodyInit });
+    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as RequestInit['body'] });
     await response.arrayBuffer();
     return response.status;
   });

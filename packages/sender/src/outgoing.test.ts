@@ -1,5 +1,4 @@
-import { isFosspushError, utf8Decode } from '@fosspush/core';
-import { MAX_PLAINTEXT_BYTES } from '@fosspush/webpush';
+import { isFosspushError, MAX_WEB_PUSH_PLAINTEXT_BYTES, utf8Decode } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
 import { createOutgoingMessage, DEFAULT_TTL_SECONDS, priorityToUrgency } from './outgoing.js';
 
@@ -37,8 +36,8 @@ describe('createOutgoingMessage', () => {
 
   it('refuses a payload over the limit with PAYLOAD_TOO_LARGE, and accepts one at the limit', () => {
     const overhead = JSON.stringify({ data: { x: '' } }).length;
-    expect(createOutgoingMessage({ data: { x: 'a'.repeat(MAX_PLAINTEXT_BYTES - overhead) } }).plaintext.length).toBe(MAX_PLAINTEXT_BYTES);
-    expect(code(() => createOutgoingMessage({ data: { x: 'a'.repeat(MAX_PLAINTEXT_BYTES - overhead + 1) } }))).toBe('PAYLOAD_TOO_LARGE');
+    expect(createOutgoingMessage({ data: { x: 'a'.repeat(MAX_WEB_PUSH_PLAINTEXT_BYTES - overhead) } }).plaintext.length).toBe(MAX_WEB_PUSH_PLAINTEXT_BYTES);
+    expect(code(() => createOutgoingMessage({ data: { x: 'a'.repeat(MAX_WEB_PUSH_PLAINTEXT_BYTES - overhead + 1) } }))).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('gives bad fields typed errors', () => {

@@ -1,5 +1,4 @@
-import { FosspushError, PUSH_LIMITS, type Urgency, URGENCIES, utf8Encode, validateTtl } from '@fosspush/core';
-import { MAX_PLAINTEXT_BYTES } from '@fosspush/webpush';
+import { FosspushError, MAX_WEB_PUSH_PLAINTEXT_BYTES, PUSH_LIMITS, type Urgency, URGENCIES, utf8Encode, validateTtl } from '@fosspush/core';
 import { collapseKeyToTopic } from './topic.js';
 
 /**
@@ -98,10 +97,10 @@ export function createOutgoingMessage(fields: MessageFields): OutgoingMessage {
   const topic = typeof fields.collapseKey === 'string' ? collapseKeyToTopic(fields.collapseKey) : undefined;
   if (typeof fields.collapseKey === 'string' && topic !== fields.collapseKey) body.collapseKey = fields.collapseKey;
   const plaintext = utf8Encode(JSON.stringify(body));
-  if (plaintext.length > MAX_PLAINTEXT_BYTES) {
+  if (plaintext.length > MAX_WEB_PUSH_PLAINTEXT_BYTES) {
     throw new FosspushError(
       'PAYLOAD_TOO_LARGE',
-      `message is ${plaintext.length} bytes as JSON, the limit is ${MAX_PLAINTEXT_BYTES} (4096 once encrypted)`,
+      `message is ${plaintext.length} bytes as JSON, the limit is ${MAX_WEB_PUSH_PLAINTEXT_BYTES} (4096 once encrypted)`,
       { details: { field: 'data', size: plaintext.length } },
     );
   }

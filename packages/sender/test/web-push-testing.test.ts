@@ -71,7 +71,7 @@ describe('against web-push-testing', () => {
       vapidDetails: { subject: 'mailto:ops@example.org', publicKey: keys.publicKey, privateKey: keys.privateKey },
     });
     const headers = Object.fromEntries(Object.entries(details.headers).map(([name, value]) => [name, String(value)]));
-    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as BodyInit });
+    const response = await fetch(details.endpoint, { method: details.method, headers, body: details.body as unknown as RequestInit['body'] });
     expect(response.status).toBe(201);
     expect(await service.notifications(subscription.clientHash)).toEqual(['from web-push']);
   });

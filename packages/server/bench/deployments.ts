@@ -1,6 +1,6 @@
 // The systems under test: our push server (memory, SQLite, or Redis-backed nodes), nchan (nginx's
 // pub/sub module) and the bare `ws` relay, each with its devices' stream URLs and push paths.
-import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush';
+import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush/service';
 import { type Child, pin, pinProcess, startChild } from './ipc.js';
 import { startNchan } from './nchan.js';
 
@@ -60,7 +60,8 @@ async function subscribe(base: string, setUrl?: string): Promise<{ set: string; 
 /**
  * Our push server on `nodes` processes (more than one shares `redisUrl`); device i streams from
  * node i % nodes and its pushes go to node (i + 1) % nodes, so with two nodes every message
- * crosses the broker.
+ * crosses the broker. With `shards`, the processes share nothing, as `fosspush-server
+ * --shards N` runs them: each device's sets and pushes stay on its own process.
  */
 export async function ourDeployment(options: {
   storage: 'memory' | 'sqlite' | 'redis';
@@ -68,14 +69,16 @@ export async function ourDeployment(options: {
   subscriptionsPerDevice: number;
   nodes?: number;
   redisUrl?: string;
+  shards?: number;
 }): Promise<Deployment> {
-  const nodes = options.nodes ?? 1;
+  const nodes = options.shards ?? options.nodes ?? 1;
+  const pushOffset = options.shards === undefined ? 1 : 0;
   const servers = await Promise.all(Array.from({ length: nodes }, () => startChild(OUR_SERVER, { built: true, cpuProfileDir: CPU_PROFILE_DIR })));
   for (const server of servers) pin(server, 'server');
   const bases = await Promise.all(servers.map((server) => server.call<string>('listen', { storage: options.storage, redisUrl: options.redisUrl })));
   const devices = await inParallel(options.devices, 32, async (i) => {
     const home = bases[i % nodes] as string;
-    const postTo = bases[(i + 1) % nodes] as string;
+    const postTo = bases[(i + pushOffset) % nodes] as string;
     const first = await subscribe(home);
     const pushes = [first.push];
     for (let k = 1; k < options.subscriptionsPerDevice; k++) pushes.push((await subscribe(home, first.set)).push);
@@ -85,7 +88,7 @@ export async function ourDeployment(options: {
     };
   });
   return {
-    label: `fosspush (${options.storage}${nodes > 1 ? `, ${nodes} nodes` : ''})`,
+    label: `fosspush (${options.storage}${options.shards !== undefined ? `, ${nodes} shards` : nodes > 1 ? `, ${nodes} nodes` : ''})`,
     pids: pidsOf(servers),
     devices,
     wire: 'fosspush',

@@ -2,17 +2,19 @@
 // in the same run, a bare `ws` relay or nchan: absolute numbers on a shared 2-core machine are noise.
 //
 //   FOSSPUSH_BENCH_CONNECTIONS=20000  also run the many-connections case (a few minutes)
-//   FOSSPUSH_BENCH_ONLY=fanout,memory   run only these suites
+//   FOSSPUSH_BENCH_ONLY=fanout,memory   run only these suites (fanout, memory, whole, connections)
 //   FOSSPUSH_BENCH_ROUNDS=5             fan-out rounds per deployment (default 3)
 //   FOSSPUSH_BENCH_ACKS=0               our devices never ack (what the ack path costs the server;
 //                                       unacked messages pile up, so keep such runs short)
 //   FOSSPUSH_BENCH_NCHAN=0              leave out the nchan baseline (else nginx and nchan are
 //                                       installed from Debian's packages when missing)
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { percentile, reportBench, startRedis } from '@fosspush/testing';
 import { bareDeployment, type Deployment, nchanDeployment, ourDeployment } from './deployments.js';
+import { setPinning } from './ipc.js';
 import { connectFleets, type Fleets, fanout, latency, memoryPerDevice, sleep, syscallsPerMessage, type Throughput } from './measure.js';
-import { type DeploymentFigures, reportFanout, reportIdleMemory, round } from './report.js';
+import { type DeploymentFigures, reportFanout, reportIdleMemory, reportWholeMachine, round, type WholeMachineFigures } from './report.js';
 import { syscallCountingUnavailable } from './syscalls.js';
 
 if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
@@ -32,6 +34,19 @@ async function withDeployment<T>(deploy: Promise<Deployment>, work: (deployment:
   } finally {
     await deployment.stop();
   }
+}
+
+/** Flood rounds over every deployment in turn, ROUNDS times: each one's throughputs, in order. */
+async function alternatingRounds(deployments: readonly Deployment[], fleets: readonly Fleets[]): Promise<Throughput[][]> {
+  const rounds: Throughput[][] = deployments.map(() => []);
+  for (let pass = 1; pass <= ROUNDS; pass++) {
+    for (const [i, deployment] of deployments.entries()) {
+      const throughput = await fanout(deployment, fleets[i] as Fleets, { warmupMs: 1000, measureMs: 4000 });
+      rounds[i]?.push(throughput);
+      console.log(`round ${pass}/${ROUNDS} ${deployment.label}: ${round(throughput.rate)} msgs/s, server ${round(throughput.serverCpuMicrosPerMessage, 1)} µs CPU/msg`, throughput.loader.statuses);
+    }
+  }
+  return rounds;
 }
 
 /**
@@ -56,14 +71,7 @@ async function fanoutSuite(): Promise<void> {
     const memory = await deploy(ourDeployment({ ...shape, storage: 'memory' }));
     const sqlite = await deploy(ourDeployment({ ...shape, storage: 'sqlite' }));
     for (const deployment of deployments) fleets.push(await connectFleets(deployment, 2));
-    const rounds: Throughput[][] = deployments.map(() => []);
-    for (let pass = 1; pass <= ROUNDS; pass++) {
-      for (const [i, deployment] of deployments.entries()) {
-        const throughput = await fanout(deployment, fleets[i] as Fleets, { warmupMs: 1000, measureMs: 4000 });
-        rounds[i]?.push(throughput);
-        console.log(`round ${pass}/${ROUNDS} ${deployment.label}: ${round(throughput.rate)} msgs/s, server ${round(throughput.serverCpuMicrosPerMessage, 1)} µs CPU/msg`, throughput.loader.statuses);
-      }
-    }
+    const rounds = await alternatingRounds(deployments, fleets);
     const syscallsUnavailable = await syscallCountingUnavailable();
     if (syscallsUnavailable) console.log(`system calls per message: not measured, ${syscallsUnavailable}`);
     // Let the last flood's backlog (a WAL checkpoint, queued acks) settle before timing latency.
@@ -84,6 +92,41 @@ async function fanoutSuite(): Promise<void> {
   } finally {
     await Promise.all(fleets.map((fleet) => fleet.stop()));
     await Promise.all(deployments.map((deployment) => deployment.stop()));
+  }
+}
+
+/**
+ * The whole machine (issue #18's "both cores"): nothing pinned, so the kernel spreads servers,
+ * loader and fleets over every CPU. fosspush with its default shards (one process per CPU, as
+ * `fosspush-server` starts by default, sharing nothing) against nchan with 2 workers (its
+ * default on 2 cores) and with 1, with the same loader and fleets: msgs/s and CPU per message.
+ */
+async function wholeMachineSuite(): Promise<void> {
+  if (!WITH_NCHAN) return console.log('whole-machine suite: needs nchan (FOSSPUSH_BENCH_NCHAN=0 was given)');
+  const shape = { devices: 1000, subscriptionsPerDevice: 10 };
+  setPinning(false);
+  const deployments: Deployment[] = [];
+  const fleets: Fleets[] = [];
+  try {
+    deployments.push(await nchanDeployment({ ...shape, workers: 1 }));
+    deployments.push(await nchanDeployment({ ...shape, workers: 2 }));
+    deployments.push(await ourDeployment({ ...shape, storage: 'memory', shards: availableParallelism() }));
+    deployments.push(await ourDeployment({ ...shape, storage: 'sqlite', shards: availableParallelism() }));
+    // What the shards gain: one process, as --shards 1 runs, on the same unpinned machine.
+    deployments.push(await ourDeployment({ ...shape, storage: 'memory' }));
+    for (const deployment of deployments) fleets.push(await connectFleets(deployment, 2));
+    const rounds = await alternatingRounds(deployments, fleets);
+    const figures = deployments.map((deployment, i) => {
+      const runs = rounds[i] as Throughput[];
+      const median = (pick: (t: Throughput) => number) => percentile(runs.map(pick), 50);
+      return { label: deployment.label, rate: median((t) => t.rate), rates: runs.map((t) => round(t.rate)), cpu: median((t) => t.serverCpuMicrosPerMessage) };
+    });
+    const [nchan1, nchan2, memory, sqlite, single] = figures as [WholeMachineFigures, WholeMachineFigures, WholeMachineFigures, WholeMachineFigures, WholeMachineFigures];
+    reportWholeMachine({ rounds: ROUNDS, cpus: availableParallelism(), nchan1, nchan2, memory, sqlite, single });
+  } finally {
+    await Promise.all(fleets.map((fleet) => fleet.stop()));
+    await Promise.all(deployments.map((deployment) => deployment.stop()));
+    setPinning(true);
   }
 }
 
@@ -137,6 +180,7 @@ async function connectionsSuite(connections: number): Promise<void> {
 
 if (runs('fanout')) await fanoutSuite();
 if (runs('memory')) await memorySuite();
+if (runs('whole')) await wholeMachineSuite();
 const connections = Number(process.env['FOSSPUSH_BENCH_CONNECTIONS'] ?? 0);
 if (connections > 0 && runs('connections')) await connectionsSuite(connections);
 process.exit(0);

@@ -93,9 +93,19 @@ export function pin(child: Child, role: 'server' | 'client'): void {
   if (child.process.pid !== undefined) pinProcess(child.process.pid, role);
 }
 
+let pinning = true;
+
+/**
+ * Pinning on (the per-CPU comparisons) or off: the whole-machine comparison lets the kernel
+ * spread every server and client over all CPUs, as a deployment runs.
+ */
+export function setPinning(enabled: boolean): void {
+  pinning = enabled;
+}
+
 /** {@link pin} for any process (nginx's master and workers). */
 export function pinProcess(pid: number, role: 'server' | 'client'): void {
-  if (availableParallelism() < 2) return;
+  if (!pinning || availableParallelism() < 2) return;
   try {
     execFileSync('taskset', ['-a', '-p', '-c', role === 'server' ? '0' : '1', String(pid)], { stdio: 'ignore' });
   } catch {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DeviceHub, Runtime } from '@fosspush/core';
 import { createSseDeviceHandler } from '@fosspush/sse';
-import type { DeviceStreamTarget } from '@fosspush/webpush';
+import type { DeviceStreamTarget } from '@fosspush/webpush/service';
 import { createWebSocketDeviceServer } from '@fosspush/websocket';
 
 export type { DeviceStreamTarget };

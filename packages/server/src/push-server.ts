@@ -11,6 +11,12 @@ import { wirePushServer } from './push-server/wiring.js';
 
 export interface PushServer {
   /**
+   * Resolves once the storage is open: its driver imported (a missing one is MISSING_DEPENDENCY)
+   * and the store opened. `listen()` waits for it too; call it first to tell a store that cannot
+   * open from an address that cannot be bound.
+   */
+  ready(): Promise<void>;
+  /**
    * Checks the store, moves what an older version stored as registrations into records, then
    * starts listening; resolves with the base URL. @default port 8080 on 127.0.0.1
    */
@@ -50,6 +56,7 @@ export function createPushServer(options: PushServerOptions = {}): PushServer {
   routeUpgrades(wiring);
   const listener = createListener(wiring, stopSweeper);
   return {
+    ready: () => wiring.storage.ready(),
     listen: (port = 8080, host = '127.0.0.1') => listener.listen(port, host),
     close: () => listener.close(),
     get url() {

@@ -1,5 +1,5 @@
 import { encryptWebPush, generateSubscriptionKeys, type SubscriptionKeys, silentLogger, utf8Encode } from '@fosspush/core';
-import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush';
+import { findLink, PUSH_LINK_RELATIONS } from '@fosspush/webpush/service';
 import { WebSocket } from 'ws';
 import { createPushServer, type PushServer, type PushServerOptions } from '../src/index.js';
 

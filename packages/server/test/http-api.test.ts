@@ -1,5 +1,5 @@
 import { createVapidSigner, decryptWebPush, fromBase64Url, generateVapidKeys, manualClock, utf8Decode } from '@fosspush/core';
-import { PUSH_LINK_RELATIONS } from '@fosspush/webpush';
+import { PUSH_LINK_RELATIONS } from '@fosspush/webpush/service';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PushServerOptions } from '../src/index.js';
 import { connectDevice, push, type StartedServer, startServer, subscribe, type TestDevice } from './helpers.js';
@@ -60,7 +60,7 @@ describe('POST /subscribe', () => {
       body: JSON.stringify({ vapid: `B${'A'.repeat(86)}` }),
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).code).toBe('INVALID_KEY');
+    expect(((await response.json()) as { code?: unknown }).code).toBe('INVALID_KEY');
   });
 });
 
@@ -102,7 +102,7 @@ describe('POST /p/<id>', () => {
     body.set([0, 0, 16, 0, 65, 4], 16);
     const response = await fetch(sub.push, { method: 'POST', headers: cleaned, body });
     expect(response.status).toBe(status);
-    expect((await response.json()).code).toBe(code);
+    expect(((await response.json()) as { code?: unknown }).code).toBe(code);
   });
 
   it('answers a body that is not aes128gcm with 400 and says why', async () => {
@@ -110,7 +110,7 @@ describe('POST /p/<id>', () => {
     const sub = await subscribe(base);
     const response = await fetch(sub.push, { method: 'POST', headers: { ttl: '60', 'content-encoding': 'aes128gcm' }, body: 'plain text' });
     expect(response.status).toBe(400);
-    expect((await response.json()).message).toMatch(/aes128gcm/);
+    expect(((await response.json()) as { message: string }).message).toMatch(/aes128gcm/);
   });
 
   it('answers 413 above 4096 bytes, before reading them when Content-Length says so', async () => {
@@ -118,7 +118,7 @@ describe('POST /p/<id>', () => {
     const sub = await subscribe(base);
     const response = await fetch(sub.push, { method: 'POST', headers: { ttl: '60', 'content-encoding': 'aes128gcm' }, body: new Uint8Array(4097) });
     expect(response.status).toBe(413);
-    expect((await response.json()).code).toBe('PAYLOAD_TOO_LARGE');
+    expect(((await response.json()) as { code?: unknown }).code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('answers 404 for an unknown push resource and 410 once it was unsubscribed', async () => {
@@ -128,7 +128,7 @@ describe('POST /p/<id>', () => {
     expect((await fetch(sub.subscription, { method: 'DELETE' })).status).toBe(204);
     const gone = await push(sub, 'x');
     expect(gone.status).toBe(410);
-    expect((await gone.json()).code).toBe('GONE');
+    expect(((await gone.json()) as { code?: unknown }).code).toBe('GONE');
   });
 
   it('answers 429 with Retry-After when one push resource is flooded', async () => {

@@ -100,6 +100,6 @@ describe('UnifiedPush on the push server', () => {
     const strictSub = await subscribe(strict);
     const refused = await fetch(strictSub.push, { method: 'POST', headers: { 'content-encoding': 'aes128gcm' }, body });
     expect(refused.status).toBe(400);
-    expect((await refused.json()).code).toBe('INVALID_TTL');
+    expect(((await refused.json()) as { code?: unknown }).code).toBe('INVALID_TTL');
   });
 });

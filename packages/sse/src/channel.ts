@@ -9,7 +9,7 @@ import {
   parseRetryAfterMs,
   type PushServerChannelOptions,
   refusalDetails,
-} from '@fosspush/webpush';
+} from '@fosspush/webpush/user-agent';
 import { EventSource, type FetchLike } from 'eventsource';
 import { streamFetch } from './stream-fetch.js';
 

@@ -15,8 +15,8 @@ import {
   negotiateHeartbeat,
   openDeviceStreamSession,
   readStreamRequest,
-  refuseRequest,
-} from '@fosspush/webpush';
+} from '@fosspush/webpush/service';
+import { refuseRequest } from '@fosspush/webpush/node';
 
 export type SseDeviceHandlerOptions = DeviceStreamServerOptions;
 

@@ -7,7 +7,7 @@
 import { type BenchCase, opsPerSecond, percentile, reportBench } from '@fosspush/testing';
 import webpush from 'web-push';
 import { encryptWebPush, generateSubscriptionKeys } from '@fosspush/core';
-import { nodeWebPushCrypto } from '../src/index.js';
+import { nodeWebPushCrypto } from '../src/node/index.js';
 
 const ROUNDS = 31;
 const ROUND_MS = 200;

@@ -1,4 +1,4 @@
-import { encodeAckFrame } from '@fosspush/webpush';
+import { encodeAckFrame } from '@fosspush/webpush/user-agent';
 
 /** Sends one ack frame; `done` says whether the socket took it. */
 export type AckFrameSender = (frame: string, done: (sent: boolean) => void) => void;

@@ -8,7 +8,7 @@ import {
   parseRetryAfterMs,
   type PushServerChannelOptions,
   refusalDetails,
-} from '@fosspush/webpush';
+} from '@fosspush/webpush/user-agent';
 import { WebSocket } from 'ws';
 import { createAckBatcher } from './ack-batcher.js';
 import { errorFromCloseCode } from './close-codes.js';

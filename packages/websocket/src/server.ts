@@ -19,9 +19,9 @@ import {
   MAX_ACK_IDS_PER_FRAME,
   openDeviceStreamSession,
   readStreamRequest,
-  refuseSocket,
   type StreamRequest,
-} from '@fosspush/webpush';
+} from '@fosspush/webpush/service';
+import { refuseSocket } from '@fosspush/webpush/node';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { closeReason, DEVICE_CLOSE_CODES } from './close-codes.js';
 

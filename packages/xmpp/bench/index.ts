@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Channel, encodeToken, generateSubscriptionKeys, silentLogger, utf8Encode } from '@fosspush/core';
 import { createPushServer } from '@fosspush/server';
 import { percentile, reportBench, startProsody, timeChannelDeliveries } from '@fosspush/testing';
-import { buildPushRequest } from '@fosspush/webpush';
+import { buildPushRequest } from '@fosspush/webpush/app-server';
 import { createWebSocketChannel } from '@fosspush/websocket';
 import { pin, startChild } from '../../server/bench/ipc.js';
 import { createXmppChannel } from '../src/index.js';

@@ -1,5 +1,6 @@
 import type { Key, PrivateKey, PublicKey } from 'openpgp';
 import { FosspushError, isFosspushError } from '../errors.js';
+import { importOptional } from '../optional-dependency.js';
 import { toBase64 } from './base64.js';
 
 export type OpenPgp = typeof import('openpgp');
@@ -9,12 +10,6 @@ export type KeyInput = string | Uint8Array;
 
 let loading: Promise<OpenPgp> | undefined;
 
-/** How a failed `import('openpgp')` says the package is absent, in Node and in bundlers. */
-function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package) ['"]?openpgp/.test(String(error));
-}
-
 /**
  * openpgp.js, loaded on first use. It is an optional peer dependency: it is large (about 17 MB
  * installed), and an app server that sends only Web Push, or an app that only receives, never
@@ -22,13 +17,9 @@ function isModuleNotFound(error: unknown): boolean {
  * package they fail with MISSING_DEPENDENCY, which names it.
  */
 export function loadOpenpgp(): Promise<OpenPgp> {
-  loading ??= import('openpgp').catch((cause: unknown) => {
+  loading ??= importOptional('openpgp', 'the email channel', () => import('openpgp')).catch((error: unknown) => {
     loading = undefined;
-    if (!isModuleNotFound(cause)) throw cause;
-    throw new FosspushError('MISSING_DEPENDENCY', "the email channel needs the 'openpgp' package: npm install openpgp", {
-      cause,
-      details: { package: 'openpgp' },
-    });
+    throw error;
   });
   return loading;
 }

@@ -24,4 +24,5 @@ export {
   generateSubscriptionKeys,
   MAX_WEB_PUSH_PLAINTEXT_BYTES,
   type SubscriptionKeys,
+  WEB_PUSH_HEADER_BYTES,
 } from './webpush.js';

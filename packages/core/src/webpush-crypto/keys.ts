@@ -2,6 +2,7 @@ import { fromBase64Url, toBase64Url } from '../encoding/base64url.js';
 import { concatBytes } from '../encoding/bytes.js';
 import { FosspushError, type FosspushErrorCode } from '../errors.js';
 import { bufferSource, subtle } from './webcrypto.js';
+import type { CryptoKey, JsonWebKey, KeyUsage } from './webcrypto-types.js';
 
 /**
  * P-256 key material as Web Push and VAPID carry it: public keys as 65-byte uncompressed points

@@ -1,5 +1,6 @@
 import { importWebCryptoPrivateKey, importWebCryptoPublicKey } from './keys.js';
 import { bufferSource, hkdfExpand, hkdfExtract, subtle, type WebCryptoPrk } from './webcrypto.js';
+import type { CryptoKey } from './webcrypto-types.js';
 
 /**
  * The cryptographic primitives RFC 8188/8291 need, and nothing of the RFCs themselves: record

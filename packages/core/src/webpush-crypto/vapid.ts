@@ -1,10 +1,11 @@
+import { CompactSign, compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { toBase64Url } from '../encoding/base64url.js';
-import { equalBytes } from '../encoding/bytes.js';
+import { equalBytes, utf8Encode } from '../encoding/bytes.js';
 import { FosspushError } from '../errors.js';
 import { type Runtime, resolveRuntime } from '../runtime.js';
 import { BoundedMap } from './bounded-map.js';
-import { type ParsedJwt, parseJwt, signJwt, verifyJwt } from './jwt.js';
 import { decodeKeyBytes, decodePublicKey, generateEncodedKeyPair, importWebCryptoPrivateKey, importWebCryptoPublicKey, P256_PRIVATE_KEY_BYTES } from './keys.js';
+import type { CryptoKey } from './webcrypto-types.js';
 
 /**
  * RFC 8292 VAPID: an application server proves to a push service who it is with a short-lived
@@ -67,6 +68,8 @@ export const VAPID_DEFAULTS = {
 /** Longer than any real header (a JWT of three short claims and a key), short enough to refuse junk before parsing. */
 const MAX_AUTHORIZATION_LENGTH = 4096;
 const MAX_CACHED_AUDIENCES = 1024;
+/** The header RFC 8292 section 2.4 shows, byte for byte (jose keeps the member order). */
+const JWT_HEADER = { typ: 'JWT', alg: 'ES256' };
 const MAX_CACHED_VERIFIED_TOKENS = 4096;
 
 function invalidOption(why: string, field: string): FosspushError {
@@ -137,7 +140,8 @@ export function createVapidSigner(options: VapidSignerOptions): VapidSigner {
 
   async function sign(audience: string, expiresAtSeconds: number): Promise<string> {
     signingKey ??= importWebCryptoPrivateKey(publicKey, privateKey, 'ECDSA', 'the VAPID keys');
-    const jwt = await signJwt({ aud: audience, exp: expiresAtSeconds, sub: subject }, await signingKey);
+    const claims = utf8Encode(JSON.stringify({ aud: audience, exp: expiresAtSeconds, sub: subject }));
+    const jwt = await new CompactSign(claims).setProtectedHeader(JWT_HEADER).sign(await signingKey);
     signatureCount++;
     return `vapid t=${jwt}, k=${encodedPublicKey}`;
   }
@@ -202,12 +206,28 @@ function isAudience(aud: string, audience: string): boolean {
  */
 const verifiedTokens = new BoundedMap<string, true>(MAX_CACHED_VERIFIED_TOKENS);
 
-async function signatureVerifies(jwt: ParsedJwt, token: string, key: string, publicKey: Uint8Array): Promise<boolean> {
+/** The header's `alg` and the claims, read before the signature is checked (which needs `k`). */
+function readJwt(token: string): { alg: unknown; claims: Record<string, unknown> } {
+  try {
+    return { alg: decodeProtectedHeader(token).alg, claims: decodeJwt(token) };
+  } catch (cause) {
+    throw new FosspushError('UNAUTHENTICATED', `the VAPID token is not a JWT: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Compact JWS verification (RFC 7515) by jose, ES256 only; a signature that does not decode is no usable token. */
+async function signatureVerifies(token: string, key: string, publicKey: Uint8Array): Promise<boolean> {
   const cacheKey = `${key} ${token}`;
   if (verifiedTokens.has(cacheKey)) return true;
-  const valid = await verifyJwt(jwt, await importWebCryptoPublicKey(publicKey, 'ECDSA', 'the vapid k= key', 'UNAUTHENTICATED'));
-  if (valid) verifiedTokens.set(cacheKey, true);
-  return valid;
+  const cryptoKey = await importWebCryptoPublicKey(publicKey, 'ECDSA', 'the vapid k= key', 'UNAUTHENTICATED');
+  try {
+    await compactVerify(token, cryptoKey, { algorithms: ['ES256'] });
+  } catch (cause) {
+    if (cause instanceof joseErrors.JWSSignatureVerificationFailed) return false;
+    throw new FosspushError('UNAUTHENTICATED', `the VAPID token is not a JWT: ${(cause as Error).message}`, { cause });
+  }
+  verifiedTokens.set(cacheKey, true);
+  return true;
 }
 
 /**
@@ -233,16 +253,15 @@ export async function verifyVapid(authorizationHeader: string | undefined, optio
 
   const { token, key } = parseAuthorization(authorizationHeader);
   const publicKey = decodePublicKey(key, 'the vapid k= key', 'UNAUTHENTICATED');
-  const jwt = parseJwt(token);
-  const { alg } = jwt.header;
+  const { alg, claims } = readJwt(token);
   if (alg !== 'ES256') throw unauthenticated('the token is not signed with ES256');
-  const { aud, exp, sub } = jwt.claims;
+  const { aud, exp, sub } = claims;
   if (typeof aud !== 'string' || typeof exp !== 'number' || !Number.isFinite(exp) || (sub !== undefined && typeof sub !== 'string')) {
     throw unauthenticated('the token needs a string aud and a numeric exp claim');
   }
 
   if (expectedKey && !equalBytes(publicKey, expectedKey)) throw denied('k= is not the key this subscription is restricted to');
-  if (!(await signatureVerifies(jwt, token, key, publicKey))) throw denied('the token signature does not verify with k=');
+  if (!(await signatureVerifies(token, key, publicKey))) throw denied('the token signature does not verify with k=');
   if (!isAudience(aud, audience)) throw denied(`the token is for another audience, not ${audience}`);
   const nowSeconds = clock.now() / 1000;
   if (exp <= nowSeconds) throw denied('the token has expired');

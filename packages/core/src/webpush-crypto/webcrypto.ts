@@ -1,4 +1,5 @@
 import type { ArrayBufferBytes } from '../encoding/bytes.js';
+import type { CryptoKey, SubtleCrypto } from './webcrypto-types.js';
 
 /**
  * The few WebCrypto calls the Web Push code shares. `globalThis.crypto.subtle` is looked up at

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fromBase64Url, toBase64Url } from '../encoding/base64url.js';
 import { concatBytes, utf8Decode, utf8Encode } from '../encoding/bytes.js';
 import { encryptContent } from './ece.js';
+import { webCryptoWebPush, type WebPushCrypto } from './primitives.js';
 import { hkdf } from './webcrypto.js';
 import { decryptWebPush, encryptWebPush, generateSubscriptionKeys, MAX_WEB_PUSH_PLAINTEXT_BYTES, type SubscriptionKeys } from './webpush.js';
 import { RFC8291 } from '../../../testing/src/webpush-vectors.js';
@@ -109,5 +110,27 @@ describe('RFC 8291 Web Push encryption', () => {
     const offCurve = b64(RFC8291.body);
     offCurve.fill(0, 22, 86);
     await expect(decryptWebPush(offCurve, userAgent)).rejects.toMatchObject({ code: 'DECRYPT_FAILED', message: /not a point on P-256/ });
+  });
+
+  it('imports a key pair once per backend, and never stands a cached pair in for another', async () => {
+    let imports = 0;
+    const counting: WebPushCrypto = {
+      ...webCryptoWebPush,
+      importPrivateKey(publicKey, privateKey) {
+        imports++;
+        return webCryptoWebPush.importPrivateKey(publicKey, privateKey);
+      },
+    };
+    const keys = await generateSubscriptionKeys();
+    const body = await encryptWebPush(utf8Encode('hello'), keys);
+    for (let i = 0; i < 3; i++) expect(utf8Decode(await decryptWebPush(body, keys, { crypto: counting }))).toBe('hello');
+    expect(imports).toBe(1);
+    // The same public key with another private key is another pair: imported, and refused.
+    const other = await generateSubscriptionKeys();
+    await expect(decryptWebPush(body, { ...keys, privateKey: other.privateKey }, { crypto: counting })).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    expect(imports).toBe(2);
+    // A refused import is not remembered: it is tried again.
+    await expect(decryptWebPush(body, { ...keys, privateKey: other.privateKey }, { crypto: counting })).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    expect(imports).toBe(3);
   });
 });

@@ -35,8 +35,11 @@ import type { WebPushCrypto } from './primitives.js';
  */
 
 const AUTH_SECRET_BYTES = 16;
-/** RFC 8291 section 4: salt, rs, idlen and the sender's 65-byte public key as key id. */
-const WEB_PUSH_HEADER_BYTES = SALT_BYTES + 4 + 1 + P256_PUBLIC_KEY_BYTES;
+/**
+ * RFC 8291 section 4: the aes128gcm header of a Web Push body, 86 bytes: salt (16), record size
+ * (4), key id length (1) and the sender's 65-byte P-256 public key as key id.
+ */
+export const WEB_PUSH_HEADER_BYTES = SALT_BYTES + 4 + 1 + P256_PUBLIC_KEY_BYTES;
 /**
  * RFC 8291 section 4: the most plaintext one push message (at most 4096 bytes) carries, after
  * the 86-byte header, the padding delimiter and the 16-byte tag: 3993 bytes.
@@ -44,7 +47,8 @@ const WEB_PUSH_HEADER_BYTES = SALT_BYTES + 4 + 1 + P256_PUBLIC_KEY_BYTES;
 export const MAX_WEB_PUSH_PLAINTEXT_BYTES = recordCapacity(PUSH_LIMITS.maxPayloadBytes - WEB_PUSH_HEADER_BYTES);
 
 const KEY_INFO_PREFIX = utf8Encode('WebPush: info\0');
-const MAX_CACHED_RECIPIENTS = 1024;
+/** Imported keys kept per backend, for senders (subscriptions) and user agents (key pairs) each. */
+const MAX_CACHED_KEYS = 1024;
 
 /** A subscription's keys as the user agent holds them. All base64url. */
 export interface SubscriptionKeys {
@@ -72,7 +76,8 @@ export interface EncryptOptions extends CryptoBackendOption {
   runtime?: Partial<Runtime>;
 }
 
-interface Recipient {
+/** A public point and its imported key: a subscription's, or a user agent's key pair. */
+interface ImportedKey {
   point: Uint8Array;
   key: Promise<unknown>;
 }
@@ -81,7 +86,31 @@ interface Recipient {
  * Recipient keys a sender has imported, by backend and p256dh: it pushes to the same
  * subscriptions again and again.
  */
-const recipientsByBackend = new WeakMap<WebPushCrypto, BoundedMap<string, Recipient>>();
+const recipientsByBackend = new WeakMap<WebPushCrypto, BoundedMap<string, ImportedKey>>();
+/**
+ * Key pairs a user agent has imported, by backend and key pair: every message to a subscription
+ * is decrypted with the same one, and importing it costs a scalar multiplication (the public
+ * key is checked against the private one) or, on WebCrypto, a queued job.
+ */
+const userAgentKeysByBackend = new WeakMap<WebPushCrypto, BoundedMap<string, ImportedKey>>();
+
+/** The backend's memo entry for `id`, made by `make` when missing; a failed import is forgotten, so it is tried again. */
+function importedOnce(caches: WeakMap<WebPushCrypto, BoundedMap<string, ImportedKey>>, crypto: WebPushCrypto, id: string, make: () => ImportedKey): ImportedKey {
+  let cache = caches.get(crypto);
+  if (!cache) {
+    cache = new BoundedMap<string, ImportedKey>(MAX_CACHED_KEYS);
+    caches.set(crypto, cache);
+  }
+  const cached = cache.get(id);
+  if (cached) return cached;
+  const entry = make();
+  const memo = cache;
+  entry.key.catch(() => {
+    if (memo.get(id) === entry) memo.delete(id);
+  });
+  cache.set(id, entry);
+  return entry;
+}
 
 /** Runs a backend call, turning its failure into a FosspushError that says what was wrong. */
 async function backendCall<T>(work: () => Promise<T>, code: FosspushErrorCode, message: string): Promise<T> {
@@ -101,24 +130,19 @@ function importBackendPrivateKey(crypto: WebPushCrypto, publicKey: Uint8Array, p
   return backendCall(() => crypto.importPrivateKey(publicKey, privateKey), 'INVALID_KEY', `${what} is not a valid P-256 key pair`);
 }
 
-function recipientFor(crypto: WebPushCrypto, p256dh: string): Recipient {
-  let recipients = recipientsByBackend.get(crypto);
-  if (!recipients) {
-    recipients = new BoundedMap<string, Recipient>(MAX_CACHED_RECIPIENTS);
-    recipientsByBackend.set(crypto, recipients);
-  }
-  let recipient = recipients.get(p256dh);
-  if (!recipient) {
+function recipientFor(crypto: WebPushCrypto, p256dh: string): ImportedKey {
+  return importedOnce(recipientsByBackend, crypto, p256dh, () => {
     const point = decodePublicKey(p256dh, 'the subscription p256dh key');
-    const entry: Recipient = { point, key: importBackendPublicKey(crypto, point, 'the subscription p256dh key', 'INVALID_KEY') };
-    const cache = recipients;
-    entry.key.catch(() => {
-      if (cache.get(p256dh) === entry) cache.delete(p256dh);
-    });
-    recipients.set(p256dh, entry);
-    recipient = entry;
-  }
-  return recipient;
+    return { point, key: importBackendPublicKey(crypto, point, 'the subscription p256dh key', 'INVALID_KEY') };
+  });
+}
+
+function userAgentKeyFor(crypto: WebPushCrypto, keys: SubscriptionKeys): ImportedKey {
+  return importedOnce(userAgentKeysByBackend, crypto, `${keys.p256dh}.${keys.privateKey}`, () => {
+    const point = decodePublicKey(keys.p256dh, 'p256dh');
+    const privateKey = decodeKeyBytes(keys.privateKey, 'privateKey', P256_PRIVATE_KEY_BYTES);
+    return { point, key: importBackendPrivateKey(crypto, point, privateKey, 'the subscription keys') };
+  });
 }
 
 async function senderKeyPair(crypto: WebPushCrypto, fixed: EncryptOptions['senderKeys']): Promise<{ publicKey: Uint8Array; privateKey: unknown }> {
@@ -212,14 +236,10 @@ export async function encryptWebPush(
  */
 export async function decryptWebPush(body: Uint8Array, keys: SubscriptionKeys, options: CryptoBackendOption = {}): Promise<Uint8Array> {
   const crypto = cryptoBackend(options);
-  const userAgentPublic = decodePublicKey(keys.p256dh, 'p256dh');
   const authSecret = decodeKeyBytes(keys.auth, 'auth', AUTH_SECRET_BYTES);
-  const privateKey = await importBackendPrivateKey(
-    crypto,
-    userAgentPublic,
-    decodeKeyBytes(keys.privateKey, 'privateKey', P256_PRIVATE_KEY_BYTES),
-    'the subscription keys',
-  );
+  const userAgent = userAgentKeyFor(crypto, keys);
+  const userAgentPublic = userAgent.point;
+  const privateKey = await userAgent.key;
   const { header, records } = readBody(body);
   const keyIdWhat = "the key id (the sender's public key)";
   const senderPublic = checkPublicPoint(header.keyId, keyIdWhat, 'DECRYPT_FAILED');

@@ -1,4 +1,4 @@
-import { FosspushError, type Runtime, type Store } from '@fosspush/core';
+import { importOptional, type Runtime, type Store } from '@fosspush/core';
 
 /**
  * Where topic membership lives, chosen as the push server's storage is: SQLite embedded by
@@ -32,17 +32,6 @@ export interface OpenedTopicStore {
   close(): Promise<void>;
 }
 
-async function importDriver<T>(name: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (cause) {
-    throw new FosspushError('INTERNAL', `topics on this store need the optional peer dependency ${name}: install it next to @fosspush/sender`, {
-      cause,
-      details: { package: name },
-    });
-  }
-}
-
 /**
  * Opens the membership store. The SQLite and Redis drivers are imported only here, on the
  * first topic call, so a sender that never uses topics does not need them installed.
@@ -55,11 +44,11 @@ export async function openTopicStore(option: TopicStoreOption = TOPIC_STORE_DEFA
       return owned(createMemoryStore({ runtime }));
     }
     case 'sqlite': {
-      const { createSqliteStore } = await importDriver('@fosspush/store-sqlite', () => import('@fosspush/store-sqlite'));
+      const { createSqliteStore } = await importOptional('@fosspush/store-sqlite', 'a topic store on SQLite', () => import('@fosspush/store-sqlite'));
       return owned(createSqliteStore({ path: option.path ?? TOPIC_STORE_DEFAULTS.path, runtime }));
     }
     case 'redis': {
-      const { createRedisStore } = await importDriver('@fosspush/store-redis', () => import('@fosspush/store-redis'));
+      const { createRedisStore } = await importOptional('@fosspush/store-redis', 'a topic store on Redis', () => import('@fosspush/store-redis'));
       return owned(
         createRedisStore({ runtime, url: option.url, keyPrefix: option.keyPrefix }),
       );

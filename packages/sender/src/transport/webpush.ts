@@ -1,5 +1,5 @@
 import { createVapidSigner, newMessageId, resolveRuntime, type Runtime } from '@fosspush/core';
-import { buildPushRequest, errorFromStatus, parseRetryAfterMs, type VapidAuthorizer } from '@fosspush/webpush';
+import { buildPushRequest, errorFromStatus, parseRetryAfterMs, type VapidAuthorizer } from '@fosspush/webpush/app-server';
 import { createHttpClient, HTTP_CLIENT_DEFAULTS } from './http-client.js';
 import type { Transport } from './transport.js';
 

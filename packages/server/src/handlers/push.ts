@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createPushMessage } from '@fosspush/core';
-import { authorizePush, parsePushRequest } from '@fosspush/webpush';
+import { authorizePush, parsePushRequest } from '@fosspush/webpush/service';
 import type { ServerContext } from '../context.js';
 import { readBody } from '../http/body.js';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatLink, MAX_SUBSCRIBE_BODY_BYTES, PUSH_LINK_RELATIONS, parseSubscribeRequest } from '@fosspush/webpush';
+import { formatLink, MAX_SUBSCRIBE_BODY_BYTES, PUSH_LINK_RELATIONS, parseSubscribeRequest } from '@fosspush/webpush/service';
 import type { ServerContext } from '../context.js';
 import { readBody } from '../http/body.js';
 import { sendJson } from '../http/respond.js';

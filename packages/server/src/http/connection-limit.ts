@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { FosspushError } from '@fosspush/core';
-import { refuseSocket } from '@fosspush/webpush';
+import { refuseSocket } from '@fosspush/webpush/node';
 import { addressKey } from './address-key.js';
 
 /** The socket's counted address, kept on the socket so its close needs no closure. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { refuseRequest } from '@fosspush/webpush';
+import { refuseRequest } from '@fosspush/webpush/node';
 import { storageFullError } from '../storage.js';
 import { throttledLog } from '../throttled-log.js';
 import type { PushServerWiring } from './wiring.js';

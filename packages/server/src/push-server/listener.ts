@@ -31,7 +31,8 @@ export function createListener(wiring: PushServerWiring, stopSweeper: () => void
 
   return {
     async listen(port, host) {
-      // Fail here, not on the first request, when the store is unreachable (Redis down).
+      // Fail here, not on the first request, when the store cannot open or is unreachable (Redis down).
+      await storage.ready();
       await storage.store.ping();
       const moved = await moveLegacyRecords(storage.store);
       if (moved.sets + moved.tombstones > 0) logger.info('legacy_records_moved', moved);

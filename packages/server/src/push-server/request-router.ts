@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FosspushError, toFosspushError } from '@fosspush/core';
-import { errorResponse, refuseRequest, writeRawResponse } from '@fosspush/webpush';
+import { refuseRequest, writeRawResponse } from '@fosspush/webpush/node';
+import { errorResponse } from '@fosspush/webpush/service';
 import { handleMatrixNotify } from '../handlers/matrix-gateway.js';
 import { handleMessage } from '../handlers/message.js';
 import { handlePush } from '../handlers/push.js';

@@ -1,5 +1,5 @@
 import { type FosspushError, isFosspushError } from '@fosspush/core';
-import { errorResponse } from '@fosspush/webpush';
+import { errorResponse } from '@fosspush/webpush/service';
 import { describe, expect, it } from 'vitest';
 import { openStreamTarget } from './stream-open.js';
 

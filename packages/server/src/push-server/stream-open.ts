@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { FosspushError } from '@fosspush/core';
-import { type DeviceStreamTarget, readStreamRequest } from '@fosspush/webpush';
+import { type DeviceStreamTarget, readStreamRequest } from '@fosspush/webpush/service';
 import type { Subscriptions } from '../subscriptions.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FosspushError } from '@fosspush/core';
-import { refuseSocket } from '@fosspush/webpush';
+import { refuseSocket } from '@fosspush/webpush/node';
 import { locateRoute } from '../http/locate.js';
 import { openStreamTarget } from './stream-open.js';
 import type { PushServerWiring } from './wiring.js';

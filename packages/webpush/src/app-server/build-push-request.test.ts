@@ -5,12 +5,13 @@ import {
   generateSubscriptionKeys,
   generateVapidKeys,
   isFosspushError,
+  MAX_WEB_PUSH_PLAINTEXT_BYTES,
   utf8Decode,
   verifyVapid,
 } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
 import { parsePushRequest } from '../service/push-request.js';
-import { buildPushRequest, MAX_PLAINTEXT_BYTES } from './build-push-request.js';
+import { buildPushRequest } from './build-push-request.js';
 
 const endpoint = 'https://push.example.net/p/abc';
 
@@ -48,8 +49,8 @@ describe('buildPushRequest', () => {
   it('refuses a payload that cannot fit in one message, and email tokens', async () => {
     const keys = await generateSubscriptionKeys();
     const subscription = { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } };
-    await expect(buildPushRequest(subscription, new Uint8Array(MAX_PLAINTEXT_BYTES + 1))).rejects.toSatisfy((e) => isFosspushError(e, 'PAYLOAD_TOO_LARGE'));
-    const full = await buildPushRequest(subscription, new Uint8Array(MAX_PLAINTEXT_BYTES));
+    await expect(buildPushRequest(subscription, new Uint8Array(MAX_WEB_PUSH_PLAINTEXT_BYTES + 1))).rejects.toSatisfy((e) => isFosspushError(e, 'PAYLOAD_TOO_LARGE'));
+    const full = await buildPushRequest(subscription, new Uint8Array(MAX_WEB_PUSH_PLAINTEXT_BYTES));
     expect(full.body.length).toBe(4096);
     const email = { channel: 'email' as const, endpoint: 'mailto:a@example.org', p256dh: keys.p256dh, auth: keys.auth, extras: {} };
     await expect(buildPushRequest(email, 'x')).rejects.toSatisfy((e) => isFosspushError(e, 'INVALID_TOKEN'));

@@ -15,7 +15,7 @@ import {
   validateUrgency,
   withDefaults,
 } from '@fosspush/core';
-import { nodeWebPushCrypto } from '../node-crypto.js';
+import { nodeWebPushCrypto } from '../node/node-crypto.js';
 
 /** Anything that signs for an endpoint: `createVapidSigner` from `@fosspush/core` fits. */
 export interface VapidAuthorizer {
@@ -53,9 +53,6 @@ export interface PushHttpRequest {
   /** Backed by a plain ArrayBuffer, so `fetch` takes it as a body as is. */
   body: ArrayBufferBytes;
 }
-
-/** The most plaintext one Web Push message carries (3993 bytes): checked before encrypting. */
-export const MAX_PLAINTEXT_BYTES = MAX_WEB_PUSH_PLAINTEXT_BYTES;
 
 function toToken(target: string | PushToken | PushSubscriptionJSON): PushToken {
   const token =
@@ -98,9 +95,9 @@ export async function buildPushRequest(
   let body = new Uint8Array(0);
   if (payload !== null && payload !== undefined) {
     const plaintext = typeof payload === 'string' ? utf8Encode(payload) : payload;
-    if (plaintext.length > MAX_PLAINTEXT_BYTES) {
-      throw new FosspushError('PAYLOAD_TOO_LARGE', `the payload is ${plaintext.length} bytes, at most ${MAX_PLAINTEXT_BYTES} fit in one Web Push message`, {
-        details: { size: plaintext.length, limit: MAX_PLAINTEXT_BYTES },
+    if (plaintext.length > MAX_WEB_PUSH_PLAINTEXT_BYTES) {
+      throw new FosspushError('PAYLOAD_TOO_LARGE', `the payload is ${plaintext.length} bytes, at most ${MAX_WEB_PUSH_PLAINTEXT_BYTES} fit in one Web Push message`, {
+        details: { size: plaintext.length, limit: MAX_WEB_PUSH_PLAINTEXT_BYTES },
       });
     }
     body = new Uint8Array(await encryptWebPush(plaintext, { p256dh: token.p256dh, auth: token.auth }, { crypto: nodeWebPushCrypto }));

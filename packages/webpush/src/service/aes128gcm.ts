@@ -1,10 +1,5 @@
-import { FosspushError } from '@fosspush/core';
+import { FosspushError, WEB_PUSH_HEADER_BYTES } from '@fosspush/core';
 
-/**
- * The fixed part of an RFC 8291 body's RFC 8188 header: salt (16), record size (4), key id
- * length (1), and the key id itself, which Web Push fixes to the sender's 65-byte P-256 key.
- */
-export const AES128GCM_HEADER_BYTES = 16 + 4 + 1 + 65;
 /** Smallest record: the one-byte padding delimiter plus the 16-byte GCM tag. */
 const MIN_RECORD_BYTES = 17;
 const MIN_RECORD_SIZE = 18;
@@ -19,7 +14,7 @@ export function checkAes128gcmBody(body: Uint8Array): void {
     new FosspushError('INVALID_REQUEST', `the body is not an RFC 8291 aes128gcm message: ${why}`, {
       details: { field: 'body' },
     });
-  if (body.length < AES128GCM_HEADER_BYTES + MIN_RECORD_BYTES) {
+  if (body.length < WEB_PUSH_HEADER_BYTES + MIN_RECORD_BYTES) {
     throw fail(`${body.length} bytes is shorter than the smallest possible message`);
   }
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);

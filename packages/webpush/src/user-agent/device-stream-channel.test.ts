@@ -1,6 +1,6 @@
 import { type ChannelState, type ChannelStateStore, createMemoryChannelState, FosspushError, manualClock } from '@fosspush/core';
 import { describe, expect, it } from 'vitest';
-import { encodeReadyFrame } from './device-frames.js';
+import { encodeReadyFrame } from '../device-wire/device-frames.js';
 import { createDeviceStreamChannel, type DeviceStreamEvents, type DeviceStreamTransport } from './device-stream-channel.js';
 
 const SET_URL = 'https://push.example/s/set1';

@@ -18,7 +18,7 @@ import {
 } from '@fosspush/core';
 import { createChannelStateView, type StoredSubscription } from './channel-state.js';
 import { createStreamDeliveryLedger, type StreamDeliveryLedger } from './delivery-ledger.js';
-import { decodeServerFrame } from './device-frames.js';
+import { decodeServerFrame } from '../device-wire/device-frames.js';
 import { type AdaptiveInterval, KEEPALIVE_DEFAULTS, type KeepaliveOptions, loadAdaptiveInterval, saveAdaptiveInterval, StreamLiveness } from './keepalive.js';
 import { createPushServiceClient } from './push-service-client.js';
 

@@ -1,5 +1,5 @@
 import { type ChannelStateStore, type Clock, FosspushError, type Timers } from '@fosspush/core';
-import type { ServerFrame } from './device-frames.js';
+import type { ServerFrame } from '../device-wire/device-frames.js';
 
 /**
  * The device's side of liveness on wire version 2 (docs/device-wire.md section 6): how long

@@ -1,6 +1,6 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ErrorResponse, errorResponse } from './service/http-status.js';
+import { type ErrorResponse, errorResponse } from '../service/http-status.js';
 
 /**
  * Writes an answer as a whole HTTP/1.1 response on a socket that has no ServerResponse (an

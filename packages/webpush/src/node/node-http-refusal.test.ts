@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { FosspushError } from '@fosspush/core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { refuseRequest, refuseSocket, writeRawResponse } from './node-http-refusal.js';
-import { errorResponse } from './service/http-status.js';
+import { errorResponse } from '../service/http-status.js';
 
 /** What a refusal wrote on a socket, and whether it closed it. */
 function rawSocket() {

@@ -7,7 +7,7 @@ import {
   type StoredMessage,
   toFosspushError,
 } from '@fosspush/core';
-import { DEVICE_WIRE_VERSION, encodeMessageFrame, encodeReadyFrame, LEGACY_DEVICE_WIRE_VERSION } from './device-frames.js';
+import { DEVICE_WIRE_VERSION, encodeMessageFrame, encodeReadyFrame, LEGACY_DEVICE_WIRE_VERSION } from '../../device-wire/device-frames.js';
 import { FRAME_OUTBOX_DEFAULTS, type FrameOutboxOptions } from './frame-outbox.js';
 
 /** What both device-wire server handlers (WebSocket, SSE) take. */

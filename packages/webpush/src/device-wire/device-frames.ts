@@ -3,11 +3,15 @@ import {
   FosspushError,
   type FosspushErrorCode,
   fromBase64Url,
+  isMessageId,
   type PushMessage,
+  parseWithSchema,
+  record,
+  type SchemaRefusal,
   type StoredMessage,
   toBase64Url,
-  validateMessageId,
 } from '@fosspush/core';
+import * as v from 'valibot';
 
 /**
  * The frames of the push service <-> device wire (docs/device-wire.md). Both transports carry
@@ -123,12 +127,84 @@ function protocolError(message: string, cause?: unknown): FosspushError {
   return new FosspushError('PROTOCOL_ERROR', message, { cause });
 }
 
-/** The fields any frame may have, each still unchecked. */
-type WireFields = Partial<
-  Record<'type' | 'v' | 'heartbeatMs' | 'maxHeartbeatMs' | 'maxAckIds' | 'seq' | 'id' | 'ids' | 'sub' | 'ttl' | 'urgency' | 'topic' | 'sentAt' | 'payload' | 'code' | 'message', unknown>
->;
+/**
+ * The frames as schemas, one per frame type: a new type is one more schema and one more `case`
+ * in the decoder. Each message is the whole sentence a peer gets in its PROTOCOL_ERROR.
+ */
+const FRAME_REFUSAL: SchemaRefusal = { code: 'PROTOCOL_ERROR', field: 'none' };
 
-function parseObject(text: string, from: string): WireFields {
+const NEEDS_SEQ = 'msg frame needs a positive integer seq';
+const NEEDS_SUB = 'msg frame needs a registration id in sub';
+const NEEDS_MESSAGE = 'msg frame needs id, sentAt and payload';
+
+const msgFrame = record(
+  {
+    seq: v.pipe(v.number(NEEDS_SEQ), v.safeInteger(NEEDS_SEQ), v.gtValue(0, NEEDS_SEQ)),
+    sub: v.pipe(v.string(NEEDS_SUB), v.minLength(1, NEEDS_SUB), v.maxLength(MAX_REGISTRATION_ID_LENGTH, NEEDS_SUB)),
+    // Without these createPushMessage would invent an id and a time: a message must keep its own.
+    id: v.string(NEEDS_MESSAGE),
+    sentAt: v.number(NEEDS_MESSAGE),
+    payload: v.string(NEEDS_MESSAGE),
+    // Checked by createPushMessage, the same checks the service applied when it accepted the message.
+    ttl: v.unknown(),
+    urgency: v.unknown(),
+    topic: v.unknown(),
+  },
+  'msg frame is not a JSON object',
+);
+
+const positive = (message: string) => v.pipe(v.number(message), v.finite(message), v.gtValue(0, message));
+/** Absent (an older server) or nonsense: one id per ack frame, which every server reads. */
+const ackBatch = v.optional(
+  v.pipe(
+    v.unknown(),
+    v.transform((asked) => Math.min(typeof asked === 'number' && Number.isSafeInteger(asked) && asked > 1 ? asked : 1, MAX_ACK_IDS_PER_FRAME)),
+  ),
+  1,
+);
+// The one required member of each version is named by the object's message too: valibot reports
+// a missing member on the object.
+const NEEDS_HEARTBEAT = 'ready frame needs a positive heartbeatMs';
+const NEEDS_MAX_HEARTBEAT = 'version 2 ready frame needs a positive maxHeartbeatMs';
+const readyFrame = v.variant(
+  'v',
+  [
+    v.object({ v: v.literal(LEGACY_DEVICE_WIRE_VERSION), heartbeatMs: positive(NEEDS_HEARTBEAT), maxAckIds: ackBatch }, NEEDS_HEARTBEAT),
+    v.object(
+      {
+        v: v.literal(DEVICE_WIRE_VERSION),
+        maxHeartbeatMs: positive(NEEDS_MAX_HEARTBEAT),
+        heartbeatMs: v.optional(positive('ready frame heartbeatMs must be positive')),
+        maxAckIds: ackBatch,
+      },
+      NEEDS_MAX_HEARTBEAT,
+    ),
+  ],
+  (issue) => `the server speaks device wire version ${String(issue.input)}, this client ${LEGACY_DEVICE_WIRE_VERSION} to ${DEVICE_WIRE_VERSION}`,
+);
+
+const NEEDS_ID = 'ack frame needs a message id';
+const EITHER_ID_OR_IDS = `ack frame needs either id or ids, an array of 1 to ${MAX_ACK_IDS_PER_FRAME} message ids`;
+const ackFrame = v.pipe(
+  v.looseObject({ id: v.optional(v.unknown()), ids: v.optional(v.unknown()) }),
+  v.check((ack) => (ack.id === undefined) !== (ack.ids === undefined), (issue) => (issue.input.ids === undefined ? NEEDS_ID : EITHER_ID_OR_IDS)),
+  v.object({
+    id: v.optional(v.custom<string>(isMessageId, NEEDS_ID)),
+    ids: v.optional(
+      v.pipe(
+        v.array(v.custom<string>(isMessageId, 'ack frame ids must all be message ids'), EITHER_ID_OR_IDS),
+        v.minLength(1, EITHER_ID_OR_IDS),
+        v.maxLength(MAX_ACK_IDS_PER_FRAME, EITHER_ID_OR_IDS),
+      ),
+    ),
+  }),
+  v.transform((ack): DeviceFrame => ({ type: 'ack', ids: ack.ids ?? [ack.id as string] })),
+);
+
+/** A frame before its type's schema has checked it. */
+type UncheckedFrame = Readonly<Record<string, unknown>> & { readonly type?: unknown };
+
+function parseObject(text: string, from: string): UncheckedFrame {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -136,25 +212,12 @@ function parseObject(text: string, from: string): WireFields {
     throw protocolError(`${from} frame is not JSON`, cause);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw protocolError(`${from} frame is not a JSON object`);
-  return value as WireFields;
+  return value as UncheckedFrame;
 }
 
-function isSeq(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
-
-function decodeMessage(frame: WireFields): ServerFrame {
+function decodeMessage(frame: v.InferOutput<typeof msgFrame>): ServerFrame {
   const { seq, sub, id, payload, sentAt } = frame;
-  if (!isSeq(seq)) throw protocolError('msg frame needs a positive integer seq');
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_REGISTRATION_ID_LENGTH) {
-    throw protocolError('msg frame needs a registration id in sub');
-  }
-  // Without these createPushMessage would invent an id and a time: a message must keep its own.
-  if (typeof id !== 'string' || typeof sentAt !== 'number' || typeof payload !== 'string') {
-    throw protocolError('msg frame needs id, sentAt and payload');
-  }
   try {
-    // The same checks the service applied when it accepted the message.
     const message = createPushMessage({
       id,
       payload: fromBase64Url(payload, 'msg payload'),
@@ -169,24 +232,13 @@ function decodeMessage(frame: WireFields): ServerFrame {
   }
 }
 
-const isPositive = (value: unknown): value is number => typeof value === 'number' && value > 0 && Number.isFinite(value);
-
-function decodeReady(frame: WireFields): ServerFrame {
-  const { v, heartbeatMs, maxHeartbeatMs, maxAckIds } = frame;
-  if (v !== LEGACY_DEVICE_WIRE_VERSION && v !== DEVICE_WIRE_VERSION) {
-    throw protocolError(`the server speaks device wire version ${String(v)}, this client ${LEGACY_DEVICE_WIRE_VERSION} to ${DEVICE_WIRE_VERSION}`);
-  }
-  if (v === LEGACY_DEVICE_WIRE_VERSION && !isPositive(heartbeatMs)) throw protocolError('ready frame needs a positive heartbeatMs');
-  if (v === DEVICE_WIRE_VERSION && !isPositive(maxHeartbeatMs)) throw protocolError('version 2 ready frame needs a positive maxHeartbeatMs');
-  if (heartbeatMs !== undefined && !isPositive(heartbeatMs)) throw protocolError('ready frame heartbeatMs must be positive');
-  // Absent (an older server) or nonsense: one id per ack frame, which every server reads.
-  const batch = typeof maxAckIds === 'number' && Number.isSafeInteger(maxAckIds) && maxAckIds > 1 ? maxAckIds : 1;
+function decodeReady(frame: v.InferOutput<typeof readyFrame>): ServerFrame {
   return {
     type: 'ready',
-    version: v,
-    heartbeatMs: heartbeatMs as number | undefined,
-    maxHeartbeatMs: v === DEVICE_WIRE_VERSION ? (maxHeartbeatMs as number) : undefined,
-    maxAckIds: Math.min(batch, MAX_ACK_IDS_PER_FRAME),
+    version: frame.v,
+    heartbeatMs: frame.heartbeatMs,
+    maxHeartbeatMs: frame.v === DEVICE_WIRE_VERSION ? frame.maxHeartbeatMs : undefined,
+    maxAckIds: frame.maxAckIds,
   };
 }
 
@@ -198,9 +250,9 @@ export function decodeServerFrame(text: string): ServerFrame {
   const frame = parseObject(text, 'server');
   switch (frame.type) {
     case 'msg':
-      return decodeMessage(frame);
+      return decodeMessage(parseWithSchema(msgFrame, frame, FRAME_REFUSAL));
     case 'ready':
-      return decodeReady(frame);
+      return decodeReady(parseWithSchema(readyFrame, frame, FRAME_REFUSAL));
     case 'error': {
       const { code, message } = frame;
       const known = (WIRE_ERROR_CODES as readonly unknown[]).includes(code);
@@ -219,24 +271,12 @@ export function decodeServerFrame(text: string): ServerFrame {
 /** Reads one device frame; throws PROTOCOL_ERROR for anything else. */
 export function decodeDeviceFrame(text: string): DeviceFrame {
   const frame = parseObject(text, 'device');
-  if (frame.type !== 'ack') throw protocolError(`unknown device frame type ${JSON.stringify(frame.type)}`);
-  const { id, ids } = frame;
-  if (ids === undefined) {
-    try {
-      return { type: 'ack', ids: [validateMessageId(id)] };
-    } catch (cause) {
-      throw protocolError('ack frame needs a message id', cause);
-    }
+  switch (frame.type) {
+    case 'ack':
+      return parseWithSchema(ackFrame, frame, FRAME_REFUSAL);
+    default:
+      throw protocolError(`unknown device frame type ${JSON.stringify(frame.type)}`);
   }
-  if (id !== undefined || !Array.isArray(ids) || ids.length === 0 || ids.length > MAX_ACK_IDS_PER_FRAME) {
-    throw protocolError(`ack frame needs either id or ids, an array of 1 to ${MAX_ACK_IDS_PER_FRAME} message ids`);
-  }
-  try {
-    for (const each of ids) validateMessageId(each);
-  } catch (cause) {
-    throw protocolError('ack frame ids must all be message ids', cause);
-  }
-  return { type: 'ack', ids: ids as string[] };
 }
 
 /**
