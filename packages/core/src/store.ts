@@ -169,6 +169,15 @@ export interface StoreOptions {
 export type StoreFactory<Options extends StoreOptions = StoreOptions> = (options?: Options) => Store | Promise<Store>;
 
 /**
+ * Whether a maybe-synchronous result (`enqueueMessage`, `ackMessage`) is still to come. By its
+ * `then`, not `instanceof Promise`: a driver may hand back a promise of another realm or a
+ * thenable of its own.
+ */
+export function isPending<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+/**
  * Queues a message through the store's synchronous fast path when it has one (no promise
  * exists then), else through `enqueue`. A NOT_FOUND is thrown or rejected accordingly.
  */

@@ -47,6 +47,9 @@ function whenLoaded<T extends object>(loading: Promise<T>): { value: T; settled:
     get(_target, property) {
       // Not a thenable (awaiting the store must not wait on it), and no symbol members.
       if (typeof property !== 'string' || property === 'then') return undefined;
+      // The optional synchronous fast path (`enqueueSync`, `ackSync`, `publishSync`) cannot wait
+      // for an import: absent until the driver is loaded, then there only if the driver has it.
+      if (property.endsWith('Sync') && typeof (loaded as Record<string, unknown> | undefined)?.[property] !== 'function') return undefined;
       let forward = forwarders.get(property);
       if (forward === undefined) {
         forward = forwarder(property);

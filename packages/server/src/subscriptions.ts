@@ -4,6 +4,7 @@ import {
   equalBytes,
   FosspushError,
   isFosspushError,
+  isPending,
   type PushMessage,
   type Registration,
   type Runtime,
@@ -222,7 +223,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       } catch (error) {
         return refused(registration.id, error);
       }
-      return enqueued instanceof Promise ? enqueued.catch((error: unknown) => refused(registration.id, error)) : enqueued;
+      return isPending(enqueued) ? Promise.resolve(enqueued).catch((error: unknown) => refused(registration.id, error)) : enqueued;
     },
 
     setExists,

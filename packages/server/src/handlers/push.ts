@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createPushMessage } from '@fosspush/core';
+import { createPushMessage, isPending } from '@fosspush/core';
 import { authorizePush, parsePushRequest } from '@fosspush/webpush/service';
 import type { ServerContext } from '../context.js';
 import { readBody } from '../http/body.js';
@@ -13,7 +13,7 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   ctx.perSubscription?.take(pushId);
   const body = await readBody(req, { maxBytes: ctx.limits.maxPayloadBytes, timeoutMs: ctx.limits.bodyTimeoutMs });
   const target = ctx.subscriptions.pushTarget(pushId);
-  const registration = target instanceof Promise ? await target : target;
+  const registration = isPending(target) ? await target : target;
   const base = ctx.baseUrl();
   const vapidPublicKey = registration.data['vapid'];
   if (vapidPublicKey !== undefined) {
@@ -24,7 +24,7 @@ export async function handlePush(ctx: ServerContext, req: IncomingMessage, res: 
   // With a memory store and broker, nothing from here on waits: the message is stored,
   // answered and on its device's stream within this call.
   const enqueued = ctx.subscriptions.enqueue(registration, message);
-  const { message: stored } = enqueued instanceof Promise ? await enqueued : enqueued;
+  const { message: stored } = isPending(enqueued) ? await enqueued : enqueued;
   ctx.metrics.countAccepted();
   // An explicit empty length: without it Node frames the empty body as chunked, a terminator
   // chunk the app server's client has to parse on every push.

@@ -1,4 +1,4 @@
-import { ackMessage, type Broker, type DeviceHub, FosspushError, type Runtime, type Store, type StoredMessage } from '@fosspush/core';
+import { ackMessage, type Broker, isPending, type DeviceHub, FosspushError, type Runtime, type Store, type StoredMessage } from '@fosspush/core';
 import type { Subscriptions } from '../subscriptions.js';
 import { type HubContext, HubSession } from './hub-session.js';
 
@@ -38,7 +38,7 @@ export interface PushDeviceHub extends DeviceHub {
  */
 export function createDeviceHub(options: DeviceHubOptions): PushDeviceHub {
   const { store, broker, subscriptions, runtime } = options;
-  const settleLater = async (removing: boolean | Promise<boolean>, messageId: string, owner: string, registrationId: string) => {
+  const settleLater = async (removing: boolean | PromiseLike<boolean>, messageId: string, owner: string, registrationId: string) => {
     const removed = await removing;
     if (removed) await broker.publish(owner, { type: 'ack', messageId, registrationId });
     return removed;
@@ -46,7 +46,7 @@ export function createDeviceHub(options: DeviceHubOptions): PushDeviceHub {
   // With a memory store and broker an ack is settled within the call, without a promise.
   const settle = (messageId: string, owner: string, registrationId: string): boolean | Promise<boolean> => {
     const removed = ackMessage(store, messageId);
-    if (removed instanceof Promise || broker.publishSync === undefined) return settleLater(removed, messageId, owner, registrationId);
+    if (isPending(removed) || broker.publishSync === undefined) return settleLater(removed, messageId, owner, registrationId);
     if (removed) broker.publishSync(owner, { type: 'ack', messageId, registrationId });
     return removed;
   };

@@ -1,4 +1,4 @@
-import type { BrokerEvent, Clock, DeviceSession, DeviceSink, Store, StoredMessage } from '@fosspush/core';
+import { type BrokerEvent, type Clock, type DeviceSession, type DeviceSink, isPending, type Store, type StoredMessage } from '@fosspush/core';
 
 /** What every session of one hub shares: one object per hub, not per connection. */
 export interface HubContext {
@@ -165,7 +165,7 @@ export class HubSession implements DeviceSession {
     this.forget(messageId);
     try {
       const settled = this.hub.settle(messageId, this.setId, registrationId);
-      return settled instanceof Promise ? settled.then(nothing) : SETTLED;
+      return isPending(settled) ? Promise.resolve(settled).then(nothing) : SETTLED;
     } catch (error) {
       return Promise.reject(error);
     }
