@@ -28,6 +28,7 @@ import { percentile, reportBench, startProsody, timeChannelDeliveries } from '@f
 import { buildPushRequest } from '@fosspush/webpush/app-server';
 import { createWebSocketChannel } from '@fosspush/websocket';
 import { pin, startChild } from '../../server/bench/ipc.js';
+import { cpuMicros } from '../../server/bench/procfs.js';
 import { createXmppChannel } from '../src/index.js';
 
 const MESSAGES = Number(process.env['FOSSPUSH_BENCH_MESSAGES'] ?? 100);
@@ -36,15 +37,9 @@ const WARMUP_MS = 1000;
 const IN_FLIGHT = Number(process.env['FOSSPUSH_BENCH_IN_FLIGHT'] ?? 50);
 const PROFILE_DIR = process.env['FOSSPUSH_BENCH_PROFILE'];
 const LOADER = new URL('../../server/bench/loader.ts', import.meta.url);
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After "pid (comm) ", field 3 of stat(5) is index 0: utime is field 14, stime 15.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
+const cpuSecondsOf = (pid: number): number => cpuMicros([pid]) / 1e6;
 
 /**
  * Seconds a process's main thread has waited for a CPU while runnable (/proc/<pid>/schedstat,
@@ -86,15 +81,13 @@ async function throughput(channel: Channel, endpoint: string, label: string, pro
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
-  const loaderCpu = async () => {
-    const { user, system } = await loader.call<{ user: number; system: number }>('cpu');
-    return (user + system) / 1e6;
-  };
+  const loaderPid = loader.process.pid as number;
+  const loaderCpu = () => cpuSecondsOf(loaderPid);
   const before = {
     delivered,
     at: performance.now(),
     ours: ownCpuSeconds(),
-    loader: await loaderCpu(),
+    loader: loaderCpu(),
     prosody: prosodyPid && cpuSecondsOf(prosodyPid),
     oursWaiting: runQueueSecondsOf(process.pid),
     prosodyWaiting: prosodyPid && runQueueSecondsOf(prosodyPid),
@@ -104,7 +97,7 @@ async function throughput(channel: Channel, endpoint: string, label: string, pro
   const count = delivered - before.delivered;
   const cpu = {
     ours: (ownCpuSeconds() - before.ours) / seconds,
-    loader: ((await loaderCpu()) - before.loader) / seconds,
+    loader: (loaderCpu() - before.loader) / seconds,
     ...(prosodyPid && before.prosody !== undefined ? { prosody: (cpuSecondsOf(prosodyPid) - before.prosody) / seconds } : {}),
   };
   const waiting = {
