@@ -105,6 +105,14 @@ export interface PushServerOptions {
    * @default true
    */
   publicOperatorRoutes?: boolean;
+  /**
+   * Serves `POST <base>/p/<pushId>` on the raw socket, with a strict HTTP/1.1 parser of its own,
+   * answering the pushes of one read with one write; every other request, and every request it
+   * is not sure of, goes to Node's HTTP server with its connection (docs/push-server.md,
+   * "The raw push path"). `false` serves everything through Node's HTTP server.
+   * @default true
+   */
+  fastPushPath?: boolean;
   /** @default JSON lines on stderr at level info */
   logger?: Logger;
   /** Expose Node process metrics (CPU, memory, event loop) on /metrics too. @default true */
@@ -143,4 +151,5 @@ export const PUSH_SERVER_DEFAULTS = {
   drainTimeoutMs: 10_000,
   processMetrics: true,
   publicOperatorRoutes: true,
+  fastPushPath: true,
 } as const satisfies Omit<PushServerOptions, 'publicUrl' | 'logger' | 'deviceTransports' | 'runtime'>;

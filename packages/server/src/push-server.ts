@@ -3,6 +3,8 @@ import { FosspushError } from '@fosspush/core';
 import type { PushDeviceHub } from './hub/device-hub.js';
 import type { PushMetrics } from './metrics.js';
 import type { PushServerOptions } from './options.js';
+import { serveRawPushes } from './http/raw-push/raw-push-path.js';
+import { createFailureReporter } from './push-server/failure-reporter.js';
 import { createListener } from './push-server/listener.js';
 import { routeRequests } from './push-server/request-router.js';
 import { startSweeper } from './push-server/sweeper.js';
@@ -52,8 +54,10 @@ export interface PushServer {
 export function createPushServer(options: PushServerOptions = {}): PushServer {
   const wiring = wirePushServer(options);
   const stopSweeper = startSweeper(wiring);
-  const operatorHandler = routeRequests(wiring);
+  const failures = createFailureReporter(wiring);
+  const operatorHandler = routeRequests(wiring, failures);
   routeUpgrades(wiring);
+  if (wiring.settings.fastPushPath) serveRawPushes(wiring, failures);
   const listener = createListener(wiring, stopSweeper);
   return {
     ready: () => wiring.storage.ready(),

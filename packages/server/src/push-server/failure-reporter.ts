@@ -1,11 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { refuseRequest } from '@fosspush/webpush/node';
+import { type ErrorResponse, errorResponse } from '@fosspush/webpush/service';
 import { storageFullError } from '../storage.js';
 import { throttledLog } from '../throttled-log.js';
 import type { PushServerWiring } from './wiring.js';
 
-/** Answers a request that failed with its error's status, and logs what an operator needs. */
-export type FailureReporter = (req: IncomingMessage, res: ServerResponse, route: string | undefined, thrown: unknown) => void;
+/** Answers requests that failed with their error's status, and logs what an operator needs. */
+export interface FailureReporter {
+  /** Answers on Node's response. */
+  refuse(req: IncomingMessage, res: ServerResponse, route: string | undefined, thrown: unknown): void;
+  /** The answer for the raw push path, which writes it itself. */
+  answer(route: string, thrown: unknown): ErrorResponse;
+}
 
 export function createFailureReporter({ logger, runtime, settings }: PushServerWiring): FailureReporter {
   // A 503 body says only "unavailable"; what the store said goes here, once per 10 s.
@@ -30,12 +36,23 @@ export function createFailureReporter({ logger, runtime, settings }: PushServerW
     60_000,
   );
 
-  return (req, res, route, thrown) => {
-    const error = storageFullError(thrown) ?? thrown;
-    const status = refuseRequest(req, res, error);
+  const report = (route: string | undefined, status: number, error: unknown): void => {
     if (status === 507) reportStorageFull(error);
     else if (status === 503) logUnavailable(route, error);
     else if (status >= 500) logger.error('request_failed', { route, error });
     else logger.debug('request_refused', { route, status, error });
+  };
+
+  return {
+    refuse(req, res, route, thrown) {
+      const error = storageFullError(thrown) ?? thrown;
+      report(route, refuseRequest(req, res, error), error);
+    },
+    answer(route, thrown) {
+      const error = storageFullError(thrown) ?? thrown;
+      const answer = errorResponse(error);
+      report(route, answer.status, error);
+      return answer;
+    },
   };
 }

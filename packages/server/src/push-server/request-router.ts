@@ -1,18 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { FosspushError, toFosspushError } from '@fosspush/core';
-import { refuseRequest, writeRawResponse } from '@fosspush/webpush/node';
-import { errorResponse } from '@fosspush/webpush/service';
+import { FosspushError } from '@fosspush/core';
+import { refuseRequest } from '@fosspush/webpush/node';
 import { handleMatrixNotify } from '../handlers/matrix-gateway.js';
 import { handleMessage } from '../handlers/message.js';
 import { handlePush } from '../handlers/push.js';
 import { handleSubscribe } from '../handlers/subscribe.js';
 import { handleDiscovery } from '../handlers/unifiedpush-discovery.js';
 import { handleDeleteSet, handleUnsubscribe } from '../handlers/unsubscribe.js';
+import { answerClientError } from '../http/client-error.js';
 import { locateRoute } from '../http/locate.js';
 import { sendJson } from '../http/respond.js';
 import type { Route } from '../http/routes.js';
-import { createFailureReporter } from './failure-reporter.js';
+import type { FailureReporter } from './failure-reporter.js';
 import { openStreamTarget } from './stream-open.js';
 import type { PushServerWiring } from './wiring.js';
 
@@ -26,9 +25,8 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
  * Serves every HTTP request of the public listener (and answers node's own parser refusals);
  * returns the handler of the operator listener, which serves `/healthz` and `/metrics` only.
  */
-export function routeRequests(wiring: PushServerWiring): RequestHandler {
+export function routeRequests(wiring: PushServerWiring, failures: FailureReporter): RequestHandler {
   const { ctx, drain, httpServer, metrics, settings, address } = wiring;
-  const reportFailure = createFailureReporter(wiring);
 
   const answerOperatorRoute = async (res: ServerResponse, route: { name: 'healthz' | 'metrics' }): Promise<void> => {
     if (route.name === 'healthz') {
@@ -48,12 +46,7 @@ export function routeRequests(wiring: PushServerWiring): RequestHandler {
         return handleSubscribe(ctx, req, res);
       case 'push':
         if (req.method === 'GET') return handleDiscovery(res);
-        try {
-          return await handlePush(ctx, req, res, route.pushId);
-        } catch (error) {
-          if (toFosspushError(error).code === 'RATE_LIMITED') metrics.rateLimited.inc({ scope: 'subscription' });
-          throw error;
-        }
+        return handlePush(ctx, req, res, route.pushId);
       case 'message':
         return handleMessage(ctx, req, res, route.messageId);
       case 'matrix-notify':
@@ -78,12 +71,12 @@ export function routeRequests(wiring: PushServerWiring): RequestHandler {
 
   const handleRequest = async (req: IncomingMessage, res: RoutedResponse): Promise<void> => {
     try {
-      wiring.limitClient(req);
+      wiring.limitClient(req.headers, req.socket.remoteAddress);
       const route = locateRoute(req, address.basePath);
       res[ROUTE] = route.name;
       await dispatch(req, res, route);
     } catch (error) {
-      reportFailure(req, res, res[ROUTE], error);
+      failures.refuse(req, res, res[ROUTE], error);
     }
   };
 
@@ -98,14 +91,7 @@ export function routeRequests(wiring: PushServerWiring): RequestHandler {
     void handleRequest(req, res);
   });
 
-  httpServer.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
-    // Node's own parser refusals (oversized or malformed headers): answer instead of a reset.
-    if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const refusal = new FosspushError(status === 408 ? 'TIMEOUT' : 'INVALID_REQUEST', error.message);
-    // No error code means 431, so the status is given here; the body is the usual one.
-    writeRawResponse(socket, { ...errorResponse(refusal), status });
-  });
+  httpServer.on('clientError', answerClientError);
 
   return (req: IncomingMessage, res: RoutedResponse): void => {
     (async () => {
@@ -113,6 +99,6 @@ export function routeRequests(wiring: PushServerWiring): RequestHandler {
       res[ROUTE] = route.name;
       if (route.name !== 'healthz' && route.name !== 'metrics') throw new FosspushError('NOT_FOUND', 'the operator listener serves /healthz and /metrics');
       await answerOperatorRoute(res, route);
-    })().catch((error: unknown) => reportFailure(req, res, res[ROUTE], error));
+    })().catch((error: unknown) => failures.refuse(req, res, res[ROUTE], error));
   };
 }

@@ -22,7 +22,7 @@ export function routeUpgrades(wiring: PushServerWiring): void {
     socket.on('error', destroyOnError);
     (async () => {
       if (drain.closing) throw new FosspushError('UNAVAILABLE', 'the server is shutting down');
-      wiring.limitClient(req);
+      wiring.limitClient(req.headers, req.socket.remoteAddress);
       const route = locateRoute(req, address.basePath);
       if (route.name !== 'websocket') throw new FosspushError('NOT_FOUND', 'only /set/<id>/ws accepts a WebSocket');
       transports.websocket.handleUpgrade(req, socket, head, await openStreamTarget(subscriptions, req, route.setId, 'ws'));

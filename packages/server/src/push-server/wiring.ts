@@ -1,11 +1,11 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createJsonLogger, type Logger, resolveRuntime, type Runtime, withDefaults } from '@fosspush/core';
 import { createAnnounce } from '../announce.js';
 import type { ServerContext } from '../context.js';
 import { defaultDeviceTransports, type DeviceTransports } from '../device-transports.js';
 import { addressKey } from '../http/address-key.js';
 import { limitConnectionsPerAddress } from '../http/connection-limit.js';
-import { clientIp } from '../http/request-info.js';
+import { clientIp, type RequestHeaders } from '../http/request-info.js';
 import { createDeviceHub, type PushDeviceHub } from '../hub/device-hub.js';
 import { addMetricsGauges, createMetrics, type PushMetrics } from '../metrics.js';
 import { PUSH_SERVER_DEFAULTS, type PushServerOptions } from '../options.js';
@@ -61,7 +61,7 @@ export interface PushServerWiring {
   readonly ctx: ServerContext;
   readonly drain: RequestDrain;
   /** Takes a token from the client's per-address bucket, or throws RATE_LIMITED. */
-  limitClient(req: IncomingMessage): void;
+  limitClient(headers: RequestHeaders, remoteAddress: string | undefined): void;
 }
 
 /**
@@ -138,7 +138,7 @@ export function wirePushServer(options: PushServerOptions): PushServerWiring {
       ...(settings.defaultTtlSeconds === false ? {} : { defaultTtlSeconds: settings.defaultTtlSeconds }),
     },
     baseUrl: () => address.baseUrl,
-    clientAddress: (req) => addressKey(clientIp(req, settings.trustProxy)),
+    clientAddress: (req) => addressKey(clientIp(req.headers, req.socket.remoteAddress, settings.trustProxy)),
   };
 
   return {
@@ -154,10 +154,10 @@ export function wirePushServer(options: PushServerOptions): PushServerWiring {
     transports,
     ctx,
     drain: new RequestDrain(),
-    limitClient(req) {
+    limitClient(headers, remoteAddress) {
       if (perIp === undefined) return;
       try {
-        perIp.take(clientIp(req, settings.trustProxy));
+        perIp.take(clientIp(headers, remoteAddress, settings.trustProxy));
       } catch (error) {
         metrics.rateLimited.inc({ scope: 'ip' });
         throw error;
