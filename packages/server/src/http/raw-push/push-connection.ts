@@ -50,9 +50,12 @@ export class PushConnection {
     socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose).on('drain', onDrain);
   }
 
-  /** Between requests, nothing half read and nothing to answer: what `closeIdleConnections` closes. */
+  /**
+   * After a request, nothing half read and nothing to answer: what `closeIdleConnections` closes.
+   * As in Node's server, a connection that has not sent its first request is not idle.
+   */
   get idle(): boolean {
-    return this.state === 'serving' && this.unread === undefined && this.waiting === 0;
+    return this.state === 'serving' && this.headSince === undefined && this.waiting === 0;
   }
 
   read(chunk: Buffer): void {
