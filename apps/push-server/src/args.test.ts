@@ -43,6 +43,7 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(['--shards', '0'], env)).toThrow(UsageError);
     expect(() => parseCommandLine(['--listen', '127.0.0.1:65535', '--shards', '2'], env)).toThrow(/ports 65535 to 65536/);
     expect(parseCommandLine(['--listen', '127.0.0.1:0', '--shards', '4'], env)).toMatchObject({ config: { port: 0, shards: 4 } });
+    expect(parseCommandLine(['--no-fast-push-path'], env)).toMatchObject({ config: { fastPushPath: false } });
     expect(parseCommandLine(['--default-ttl', '3600'], env)).toMatchObject({ config: { defaultTtlSeconds: 3600 } });
     expect(parseCommandLine(['--default-ttl', 'strict'], env)).toMatchObject({ config: { defaultTtlSeconds: false } });
     expect(() => parseCommandLine(['--default-ttl', 'soon'], env)).toThrow(/--default-ttl must be a positive integer/);

@@ -56,6 +56,9 @@ Options:
                            (default 200:1000)
   --rate-limit-push R[:B]  pushes per second per push resource, burst B, or "off"
                            (default 10:100)
+  --no-fast-push-path  serve pushes through Node's HTTP server too, rather than on the raw
+                       socket with the server's own strict HTTP/1.1 parser (the default;
+                       see docs/push-server.md, "The raw push path")
   --admin-listen HOST:PORT  serve /healthz and /metrics here (e.g. 127.0.0.1:9464)
                        instead of on --listen
   --shards N           N processes, each owning its own sets, store and devices (default:
@@ -90,6 +93,8 @@ export interface CliConfig {
   bodyTimeoutMs?: number;
   defaultTtlSeconds?: number | false;
   rateLimits?: { perIp?: RateLimit | false; perSubscription?: RateLimit | false };
+  /** `--no-fast-push-path`: pushes go through Node's HTTP server too. */
+  fastPushPath?: false;
   logLevel: LogLevel;
   /** How many processes serve, each with its own sets, store and listener (1: this process alone). */
   shards: number;
@@ -198,6 +203,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'default-ttl': { type: 'string' },
         'rate-limit-ip': { type: 'string' },
         'rate-limit-push': { type: 'string' },
+        'no-fast-push-path': { type: 'boolean' },
         'log-level': { type: 'string' },
         'admin-listen': { type: 'string' },
         'sqlite-synchronous': { type: 'string' },
@@ -255,5 +261,6 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (typeof values['rate-limit-ip'] === 'string') rateLimits.perIp = parseRateLimit(values['rate-limit-ip'], '--rate-limit-ip');
   if (typeof values['rate-limit-push'] === 'string') rateLimits.perSubscription = parseRateLimit(values['rate-limit-push'], '--rate-limit-push');
   if (Object.keys(rateLimits).length > 0) config.rateLimits = rateLimits;
+  if (values['no-fast-push-path'] === true) config.fastPushPath = false;
   return { kind: 'run', config };
 }

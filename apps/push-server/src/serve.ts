@@ -26,6 +26,7 @@ function openServer(config: CliConfig, io: CliIo): PushServer {
     bodyTimeoutMs: config.bodyTimeoutMs,
     defaultTtlSeconds: config.defaultTtlSeconds,
     rateLimits: config.rateLimits,
+    fastPushPath: config.fastPushPath,
     publicOperatorRoutes: config.adminListen === undefined,
   });
 }

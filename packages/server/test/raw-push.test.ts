@@ -169,6 +169,18 @@ function gatedStore(fail?: Error) {
   };
 }
 
+/** A connection that has had its push answered, and one whose push the store holds. */
+async function idleAndBusy(base: string, sub: Subscription, hold: () => void): Promise<{ idle: RawClient; busy: RawClient }> {
+  const idle = await RawClient.open(base);
+  idle.socket.write(pushBytes(sub.push, await payload(sub)));
+  expect((await idle.answers(1))[0]?.status).toBe(201);
+  const busy = await RawClient.open(base);
+  hold();
+  busy.socket.write(pushBytes(sub.push, await payload(sub)));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return { idle, busy };
+}
+
 async function metricsText(base: string): Promise<string> {
   return (await fetch(`${base}/metrics`)).text();
 }
@@ -297,17 +309,26 @@ describe.each([true, false])('pushes with fastPushPath: %s', (fastPushPath) => {
     }
   });
 
+  it('closes a keep-alive connection idle past keepAliveTimeoutMs, and not before', async () => {
+    const base = await serve({ keepAliveTimeoutMs: 400 });
+    const sub = await subscribe(base);
+    const client = await RawClient.open(base);
+    client.socket.write(pushBytes(sub.push, await payload(sub)));
+    const [answer] = await client.answers(1);
+    expect(answer?.headers['keep-alive']).toBe('timeout=0');
+    const answered = performance.now();
+    await client.closed;
+    const idleMs = performance.now() - answered;
+    expect(idleMs).toBeGreaterThan(300);
+    expect(idleMs).toBeLessThan(400 + 1500);
+    expect(client.responses).toHaveLength(1);
+  });
+
   it('drains on close: a push in flight gets its 201, one after it a 503 and the connection closes, idle ones close at once', async () => {
     const { storage, hold, release } = gatedStore();
     const base = await serve({ storage });
     const sub = await subscribe(base);
-    const idle = await RawClient.open(base);
-    idle.socket.write(pushBytes(sub.push, await payload(sub)));
-    expect((await idle.answers(1))[0]?.status).toBe(201);
-    const busy = await RawClient.open(base);
-    hold();
-    busy.socket.write(pushBytes(sub.push, await payload(sub)));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { idle, busy } = await idleAndBusy(base, sub, hold);
     const closing = started?.server.close();
     await idle.closed;
     busy.socket.write(pushBytes(sub.push, await payload(sub)));
@@ -338,13 +359,7 @@ describe.each([true, false])('pushes with fastPushPath: %s', (fastPushPath) => {
     const { storage, hold, release } = gatedStore();
     const base = await serve({ storage });
     const sub = await subscribe(base);
-    const idle = await RawClient.open(base);
-    idle.socket.write(pushBytes(sub.push, await payload(sub)));
-    expect((await idle.answers(1))[0]?.status).toBe(201);
-    const busy = await RawClient.open(base);
-    hold();
-    busy.socket.write(pushBytes(sub.push, await payload(sub)));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { idle, busy } = await idleAndBusy(base, sub, hold);
     started?.server.httpServer.closeIdleConnections();
     await idle.closed;
     expect(busy.socket.destroyed).toBe(false);

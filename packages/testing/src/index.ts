@@ -37,6 +37,7 @@ export { type IdleFloor, monotonicMs, startIdleFloor } from './idle-floor.js';
 export { type ScriptedSmtp, startScriptedSmtp } from './scripted-smtp.js';
 export { createFakeChannel, type FakeChannel } from './fake-channel.js';
 export { publicKeys } from './public-keys.js';
+export { type SeededRandom, seededRandom } from './seeded-random.js';
 export { type DbusRig, startDbus } from './dbus-rig.js';
 export { type IndependentConnector, type IndependentConnectorOptions, startIndependentConnector } from './unifiedpush-connector.js';
 export { type DhtProxyNode, type DhtRig, type StartDhtRigOptions, startDhtRig } from './dht-rig.js';

@@ -35,6 +35,8 @@ export class PushConnection {
   private readonly queued: (string | undefined)[] = [];
   private queuedBase = 0;
   private waiting = 0;
+  /** Answers the store gave since the last write, whose write is due at the end of this microtask turn. */
+  private settledUnwritten = 0;
   private clientEnded = false;
   /** When the head being read started (the connection, or its first byte); undefined when idle. */
   private headSince: number | undefined;
@@ -111,14 +113,14 @@ export class PushConnection {
       return;
     }
     if (!isPending(accepting)) {
-      this.answer(this.path.responses.created(accepting, drain.closing), 201);
+      this.answer(this.path.responses.created(accepting), 201);
       drain.finished();
       return;
     }
     const slot = this.queuedBase + this.queued.push(undefined) - 1;
     this.waiting++;
     accepting.then(
-      (created) => this.settle(slot, this.path.responses.created(created, drain.closing), 201),
+      (created) => this.settle(slot, this.path.responses.created(created), 201),
       (error: unknown) => {
         const refusal = this.path.failures.answer('push', error);
         this.settle(slot, this.path.responses.refused(refusal, false), refusal.status);
@@ -137,7 +139,11 @@ export class PushConnection {
     this.path.wiring.metrics.countRequest('push', status);
   }
 
-  /** An answer the store gave later: it goes out once every answer before it has. */
+  /**
+   * An answer the store gave later: it goes out once every answer before it has. The store
+   * settles a group commit's pushes in one go, so the write waits for the end of that go (a
+   * microtask) and carries all of them; the drain learns they are done once they are written.
+   */
   private settle(slot: number, text: string, status: number): void {
     this.waiting--;
     this.queued[slot - this.queuedBase] = text;
@@ -146,9 +152,16 @@ export class PushConnection {
       this.queuedBase++;
     }
     this.path.wiring.metrics.countRequest('push', status);
-    this.flush();
-    this.path.wiring.drain.finished();
+    this.settledUnwritten++;
+    if (this.settledUnwritten === 1) queueMicrotask(this.flushSettled);
   }
+
+  private readonly flushSettled = (): void => {
+    const settled = this.settledUnwritten;
+    this.settledUnwritten = 0;
+    this.flush();
+    for (let i = 0; i < settled; i++) this.path.wiring.drain.finished();
+  };
 
   /**
    * Writes what is ready, then, once no answer waits, ends, hands over or reads on as the state

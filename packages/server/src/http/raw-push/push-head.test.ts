@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
+import { type SeededRandom, seededRandom } from '@fosspush/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAND_OVER, NEED_MORE, PushHead, type PushHeadLimits, readPushHead } from './push-head.js';
 
@@ -26,25 +27,6 @@ interface OurReading {
   handOverAt: number | undefined;
 }
 
-/** A small seeded generator (mulberry32): the same inputs on every run. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (below: number) => Math.floor(next() * below),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,
-    chance: (p: number) => next() < p,
-  };
-}
-type Random = ReturnType<typeof seeded>;
-
 /** Reads `input` the way a connection does, the bytes arriving in the given chunks. */
 function readAsConnection(input: Buffer, chunkEnds: number[]): OurReading {
   const requests: ParsedRequest[] = [];
@@ -69,7 +51,7 @@ const TOKENS = ['TTL', 'X-Custom', 'Urgency', 'topic', 'content-encoding', 'Cont
 const VALUES = ['60', '0', 'aes128gcm', 'high', 'very-low', 'abc_-DEF', 'vapid t=a.b.c, k=xyz', '1.2.3.4, 5.6.7.8', 'respond-async', '*/*', 'curl/8'];
 
 /** One field line, now and then hostile. */
-function fieldLine(random: Random, name: string): string {
+function fieldLine(random: SeededRandom, name: string): string {
   const value = random.pick(VALUES);
   switch (random.int(110)) {
     case 0:
@@ -105,7 +87,7 @@ function fieldLine(random: Random, name: string): string {
   }
 }
 
-function requestLine(random: Random): string {
+function requestLine(random: SeededRandom): string {
   const method = random.chance(0.95) ? 'POST' : random.pick(['GET', 'post', 'PUT', 'POST ', 'PRI', 'OPTIONS']);
   const target = random.chance(0.9)
     ? random.pick([`/p/${PUSH_ID}`, `/push/p/${PUSH_ID}`])
@@ -116,7 +98,7 @@ function requestLine(random: Random): string {
 }
 
 /** One request: mostly a push as app servers send it, sometimes bent out of shape. */
-function request(random: Random): string {
+function request(random: SeededRandom): string {
   const body = 'x'.repeat(random.pick([0, 3, 40, 200]));
   let head = requestLine(random);
   if (random.chance(0.95)) head += 'Host: localhost\r\n';
@@ -138,7 +120,7 @@ function request(random: Random): string {
   return `${head}${random.chance(0.97) ? '\r\n' : '\n'}${bodyBytes}`;
 }
 
-function input(random: Random): Buffer {
+function input(random: SeededRandom): Buffer {
   let text = '';
   const count = 1 + random.int(4);
   for (let i = 0; i < count; i++) text += request(random);
@@ -148,7 +130,7 @@ function input(random: Random): Buffer {
   return bytes;
 }
 
-function randomChunkEnds(random: Random, length: number): number[] {
+function randomChunkEnds(random: SeededRandom, length: number): number[] {
   const ends: number[] = [];
   for (let at = 0; at < length; ) {
     at += 1 + random.int(random.chance(0.3) ? 4 : 90);
@@ -211,7 +193,7 @@ describe('readPushHead against llhttp', () => {
   });
 
   it('accepts only what Node reads the same way, at the same boundaries, however the bytes are split', async () => {
-    const random = seeded(18);
+    const random = seededRandom(18);
     let accepted = 0;
     let handedOver = 0;
     for (let i = 0; i < 1000; i++) {

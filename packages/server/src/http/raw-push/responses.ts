@@ -20,8 +20,8 @@ export class PushResponses {
     this.keepAlive = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n\r\n`;
   }
 
-  created(created: PushCreated, close: boolean): string {
-    return `HTTP/1.1 201 Created\r\nlocation: ${created.location}\r\nttl: ${created.ttlSeconds}\r\ncontent-length: 0\r\n${this.trailer(close)}`;
+  created(created: PushCreated): string {
+    return `HTTP/1.1 201 Created\r\nlocation: ${created.location}\r\nttl: ${created.ttlSeconds}\r\ncontent-length: 0\r\n${this.trailer(false)}`;
   }
 
   refused({ status, headers, body }: ErrorResponse, close: boolean): string {
