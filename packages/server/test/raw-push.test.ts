@@ -9,6 +9,7 @@ import {
   encryptWebPush,
   generateVapidKeys,
   type Logger,
+  manualClock,
   type Store,
   utf8Encode,
 } from '@fosspush/core';
@@ -391,5 +392,61 @@ describe.each([true, false])('pushes with fastPushPath: %s', (fastPushPath) => {
     const client = await RawClient.open(base);
     client.socket.write(pushBytes(sub.push, await payload(sub)));
     expect((await client.answers(1))[0]?.status).toBe(201);
+  });
+});
+
+describe('the raw path answers as Node does', () => {
+  /** Status line and header names in order, and the values that do not vary between servers. */
+  async function answerShapes(fastPushPath: boolean): Promise<string[]> {
+    started = await startServer({ fastPushPath });
+    const base = started.url;
+    const sub = await subscribe(base);
+    const client = await RawClient.open(base);
+    client.socket.write(Buffer.concat([pushBytes(sub.push, await payload(sub)), pushBytes(sub.push, Buffer.from('not aes128gcm'))]));
+    const answers = await client.answers(2);
+    await started.server.close();
+    started = undefined;
+    return answers.map((answer) => {
+      const fixed = Object.entries(answer.headers).map(([name, value]) => (['location', 'date'].includes(name) ? name : `${name}: ${value}`));
+      return `${answer.status} ${fixed.join(' | ')} | ${answer.body}`;
+    });
+  }
+
+  it('with the same headers, in the same order, and the same bodies', async () => {
+    const raw = await answerShapes(true);
+    const node = await answerShapes(false);
+    expect(raw[0]).toBe(node[0]);
+    // Node frames a refusal's body as chunked; the raw path gives its length.
+    expect(raw[1]?.replace(/ \| content-length: \d+/, '')).toBe(node[1]?.replace(' | transfer-encoding: chunked', ''));
+  });
+});
+
+describe('the raw path deadlines', () => {
+  it('follow the injected clock: 408 for a silent or slow head and a slow body, close when idle', async () => {
+    const clock = manualClock(Date.now());
+    started = await startServer({ runtime: { clock, timers: clock.timers }, headersTimeoutMs: 10_000, bodyTimeoutMs: 5000, keepAliveTimeoutMs: 3000 });
+    const base = started.url;
+    const sub = await subscribe(base);
+    const silent = await RawClient.open(base);
+    const slowBody = await RawClient.open(base);
+    slowBody.socket.write(pushBytes(sub.push, await payload(sub)).subarray(0, -5));
+    const idle = await RawClient.open(base);
+    idle.socket.write(pushBytes(sub.push, await payload(sub)));
+    expect((await idle.answers(1))[0]?.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    clock.advance(2000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([silent, slowBody, idle].map((client) => client.socket.destroyed)).toEqual([false, false, false]);
+    clock.advance(2000);
+    await idle.closed;
+    expect(idle.responses).toHaveLength(1);
+    clock.advance(2000);
+    expect((await slowBody.answers(1))[0]?.status).toBe(408);
+    await slowBody.closed;
+    expect(silent.socket.destroyed).toBe(false);
+    clock.advance(5000);
+    expect((await silent.answers(1))[0]?.status).toBe(408);
+    await silent.closed;
   });
 });

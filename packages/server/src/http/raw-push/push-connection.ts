@@ -159,6 +159,8 @@ export class PushConnection {
   private readonly flushSettled = (): void => {
     const settled = this.settledUnwritten;
     this.settledUnwritten = 0;
+    // The keep-alive deadline counts from the last answer, as Node's does.
+    if (this.waiting === 0) this.idleSince = this.path.wiring.runtime.clock.now();
     this.flush();
     for (let i = 0; i < settled; i++) this.path.wiring.drain.finished();
   };
@@ -216,6 +218,11 @@ export class PushConnection {
     this.state = 'gone';
   }
 
+  fail(error: unknown): void {
+    this.path.wiring.logger.error('raw_push_failed', { error });
+    this.socket.destroy();
+  }
+
   /** Called by the path's timer: the same deadlines as Node's server and the body reader. */
   checkTimeouts(now: number): void {
     if (this.state !== 'serving' || this.waiting > 0) return;
@@ -250,7 +257,14 @@ export class PushConnection {
 
 // One set of listener functions for every connection: a closure each would be garbage per client.
 function onData(this: ServedSocket, chunk: Buffer): void {
-  this[CONNECTION]?.read(chunk);
+  const connection = this[CONNECTION];
+  try {
+    connection?.read(chunk);
+  } catch (error) {
+    // A fault of ours, not of the client's bytes (those are handed over or answered): the
+    // connection goes, the process stays.
+    connection?.fail(error);
+  }
 }
 function onEnd(this: ServedSocket): void {
   this[CONNECTION]?.onEnd();
