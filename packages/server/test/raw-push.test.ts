@@ -250,6 +250,22 @@ describe.each([true, false])('pushes with fastPushPath: %s', (fastPushPath) => {
     expect((await client.answers(5))[4]?.status).toBe(201);
   });
 
+  it('keeps the byte order when the connection is handed over while a push waits and more bytes arrive meanwhile', async () => {
+    const { storage, hold, release } = gatedStore();
+    const base = await serve({ storage });
+    const sub = await subscribe(base);
+    const client = await RawClient.open(base);
+    hold();
+    client.socket.write(Buffer.concat([pushBytes(sub.push, await payload(sub)), Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.socket.write(`GET /m/${'A'.repeat(22)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.responses).toHaveLength(0);
+    release();
+    const answers = await client.answers(3);
+    expect(answers.map((answer) => answer.status)).toEqual([201, 200, 404]);
+  });
+
   it('limits per client address behind a proxy (X-Forwarded-For) and per push resource, and counts both', async () => {
     const base = await serve({ trustProxy: true, rateLimits: { perIp: { ratePerSecond: 0.001, burst: 3 }, perSubscription: { ratePerSecond: 0.001, burst: 2 } } });
     const a = await subscribe(base);
