@@ -465,4 +465,18 @@ describe('the raw path deadlines', () => {
     expect((await silent.answers(1))[0]?.status).toBe(408);
     await silent.closed;
   });
+
+  it('do not move with a step of the wall clock: a keep-alive connection outlives a clock moved by a day', async () => {
+    const clock = manualClock(Date.now());
+    started = await startServer({ fastPushPath: true, runtime: { clock }, headersTimeoutMs: 2000 });
+    const sub = await subscribe(started.url);
+    const client = await RawClient.open(started.url);
+    client.socket.write(pushBytes(sub.push, await payload(sub)));
+    expect((await client.answers(1))[0]?.status).toBe(201);
+    clock.advance(24 * 3600 * 1000);
+    // Several ticks of the path's real timer (100 ms here) go by.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    client.socket.write(pushBytes(sub.push, await payload(sub)));
+    expect((await client.answers(2))[1]?.status).toBe(201);
+  });
 });

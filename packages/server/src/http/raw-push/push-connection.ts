@@ -38,6 +38,7 @@ export class PushConnection {
   /** Answers the store gave since the last write, whose write is due at the end of this microtask turn. */
   private settledUnwritten = 0;
   private clientEnded = false;
+  // Deadlines count ticks of the path's timer (`DeadlineClock`), not the wall clock.
   /** When the head being read started (the connection, or its first byte); undefined when idle. */
   private headSince: number | undefined;
   private bodySince: number | undefined;
@@ -47,7 +48,7 @@ export class PushConnection {
     private readonly path: RawPushPath,
     readonly socket: ServedSocket,
   ) {
-    this.headSince = path.wiring.runtime.clock.now();
+    this.headSince = path.clock.ticks;
     socket[CONNECTION] = this;
     socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose).on('drain', onDrain);
   }
@@ -61,7 +62,7 @@ export class PushConnection {
   }
 
   read(chunk: Buffer): void {
-    const now = this.path.wiring.runtime.clock.now();
+    const now = this.path.clock.ticks;
     const buffer = this.unread === undefined ? chunk : Buffer.concat([this.unread, chunk]);
     this.unread = undefined;
     this.headSince ??= now;
@@ -160,7 +161,7 @@ export class PushConnection {
     const settled = this.settledUnwritten;
     this.settledUnwritten = 0;
     // The keep-alive deadline counts from the last answer, as Node's does.
-    if (this.waiting === 0) this.idleSince = this.path.wiring.runtime.clock.now();
+    if (this.waiting === 0) this.idleSince = this.path.clock.ticks;
     this.flush();
     for (let i = 0; i < settled; i++) this.path.wiring.drain.finished();
   };
@@ -223,22 +224,23 @@ export class PushConnection {
     this.socket.destroy();
   }
 
-  /** Called by the path's timer: the same deadlines as Node's server and the body reader. */
-  checkTimeouts(now: number): void {
+  /** Called on each tick of the path's timer: the same deadlines as Node's server and the body reader. */
+  checkTimeouts(): void {
     if (this.state !== 'serving' || this.waiting > 0) return;
     const { settings } = this.path.wiring;
-    if (this.bodySince !== undefined && now - this.bodySince > settings.bodyTimeoutMs) {
+    const { clock } = this.path;
+    if (this.bodySince !== undefined && clock.passed(this.bodySince, settings.bodyTimeoutMs)) {
       // As the body reader of Node's path: 408, and the connection closes (the rest is unread).
       this.state = 'closing';
       this.unread = undefined;
       this.refuse(new FosspushError('TIMEOUT', `the request body did not arrive within ${settings.bodyTimeoutMs} ms`), true);
       this.flush();
-    } else if (this.bodySince === undefined && this.headSince !== undefined && now - this.headSince > settings.headersTimeoutMs) {
+    } else if (this.bodySince === undefined && this.headSince !== undefined && clock.passed(this.headSince, settings.headersTimeoutMs)) {
       // As Node's server (its clientError): 408, closed.
       this.state = 'closing';
       this.detach();
       answerClientError(Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), this.socket);
-    } else if (this.headSince === undefined && now - this.idleSince > settings.keepAliveTimeoutMs) {
+    } else if (this.headSince === undefined && clock.passed(this.idleSince, settings.keepAliveTimeoutMs)) {
       this.socket.destroy();
     }
   }

@@ -12,8 +12,28 @@ export interface RawPushPath {
   readonly responses: PushResponses;
   readonly limits: PushHeadLimits;
   readonly connections: Set<PushConnection>;
+  readonly clock: DeadlineClock;
   /** Gives the socket to Node's HTTP server, with whatever was unshifted into it. */
   handToNode(socket: Socket): void;
+}
+
+/**
+ * The time the deadlines are measured in: ticks of the path's timer (injected through
+ * `runtime.timers`). Node's own timeouts are monotonic; the wall clock is not, and a step of
+ * it (NTP, or a test's clock moved by a day) would otherwise cut every connection at once.
+ */
+export class DeadlineClock {
+  ticks = 0;
+
+  constructor(readonly tickMs: number) {}
+
+  /**
+   * Whether at least `ms` have surely passed since tick `since`: a tick counted only once it is
+   * whole, so a deadline is never cut short, and kept to within two ticks.
+   */
+  passed(since: number, ms: number): boolean {
+    return (this.ticks - since - 1) * this.tickMs >= ms;
+  }
 }
 
 type ConnectionListener = (this: unknown, socket: Socket) => void;
@@ -36,6 +56,10 @@ export function serveRawPushes(wiring: PushServerWiring, failures: FailureReport
   httpServer.off('connection', nodeListener);
 
   const connections = new Set<PushConnection>();
+  // Node checks its header deadline on a timer too, at most once a second; ticking twice as
+  // often keeps every deadline to within a second, and it ticks only while sockets are here.
+  const clock = new DeadlineClock(Math.max(50, Math.min(500, Math.floor(settings.headersTimeoutMs / 20))));
+  let timer: unknown;
   const path: RawPushPath = {
     wiring,
     failures,
@@ -47,6 +71,7 @@ export function serveRawPushes(wiring: PushServerWiring, failures: FailureReport
       maxBodyBytes: settings.maxPayloadBytes,
     },
     connections,
+    clock,
     handToNode(socket) {
       // Node feeds a fresh socket to llhttp straight from the kernel, around the bytes unshifted
       // into its stream; marked as consumed, it reads them through the stream, in order.
@@ -57,21 +82,18 @@ export function serveRawPushes(wiring: PushServerWiring, failures: FailureReport
     },
   };
 
-  // Node checks its header deadline on a timer too; this one runs only while sockets are here.
-  const checkEveryMs = Math.max(100, Math.min(1000, Math.floor(settings.headersTimeoutMs / 10)));
-  let timer: unknown;
-  const check = () => {
+  const tick = () => {
     timer = undefined;
-    const now = runtime.clock.now();
-    for (const connection of connections) connection.checkTimeouts(now);
-    if (connections.size > 0) timer = runtime.timers.setTimeout(check, checkEveryMs);
+    clock.ticks++;
+    for (const connection of connections) connection.checkTimeouts();
+    if (connections.size > 0) timer = runtime.timers.setTimeout(tick, clock.tickMs);
   };
 
   httpServer.on('connection', (socket: Socket) => {
     // Refused by the per-address limit: Node's server gets it, as before this path existed.
     if (socket.writableEnded || socket.destroyed) return path.handToNode(socket);
     connections.add(new PushConnection(path, socket));
-    timer ??= runtime.timers.setTimeout(check, checkEveryMs);
+    timer ??= runtime.timers.setTimeout(tick, clock.tickMs);
   });
 
   const closeIdle = httpServer.closeIdleConnections.bind(httpServer);
