@@ -377,6 +377,8 @@ describe.each([true, false])('pushes with fastPushPath: %s', (fastPushPath) => {
     const base = await serve({ storage });
     const sub = await subscribe(base);
     const { idle, busy } = await idleAndBusy(base, sub, hold);
+    // The connection gauge counts them (and the scrape's own).
+    expect(Number(/^fosspush_http_connections (\d+)$/m.exec(await metricsText(base))?.[1])).toBeGreaterThanOrEqual(3);
     started?.server.httpServer.closeIdleConnections();
     await idle.closed;
     expect(busy.socket.destroyed).toBe(false);
