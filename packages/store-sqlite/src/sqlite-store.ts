@@ -16,6 +16,7 @@ import {
   withDefaults,
 } from '@fosspush/core';
 import Database from 'better-sqlite3';
+import { MESSAGE_STATEMENTS } from './message-statements.js';
 import { migrate } from './schema.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
@@ -137,21 +138,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     messageById: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
     liveMessageById: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE id = ? AND expires_at > ?'),
     sameTopic: db.prepare<[string, string], { id: string }>('SELECT id FROM messages WHERE registration_id = ? AND topic = ?'),
-    deleteMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
-    // Queuing a message is two statements, the live registration's owner and then a plain
-    // INSERT, not one INSERT ... SELECT ... RETURNING: RETURNING has SQLite collect the row
-    // into a temporary table and better-sqlite3 build an object of it, and the one statement
-    // cost 1.5 times the two (bench/statements.bench.ts). Both run in the same transaction, so
-    // nothing comes between them. Positional parameters: a named one is a property read per
-    // parameter from an object built per message.
-    liveOwner: db
-      .prepare<[string, number], string>('SELECT owner FROM registrations WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)')
-      .pluck(),
-    insertMessage: db.prepare<[string, string, string, Uint8Array, number, string, string | null, number, number]>(
-      `INSERT INTO messages (id, registration_id, owner, payload, ttl_seconds, urgency, topic, sent_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    ),
+    deleteMessage: db.prepare<[string]>(MESSAGE_STATEMENTS.deleteMessage),
+    // The hot path: see message-statements.ts.
+    liveOwner: db.prepare<[string, number], string>(MESSAGE_STATEMENTS.liveOwner).pluck(),
+    insertMessage: db.prepare<[string, string, string, Uint8Array, number, string, string | null, number, number]>(MESSAGE_STATEMENTS.insertMessage),
     listMessages: db.prepare<[{ owner: string | null; registration: string | null; after: number; now: number; limit: number }], MessageRow>(
       `SELECT * FROM messages
        WHERE (@owner IS NULL OR owner = @owner) AND (@registration IS NULL OR registration_id = @registration)
@@ -255,23 +245,24 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
   // caller: SQLite backs out a failed statement and keeps the transaction, and work of several
   // statements is a db.transaction, which nests as a savepoint. Every promise still resolves
   // only after its commit.
-  interface PendingCall {
-    work: () => unknown;
-    resolve: (value: unknown) => void;
-    reject: (reason: unknown) => void;
-    failed: boolean;
-    outcome: unknown;
-  }
-  let queue: PendingCall[] = [];
+  //
+  // The calls waiting for the next batch, flat, CALL_SLOTS slots each: the work, its two
+  // arguments, resolve, reject. No object per call, and the hot calls (enqueue, ack) pass a
+  // function made once with their arguments, not a closure made per call. Once the batch has
+  // run, a call's work slot holds its outcome, and its resolve slot its reject when it failed.
+  type Work = (first: never, second: never) => unknown;
+  type Settle = (outcome: unknown) => void;
+  const CALL_SLOTS = 5;
+  let queue: unknown[] = [];
   let flushScheduled = false;
   let closed = false;
-  const runBatch = db.transaction((batch: readonly PendingCall[]) => {
-    for (const call of batch) {
+  const runBatch = db.transaction((batch: unknown[]) => {
+    for (let call = 0; call < batch.length; call += CALL_SLOTS) {
       try {
-        call.outcome = call.work();
+        batch[call] = (batch[call] as Work)(batch[call + 1] as never, batch[call + 2] as never);
       } catch (error) {
-        call.failed = true;
-        call.outcome = error;
+        batch[call] = error;
+        batch[call + 3] = batch[call + 4];
       }
     }
   });
@@ -284,24 +275,28 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     try {
       runBatch(batch);
     } catch (error) {
-      for (const call of batch) call.reject(error);
+      for (let call = 0; call < batch.length; call += CALL_SLOTS) (batch[call + 4] as Settle)(error);
       return;
     }
-    for (const call of batch) {
-      if (call.failed) call.reject(call.outcome);
-      else call.resolve(call.outcome);
-    }
+    for (let call = 0; call < batch.length; call += CALL_SLOTS) (batch[call + 3] as Settle)(batch[call]);
   }
 
-  const inNextBatch = <T>(work: () => T): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
+  function inNextBatch<T>(work: () => T): Promise<T>;
+  function inNextBatch<T, A, B>(work: (first: A, second: B) => T, first: A, second: B): Promise<T>;
+  function inNextBatch<T>(work: (first: unknown, second: unknown) => T, first?: unknown, second?: unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (closed) throw new FosspushError('CLOSED', 'the store is closed');
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject, failed: false, outcome: undefined });
+      queue.push(work, first, second, resolve, reject);
       if (!flushScheduled) {
         flushScheduled = true;
         setImmediate(flush);
       }
     });
+  }
+
+  const queueMessage = (registrationId: string, message: PushMessage): EnqueueResult =>
+    message.topic === undefined ? enqueue(registrationId, message) : enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string });
+  const removeMessage = (messageId: string): boolean => sql.deleteMessage.run(messageId).changes > 0;
 
   return {
     putRegistration: (r) =>
@@ -318,10 +313,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     countRegistrations: (owner) =>
       inNextBatch(() => (owner === undefined ? sql.countAll.get(clock.now()) : sql.countOwned.get(owner, clock.now()))?.n ?? 0),
     listExpiringRegistrations: (owner, before, limit) => inNextBatch(() => sql.listExpiring.all(owner, before, limit).map(toRegistration)),
-    enqueue: (registrationId, message) =>
-      message.topic === undefined
-        ? inNextBatch(() => enqueue(registrationId, message))
-        : inNextBatch(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
+    enqueue: (registrationId, message) => inNextBatch(queueMessage, registrationId, message),
     listMessages: (query: MessageQuery) =>
       inNextBatch(() =>
         sql.listMessages
@@ -339,7 +331,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
         const row = sql.liveMessageById.get(id, clock.now());
         return row && toMessage(row);
       }),
-    ack: (messageId) => inNextBatch(() => sql.deleteMessage.run(messageId).changes > 0),
+    ack: (messageId) => inNextBatch(removeMessage, messageId, undefined),
     markSeen: (key, expiry) => inNextBatch(() => markSeen(key, expiry)),
     putRecord: (namespace, record) =>
       inNextBatch(() => {
