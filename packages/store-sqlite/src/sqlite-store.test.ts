@@ -30,4 +30,20 @@ describe('sqlite store on disk', () => {
     expect(next.message.seq).toBeGreaterThan(message.seq);
     await second.close();
   });
+
+  it("keeps a message's owner its registration's: a registration that changes owner takes its queued messages along, and deleting it removes them", async () => {
+    const store = createSqliteStore();
+    await store.putRegistration({ id: 'r', owner: 'first', createdAt: 1, data: {} });
+    await store.putRegistration({ id: 'other', owner: 'first', createdAt: 2, data: {} });
+    const { message } = await store.enqueue('r', createPushMessage({ payload: new Uint8Array([1]), ttlSeconds: 3600 }));
+    const stays = await store.enqueue('other', createPushMessage({ payload: new Uint8Array([2]), ttlSeconds: 3600 }));
+    await store.putRegistration({ id: 'r', owner: 'second', createdAt: 1, data: {} });
+    expect((await store.listMessages({ owner: 'second' })).map((m) => [m.id, m.owner])).toEqual([[message.id, 'second']]);
+    expect((await store.listMessages({ owner: 'first' })).map((m) => m.id)).toEqual([stays.message.id]);
+    expect((await store.listMessages({ registrationId: 'r' })).map((m) => m.id)).toEqual([message.id]);
+    expect(await store.deleteRegistration('r')).toBe(true);
+    expect(await store.getMessage(message.id)).toBeUndefined();
+    expect(await store.listMessages({})).toEqual([stays.message]);
+    await store.close();
+  });
 });

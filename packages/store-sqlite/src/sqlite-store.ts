@@ -142,12 +142,20 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     // The hot path: see message-statements.ts.
     liveOwner: db.prepare<[string, number], string>(MESSAGE_STATEMENTS.liveOwner).pluck(),
     insertMessage: db.prepare<[string, string, string, Uint8Array, number, string, string | null, number, number]>(MESSAGE_STATEMENTS.insertMessage),
-    listMessages: db.prepare<[{ owner: string | null; registration: string | null; after: number; now: number; limit: number }], MessageRow>(
-      `SELECT * FROM messages
-       WHERE (@owner IS NULL OR owner = @owner) AND (@registration IS NULL OR registration_id = @registration)
-         AND seq > @after AND expires_at > @now
-       ORDER BY seq LIMIT @limit`,
+    // One statement per query shape, so that each has its index: a `(? IS NULL OR owner = ?)`
+    // filter cannot use one, and scanned every queued message from the cursor on.
+    listMessagesOf: db.prepare<[string, number, number, number], MessageRow>(
+      'SELECT * FROM messages WHERE owner = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?',
     ),
+    listMessagesOfOwnerAndRegistration: db.prepare<[string, string, number, number, number], MessageRow>(
+      'SELECT * FROM messages WHERE owner = ? AND registration_id = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?',
+    ),
+    // A message's owner is its registration's (schema.ts): the owner index finds them.
+    listMessagesOfRegistration: db.prepare<[string, string, number, number, number], MessageRow>(
+      `SELECT * FROM messages WHERE owner = (SELECT owner FROM registrations WHERE id = ?) AND registration_id = ?
+         AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
+    ),
+    listAllMessages: db.prepare<[number, number, number], MessageRow>('SELECT * FROM messages WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?'),
     seenExpiry: db.prepare<[string], { expires_at: number }>('SELECT expires_at FROM seen WHERE key = ?'),
     putSeen: db.prepare('INSERT INTO seen (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at'),
     putRecord: db.prepare<[string, string, string, number | null]>(
@@ -298,6 +306,22 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     message.topic === undefined ? enqueue(registrationId, message) : enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string });
   const removeMessage = (messageId: string): boolean => sql.deleteMessage.run(messageId).changes > 0;
 
+  const listMessages = (query: MessageQuery): StoredMessage[] => {
+    const { owner, registrationId } = query;
+    const now = clock.now();
+    const after = query.afterSeq ?? 0;
+    const limit = query.limit ?? 1000;
+    const rows =
+      owner === undefined
+        ? registrationId === undefined
+          ? sql.listAllMessages.all(after, now, limit)
+          : sql.listMessagesOfRegistration.all(registrationId, registrationId, after, now, limit)
+        : registrationId === undefined
+          ? sql.listMessagesOf.all(owner, after, now, limit)
+          : sql.listMessagesOfOwnerAndRegistration.all(owner, registrationId, after, now, limit);
+    return rows.map(toMessage);
+  };
+
   return {
     putRegistration: (r) =>
       inNextBatch(() => {
@@ -314,18 +338,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       inNextBatch(() => (owner === undefined ? sql.countAll.get(clock.now()) : sql.countOwned.get(owner, clock.now()))?.n ?? 0),
     listExpiringRegistrations: (owner, before, limit) => inNextBatch(() => sql.listExpiring.all(owner, before, limit).map(toRegistration)),
     enqueue: (registrationId, message) => inNextBatch(queueMessage, registrationId, message),
-    listMessages: (query: MessageQuery) =>
-      inNextBatch(() =>
-        sql.listMessages
-          .all({
-            owner: query.owner ?? null,
-            registration: query.registrationId ?? null,
-            after: query.afterSeq ?? 0,
-            now: clock.now(),
-            limit: query.limit ?? 1000,
-          })
-          .map(toMessage),
-      ),
+    listMessages: (query: MessageQuery) => inNextBatch(listMessages, query, undefined),
     getMessage: (id) =>
       inNextBatch(() => {
         const row = sql.liveMessageById.get(id, clock.now());
