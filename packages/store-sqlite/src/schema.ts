@@ -66,8 +66,12 @@ const MIGRATIONS: readonly string[] = [
   // registration's owner, so the owner index finds a registration's messages, and two triggers
   // do what the foreign key did: a registration's messages go with it, and follow it when it
   // changes owner. The table is rebuilt (SQLite cannot drop a constraint); its
-  // sqlite_sequence row moves with it, so a seq is still never reused.
+  // sqlite_sequence row moves with it, so a seq is still never reused. The triggers exist
+  // already only in a database made by this version and labelled older by hand (the daemon's
+  // upgrade test does so); they name the table being replaced, so they go first.
   `
+  DROP TRIGGER IF EXISTS registration_deleted;
+  DROP TRIGGER IF EXISTS registration_owner_changed;
   CREATE TABLE messages_v3 (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     id              TEXT NOT NULL UNIQUE,
