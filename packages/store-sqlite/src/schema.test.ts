@@ -8,6 +8,19 @@ import { SCHEMA_VERSION } from './schema.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fosspush-schema-'));
+
+/** The tables of schema version 1 as it shipped: the fixtures of older databases start from them. */
+const VERSION_1_TABLES = `
+  CREATE TABLE registrations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, data TEXT NOT NULL) STRICT;
+  CREATE INDEX registrations_by_owner ON registrations (owner);
+  CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    registration_id TEXT NOT NULL REFERENCES registrations (id) ON DELETE CASCADE, owner TEXT NOT NULL,
+    payload BLOB NOT NULL, ttl_seconds INTEGER NOT NULL, urgency TEXT NOT NULL, topic TEXT,
+    sent_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE seen (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+`;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('schema versions', () => {
@@ -35,15 +48,7 @@ describe('schema versions', () => {
     const old = new Database(path);
     // The version 1 schema as it shipped, and rows as the daemon of that version wrote them.
     old.exec(`
-      CREATE TABLE registrations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, data TEXT NOT NULL) STRICT;
-      CREATE INDEX registrations_by_owner ON registrations (owner);
-      CREATE TABLE messages (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-        registration_id TEXT NOT NULL REFERENCES registrations (id) ON DELETE CASCADE, owner TEXT NOT NULL,
-        payload BLOB NOT NULL, ttl_seconds INTEGER NOT NULL, urgency TEXT NOT NULL, topic TEXT,
-        sent_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
-      ) STRICT;
-      CREATE TABLE seen (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+      ${VERSION_1_TABLES}
       PRAGMA user_version = 1;
     `);
     const insert = old.prepare('INSERT INTO registrations (id, owner, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?)');
@@ -74,22 +79,13 @@ describe('schema versions', () => {
   it('upgrades a version 2 database: its queued messages stay, seqs are still never reused, and a registration still takes its messages along', async () => {
     const path = join(dir, 'version-2.db');
     const old = new Database(path);
-    // The version 2 message table and indexes as they shipped (records, unchanged, come from
-    // the migration itself), and messages as a store of that version queued them.
+    // The version 2 schema as it shipped, and messages as a store of that version queued them.
     old.exec(`
-      CREATE TABLE registrations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, data TEXT NOT NULL) STRICT;
-      CREATE INDEX registrations_by_owner ON registrations (owner);
-      CREATE TABLE messages (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-        registration_id TEXT NOT NULL REFERENCES registrations (id) ON DELETE CASCADE, owner TEXT NOT NULL,
-        payload BLOB NOT NULL, ttl_seconds INTEGER NOT NULL, urgency TEXT NOT NULL, topic TEXT,
-        sent_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
-      ) STRICT;
+      ${VERSION_1_TABLES}
       CREATE INDEX messages_by_owner ON messages (owner, seq);
       CREATE INDEX messages_by_registration ON messages (registration_id, seq);
       CREATE INDEX messages_by_topic ON messages (registration_id, topic) WHERE topic IS NOT NULL;
       CREATE INDEX messages_by_expiry ON messages (expires_at);
-      CREATE TABLE seen (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
       CREATE TABLE records (namespace TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER, PRIMARY KEY (namespace, id)) STRICT, WITHOUT ROWID;
       CREATE INDEX records_by_expiry ON records (namespace, expires_at, id) WHERE expires_at IS NOT NULL;
       CREATE INDEX records_to_purge ON records (expires_at) WHERE expires_at IS NOT NULL;
