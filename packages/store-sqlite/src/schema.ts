@@ -60,6 +60,48 @@ const MIGRATIONS: readonly string[] = [
     WHERE substr(owner, 1, 1) = '~' AND substr(id, 1, length(owner) + 1) = owner || '/';
   DELETE FROM registrations WHERE substr(owner, 1, 1) = '~' AND substr(id, 1, length(owner) + 1) = owner || '/';
   `,
+  // Messages without the index by registration and the foreign key: every message paid for an
+  // entry in that index, and a page of it in the WAL at every commit, for the sole benefit of
+  // the cascade when a registration goes (listMessages never used it). A message's owner is its
+  // registration's owner, so the owner index finds a registration's messages, and two triggers
+  // do what the foreign key did: a registration's messages go with it, and follow it when it
+  // changes owner. The table is rebuilt (SQLite cannot drop a constraint); its
+  // sqlite_sequence row moves with it, so a seq is still never reused. The triggers exist
+  // already only in a database made by this version and labelled older by hand (the daemon's
+  // upgrade test does so); they name the table being replaced, so they go first.
+  `
+  DROP TRIGGER IF EXISTS registration_deleted;
+  DROP TRIGGER IF EXISTS registration_owner_changed;
+  CREATE TABLE messages_v3 (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    registration_id TEXT NOT NULL,
+    owner           TEXT NOT NULL,
+    payload         BLOB NOT NULL,
+    ttl_seconds     INTEGER NOT NULL,
+    urgency         TEXT NOT NULL,
+    topic           TEXT,
+    sent_at         INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO messages_v3 (seq, id, registration_id, owner, payload, ttl_seconds, urgency, topic, sent_at, expires_at)
+    SELECT m.seq, m.id, m.registration_id, r.owner, m.payload, m.ttl_seconds, m.urgency, m.topic, m.sent_at, m.expires_at
+    FROM messages AS m JOIN registrations AS r ON r.id = m.registration_id;
+  DELETE FROM sqlite_sequence WHERE name = 'messages_v3';
+  UPDATE sqlite_sequence SET name = 'messages_v3' WHERE name = 'messages';
+  DROP TABLE messages;
+  ALTER TABLE messages_v3 RENAME TO messages;
+  CREATE INDEX messages_by_owner ON messages (owner, seq);
+  CREATE INDEX messages_by_topic ON messages (registration_id, topic) WHERE topic IS NOT NULL;
+  CREATE INDEX messages_by_expiry ON messages (expires_at);
+
+  CREATE TRIGGER registration_deleted AFTER DELETE ON registrations BEGIN
+    DELETE FROM messages WHERE owner = old.owner AND registration_id = old.id;
+  END;
+  CREATE TRIGGER registration_owner_changed AFTER UPDATE OF owner ON registrations WHEN new.owner IS NOT old.owner BEGIN
+    UPDATE messages SET owner = new.owner WHERE owner = old.owner AND registration_id = new.id;
+  END;
+  `,
 ];
 
 /** The schema version this code writes: the number of migrations. */

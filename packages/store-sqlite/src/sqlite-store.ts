@@ -16,6 +16,7 @@ import {
   withDefaults,
 } from '@fosspush/core';
 import Database from 'better-sqlite3';
+import { MESSAGE_STATEMENTS } from './message-statements.js';
 import { migrate } from './schema.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
@@ -137,26 +138,24 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     messageById: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
     liveMessageById: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE id = ? AND expires_at > ?'),
     sameTopic: db.prepare<[string, string], { id: string }>('SELECT id FROM messages WHERE registration_id = ? AND topic = ?'),
-    deleteMessage: db.prepare<[string]>('DELETE FROM messages WHERE id = ?'),
-    // One statement: the registration lookup (its owner, and whether it is live), the
-    // duplicate-id check and the insert. It inserts nothing for an unknown registration or an
-    // id already queued.
-    insertMessage: db.prepare<
-      [{ registration: string; now: number; id: string; payload: Uint8Array; ttl: number; urgency: string; topic: string | null; sentAt: number; expiresAt: number }],
-      { seq: number; owner: string }
-    >(
-      `INSERT INTO messages (id, registration_id, owner, payload, ttl_seconds, urgency, topic, sent_at, expires_at)
-       SELECT @id, id, owner, @payload, @ttl, @urgency, @topic, @sentAt, @expiresAt FROM registrations
-       WHERE id = @registration AND (expires_at IS NULL OR expires_at > @now)
-       ON CONFLICT (id) DO NOTHING
-       RETURNING seq, owner`,
+    deleteMessage: db.prepare<[string]>(MESSAGE_STATEMENTS.deleteMessage),
+    // The hot path: see message-statements.ts.
+    liveOwner: db.prepare<[string, number], string>(MESSAGE_STATEMENTS.liveOwner).pluck(),
+    insertMessage: db.prepare<[string, string, string, Uint8Array, number, string, string | null, number, number]>(MESSAGE_STATEMENTS.insertMessage),
+    // One statement per query shape, so that each has its index: a `(? IS NULL OR owner = ?)`
+    // filter cannot use one, and scanned every queued message from the cursor on.
+    listMessagesOf: db.prepare<[string, number, number, number], MessageRow>(
+      'SELECT * FROM messages WHERE owner = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?',
     ),
-    listMessages: db.prepare<[{ owner: string | null; registration: string | null; after: number; now: number; limit: number }], MessageRow>(
-      `SELECT * FROM messages
-       WHERE (@owner IS NULL OR owner = @owner) AND (@registration IS NULL OR registration_id = @registration)
-         AND seq > @after AND expires_at > @now
-       ORDER BY seq LIMIT @limit`,
+    listMessagesOfOwnerAndRegistration: db.prepare<[string, string, number, number, number], MessageRow>(
+      'SELECT * FROM messages WHERE owner = ? AND registration_id = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?',
     ),
+    // A message's owner is its registration's (schema.ts): the owner index finds them.
+    listMessagesOfRegistration: db.prepare<[string, string, number, number, number], MessageRow>(
+      `SELECT * FROM messages WHERE owner = (SELECT owner FROM registrations WHERE id = ?) AND registration_id = ?
+         AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
+    ),
+    listAllMessages: db.prepare<[number, number, number], MessageRow>('SELECT * FROM messages WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?'),
     seenExpiry: db.prepare<[string], { expires_at: number }>('SELECT expires_at FROM seen WHERE key = ?'),
     putSeen: db.prepare('INSERT INTO seen (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at'),
     putRecord: db.prepare<[string, string, string, number | null]>(
@@ -184,41 +183,46 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     purgeSeen: db.prepare<[number]>('DELETE FROM seen WHERE expires_at <= ?'),
   };
 
-  const insert = (registrationId: string, message: PushMessage) =>
-    sql.insertMessage.get({
-      registration: registrationId,
-      now: clock.now(),
-      id: message.id,
-      payload: message.payload,
-      ttl: message.ttlSeconds,
-      urgency: message.urgency,
-      topic: message.topic ?? null,
-      sentAt: message.sentAt,
-      expiresAt: expiresAt(message),
-    });
+  /** The owner of a live registration; NOT_FOUND for an unknown or expired one. */
+  const liveOwner = (registrationId: string): string => {
+    const owner = sql.liveOwner.get(registrationId, clock.now());
+    if (owner === undefined) throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
+    return owner;
+  };
 
-  /** NOT_FOUND for an unknown registration; the queued copy when the id is already queued. */
-  const alreadyQueued = (registrationId: string, messageId: string): EnqueueResult | undefined => {
-    if (!sql.getRegistration.get(registrationId, clock.now())) throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
+  /** The queued copy when the id is already queued. */
+  const alreadyQueued = (messageId: string): EnqueueResult | undefined => {
     const existing = sql.messageById.get(messageId);
     return existing && { message: toMessage(existing), created: false };
   };
 
   const enqueue = (registrationId: string, message: PushMessage, replacedId?: string): EnqueueResult => {
-    const inserted = insert(registrationId, message);
-    if (!inserted) {
-      const queued = alreadyQueued(registrationId, message.id);
+    const owner = liveOwner(registrationId);
+    const { changes, lastInsertRowid } = sql.insertMessage.run(
+      message.id,
+      registrationId,
+      owner,
+      message.payload,
+      message.ttlSeconds,
+      message.urgency,
+      message.topic ?? null,
+      message.sentAt,
+      expiresAt(message),
+    );
+    if (changes === 0) {
+      const queued = alreadyQueued(message.id);
       if (!queued) throw new FosspushError('INTERNAL', `message ${message.id} was neither stored nor found`);
       return queued;
     }
-    const stored = storedMessage(message, { seq: inserted.seq, registrationId, owner: inserted.owner });
+    const stored = storedMessage(message, { seq: lastInsertRowid as number, registrationId, owner });
     return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
   };
 
   // With a topic, the queued message of that topic goes first, but not for a retry of a queued
   // id: several statements, so a transaction (a savepoint inside the group commit's).
   const enqueueReplacingTopic = db.transaction((registrationId: string, message: PushMessage & { topic: string }): EnqueueResult => {
-    const queued = alreadyQueued(registrationId, message.id);
+    liveOwner(registrationId);
+    const queued = alreadyQueued(message.id);
     if (queued) return queued;
     let replacedId: string | undefined;
     for (const { id } of sql.sameTopic.all(registrationId, message.topic)) {
@@ -249,23 +253,24 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
   // caller: SQLite backs out a failed statement and keeps the transaction, and work of several
   // statements is a db.transaction, which nests as a savepoint. Every promise still resolves
   // only after its commit.
-  interface PendingCall {
-    work: () => unknown;
-    resolve: (value: unknown) => void;
-    reject: (reason: unknown) => void;
-    failed: boolean;
-    outcome: unknown;
-  }
-  let queue: PendingCall[] = [];
+  //
+  // The calls waiting for the next batch, flat, CALL_SLOTS slots each: the work, its two
+  // arguments, resolve, reject. No object per call, and the hot calls (enqueue, ack) pass a
+  // function made once with their arguments, not a closure made per call. Once the batch has
+  // run, a call's work slot holds its outcome, and its resolve slot its reject when it failed.
+  type Work = (first: never, second: never) => unknown;
+  type Settle = (outcome: unknown) => void;
+  const CALL_SLOTS = 5;
+  let queue: unknown[] = [];
   let flushScheduled = false;
   let closed = false;
-  const runBatch = db.transaction((batch: readonly PendingCall[]) => {
-    for (const call of batch) {
+  const runBatch = db.transaction((batch: unknown[]) => {
+    for (let call = 0; call < batch.length; call += CALL_SLOTS) {
       try {
-        call.outcome = call.work();
+        batch[call] = (batch[call] as Work)(batch[call + 1] as never, batch[call + 2] as never);
       } catch (error) {
-        call.failed = true;
-        call.outcome = error;
+        batch[call] = error;
+        batch[call + 3] = batch[call + 4];
       }
     }
   });
@@ -278,24 +283,44 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     try {
       runBatch(batch);
     } catch (error) {
-      for (const call of batch) call.reject(error);
+      for (let call = 0; call < batch.length; call += CALL_SLOTS) (batch[call + 4] as Settle)(error);
       return;
     }
-    for (const call of batch) {
-      if (call.failed) call.reject(call.outcome);
-      else call.resolve(call.outcome);
-    }
+    for (let call = 0; call < batch.length; call += CALL_SLOTS) (batch[call + 3] as Settle)(batch[call]);
   }
 
-  const inNextBatch = <T>(work: () => T): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
+  function inNextBatch<T>(work: () => T): Promise<T>;
+  function inNextBatch<T, A, B>(work: (first: A, second: B) => T, first: A, second: B): Promise<T>;
+  function inNextBatch<T>(work: (first: unknown, second: unknown) => T, first?: unknown, second?: unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (closed) throw new FosspushError('CLOSED', 'the store is closed');
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject, failed: false, outcome: undefined });
+      queue.push(work, first, second, resolve, reject);
       if (!flushScheduled) {
         flushScheduled = true;
         setImmediate(flush);
       }
     });
+  }
+
+  const queueMessage = (registrationId: string, message: PushMessage): EnqueueResult =>
+    message.topic === undefined ? enqueue(registrationId, message) : enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string });
+  const removeMessage = (messageId: string): boolean => sql.deleteMessage.run(messageId).changes > 0;
+
+  const listMessages = (query: MessageQuery): StoredMessage[] => {
+    const { owner, registrationId } = query;
+    const now = clock.now();
+    const after = query.afterSeq ?? 0;
+    const limit = query.limit ?? 1000;
+    const rows =
+      owner === undefined
+        ? registrationId === undefined
+          ? sql.listAllMessages.all(after, now, limit)
+          : sql.listMessagesOfRegistration.all(registrationId, registrationId, after, now, limit)
+        : registrationId === undefined
+          ? sql.listMessagesOf.all(owner, after, now, limit)
+          : sql.listMessagesOfOwnerAndRegistration.all(owner, registrationId, after, now, limit);
+    return rows.map(toMessage);
+  };
 
   return {
     putRegistration: (r) =>
@@ -312,28 +337,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     countRegistrations: (owner) =>
       inNextBatch(() => (owner === undefined ? sql.countAll.get(clock.now()) : sql.countOwned.get(owner, clock.now()))?.n ?? 0),
     listExpiringRegistrations: (owner, before, limit) => inNextBatch(() => sql.listExpiring.all(owner, before, limit).map(toRegistration)),
-    enqueue: (registrationId, message) =>
-      message.topic === undefined
-        ? inNextBatch(() => enqueue(registrationId, message))
-        : inNextBatch(() => enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string })),
-    listMessages: (query: MessageQuery) =>
-      inNextBatch(() =>
-        sql.listMessages
-          .all({
-            owner: query.owner ?? null,
-            registration: query.registrationId ?? null,
-            after: query.afterSeq ?? 0,
-            now: clock.now(),
-            limit: query.limit ?? 1000,
-          })
-          .map(toMessage),
-      ),
+    enqueue: (registrationId, message) => inNextBatch(queueMessage, registrationId, message),
+    listMessages: (query: MessageQuery) => inNextBatch(listMessages, query, undefined),
     getMessage: (id) =>
       inNextBatch(() => {
         const row = sql.liveMessageById.get(id, clock.now());
         return row && toMessage(row);
       }),
-    ack: (messageId) => inNextBatch(() => sql.deleteMessage.run(messageId).changes > 0),
+    ack: (messageId) => inNextBatch(removeMessage, messageId, undefined),
     markSeen: (key, expiry) => inNextBatch(() => markSeen(key, expiry)),
     putRecord: (namespace, record) =>
       inNextBatch(() => {
