@@ -276,7 +276,7 @@ try {
     const latency = await measureLatency(server.url, dir);
     console.log('\npush server -> app, per hop (ms after the app server started encrypting):');
     console.table(latency.hops);
-    cases.push(latency.benchCase(LATENCY_TARGET_RATIO));
+    cases.push(...latency.benchCases(LATENCY_TARGET_RATIO));
   }
 } finally {
   for (const stop of stopAll.reverse()) await stop().catch(() => undefined);

@@ -3,19 +3,32 @@
 // runs in its own process with clocks on its hops (latency-daemon.ts); the app (client SDK) and
 // the bare channel run in this process. Every time is `process.hrtime`, shared by the processes.
 //
-// The two sides alternate in rounds, so load from elsewhere on a shared machine falls on both.
+// A third side measures the floor under any daemon: the bare channel in a process of its own,
+// relaying each message over a Unix socket to this process and doing nothing else
+// (latency-relay.ts). Between rounds, pings over that socket time the Unix-socket hop between
+// two Node processes alone.
+//
+// The sides alternate in rounds, so load from elsewhere on a shared machine falls on all.
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { AppSession } from '@fosspush/client';
 import { createMemoryChannelState, encodeToken } from '@fosspush/core';
-import { connectIpc } from '@fosspush/ipc';
+import { connectIpc, FrameDecoder } from '@fosspush/ipc';
 import { type BenchCase, monotonicMs, percentile, publicKeys } from '@fosspush/testing';
 import { createWebSocketChannel } from '@fosspush/websocket';
 import { push } from '../test/rigs.js';
 import { startDaemonChild } from './daemon-child.js';
 import type { LatencyDaemonHops, LatencyDaemonSettings } from './latency-daemon.js';
+import type { LatencyRelaySettings, RelayFrame } from './latency-relay.js';
+import type { SenderRequest, SentPush } from './latency-sender.js';
 
 const ROUNDS = Number(process.env['FOSSPUSH_BENCH_LATENCY_ROUNDS'] ?? 5);
+/**
+ * `inline` runs the app server in the bench process, as the bench did until the bare relay
+ * showed what that costs (latency-sender.ts); by default it has a process of its own.
+ */
+const SENDER_INLINE = process.env['FOSSPUSH_BENCH_LATENCY_SENDER'] === 'inline';
 const PER_ROUND = 40;
 const WARMUP = 20;
 /**
@@ -41,7 +54,8 @@ interface Arrival {
 }
 
 export interface LatencyFigures {
-  benchCase: (target: number) => BenchCase;
+  /** Ours against the bare channel (the target), and the bare relay against it (the floor). */
+  benchCases: (target: number) => BenchCase[];
   /** p50 and p99 of each hop, ours and the baseline's. */
   hops: { hop: string; p50: number; p99: number }[];
 }
@@ -53,6 +67,20 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
   const keyFile = join(dir, 'latency-app.json');
   const app = new AppSession({ appId: 'org.bench.latency', socketPath, keyFile });
   const direct = createWebSocketChannel({ serverUrl, state: createMemoryChannelState() });
+  const relaySettings: LatencyRelaySettings = { serverUrl, socketPath: join(dir, 'relay.sock'), subscriptions: TOKENS };
+  const relay = await startDaemonChild<never, { endpoints: string[] }>(new URL('./latency-relay.ts', import.meta.url), relaySettings);
+  const relaySocket = connect(relaySettings.socketPath);
+  const sender = SENDER_INLINE ? undefined : await startDaemonChild<SentPush>(new URL('./latency-sender.ts', import.meta.url), {});
+  /** Starts a push; what it resolves to gives its times (from the sender once it is asked). */
+  const sendPush = async (token: string, n: string): Promise<() => Promise<SentPush>> => {
+    if (sender) {
+      await sender.hops({ push: { token, n } } satisfies SenderRequest);
+      return () => sender.hops({ times: n } satisfies SenderRequest);
+    }
+    const started = monotonicMs();
+    const posted = push(token, { n }).then(() => ({ started, posted: monotonicMs() }));
+    return () => posted;
+  };
   try {
     const tokens: string[] = [];
     for (let i = 0; i < TOKENS; i++) tokens.push((await app.register({ instance: `bench${i}|GCM` })).token);
@@ -79,27 +107,54 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
       arrivals.get(expected)?.({ at: monotonicMs(), messageId: message.id });
     });
 
+    const relayTokens: string[] = [];
+    for (const endpoint of relay.ready.endpoints) relayTokens.push(encodeToken({ channel: 'webpush', endpoint, ...(await publicKeys()), extras: {} }));
+    const relayChannelAt = new Map<string, number>();
+    let pong: ((readAt: number, at: number) => void) | undefined;
+    const relayFrames = new FrameDecoder(64 * 1024);
+    relaySocket.on('data', (chunk: Buffer) => {
+      const at = monotonicMs();
+      for (const event of relayFrames.push(chunk)) {
+        if (event.kind !== 'frame') continue;
+        const frame = JSON.parse(event.text) as RelayFrame;
+        if (frame.kind === 'pong') pong?.(frame.readAt, at);
+        else {
+          relayChannelAt.set(frame.id, frame.channelAt);
+          arrivals.get(expected)?.({ at, messageId: frame.id });
+        }
+      }
+    });
+    /** One ping over the relay's socket: [this process -> relay, relay -> this process], one way each. */
+    const ping = () =>
+      new Promise<[number, number]>((resolve) => {
+        const sentAt = monotonicMs();
+        pong = (readAt, at) => resolve([readAt - sentAt, at - readAt]);
+        relaySocket.write('ping\n');
+      });
+
     let sent = 0;
     /** One push, timed from before encryption to the callback; the hops after it are read back. */
-    const once = async (token: string): Promise<{ started: number; posted: number } & Arrival> => {
+    const once = async (token: string): Promise<SentPush & Arrival> => {
       const n = String(sent++);
       expected = n;
       const arrived = new Promise<Arrival>((resolve) => arrivals.set(n, resolve));
-      const started = monotonicMs();
-      await push(token, { n });
-      const posted = monotonicMs();
+      const sentPush = await sendPush(token, n);
       const arrival = await arrived;
       arrivals.delete(n);
-      return { started, posted, ...arrival };
+      return { ...(await sentPush()), ...arrival };
     };
 
     const ours: Record<OurHop, number[]> = { posted: [], channel: [], forwarded: [], frameAtApp: [], app: [] };
     const bare = { posted: [] as number[], channel: [] as number[] };
+    const relayed = { channel: [] as number[], app: [] as number[] };
+    const unixOneWay = { toRelay: [] as number[], fromRelay: [] as number[] };
     // As the bench timed it before issue 18: until both the 201 and the arrival were in.
     const bothIn = { ours: [] as number[], bare: [] as number[] };
     for (let i = 0; i < WARMUP; i++) {
       await once(tokens[i % TOKENS] as string);
+      await once(relayTokens[i % TOKENS] as string);
       await once(directTokens[i % TOKENS] as string);
+      await ping();
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < PER_ROUND; i++) {
@@ -116,6 +171,17 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
         bothIn.ours.push(Math.max(sample.posted, sample.at) - sample.started);
       }
       for (let i = 0; i < PER_ROUND; i++) {
+        const sample = await once(relayTokens[i % TOKENS] as string);
+        relayed.channel.push((relayChannelAt.get(sample.messageId) ?? Number.NaN) - sample.started);
+        relayed.app.push(sample.at - sample.started);
+        relayChannelAt.delete(sample.messageId);
+      }
+      for (let i = 0; i < PER_ROUND; i++) {
+        const [toRelay, fromRelay] = await ping();
+        unixOneWay.toRelay.push(toRelay);
+        unixOneWay.fromRelay.push(fromRelay);
+      }
+      for (let i = 0; i < PER_ROUND; i++) {
         const sample = await once(directTokens[i % TOKENS] as string);
         bare.posted.push(sample.posted - sample.started);
         bare.channel.push(sample.at - sample.started);
@@ -129,17 +195,23 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
       ...OUR_HOPS.map((hop) => ({ hop: `ours: ${HOP_LABELS[hop]}`, p50: percentile(ours[hop], 50), p99: percentile(ours[hop], 99) })),
       { hop: 'bare: app server: 201 read (encrypt + POST)', p50: percentile(bare.posted, 50), p99: percentile(bare.posted, 99) },
       { hop: 'bare: WebSocket channel `message`', p50: percentile(bare.channel, 50), p99: percentile(bare.channel, 99) },
+      { hop: 'relay: WebSocket channel `message` in its own process', p50: percentile(relayed.channel, 50), p99: percentile(relayed.channel, 99) },
+      { hop: 'relay: frame read in the app process (Unix socket)', p50: percentile(relayed.app, 50), p99: percentile(relayed.app, 99) },
+      { hop: 'Unix socket alone, app process -> relay, one way (idle)', p50: percentile(unixOneWay.toRelay, 50), p99: percentile(unixOneWay.toRelay, 99) },
+      { hop: 'Unix socket alone, relay -> app process, one way (idle)', p50: percentile(unixOneWay.fromRelay, 50), p99: percentile(unixOneWay.fromRelay, 99) },
       { hop: 'ours, timed to the later of 201 and callback (the old bench)', p50: percentile(bothIn.ours, 50), p99: percentile(bothIn.ours, 99) },
       { hop: 'bare, timed to the later of 201 and message (the old bench)', p50: percentile(bothIn.bare, 50), p99: percentile(bothIn.bare, 99) },
     ].map((row) => ({ ...row, p50: Number(row.p50.toFixed(3)), p99: Number(row.p99.toFixed(3)) }));
+    const bareLabel = 'push server -> bare WebSocket channel';
     return {
       hops,
-      benchCase: (target) => ({
+      benchCases: (target): BenchCase[] => [
+        {
         name: 'push server -> app, p50',
         unit: 'ms',
         higherIsBetter: false,
         ours: { label: 'via fosspushd, IPC and SDK decryption', value: percentile(ours.app, 50) },
-        baseline: { label: 'push server -> bare WebSocket channel', value: percentile(bare.channel, 50) },
+        baseline: { label: bareLabel, value: percentile(bare.channel, 50) },
         target,
         extra: {
           oursP99: percentile(ours.app, 99),
@@ -147,12 +219,33 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
           samples,
           rounds: ROUNDS,
           timedFrom: 'before the app server encrypts; to the callback (ours) or the channel `message` (bare)',
+          appServer: SENDER_INLINE ? 'in the bench (app) process' : 'in a process of its own',
           oldBenchRatio: Number((percentile(bothIn.ours, 50) / percentile(bothIn.bare, 50)).toFixed(2)),
           ...Object.fromEntries(hops.map((row) => [row.hop, `p50 ${row.p50} / p99 ${row.p99}`])),
         },
-      }),
+        },
+        {
+          // The same target for a relay that does nothing but the process hop: when the relay
+          // misses it too, no daemon between the channel and the app can meet it.
+          name: 'push server -> bare relay process -> app (the process hop alone), p50',
+          unit: 'ms',
+          higherIsBetter: false,
+          ours: { label: 'bare channel in a second process, Unix socket to the app process', value: percentile(relayed.app, 50) },
+          baseline: { label: bareLabel, value: percentile(bare.channel, 50) },
+          target,
+          extra: {
+            relayP99: percentile(relayed.app, 99),
+            samples,
+            oursOverRelay: Number((percentile(ours.app, 50) / percentile(relayed.app, 50)).toFixed(2)),
+            unixOneWayP50: Number(percentile(unixOneWay.fromRelay, 50).toFixed(3)),
+          },
+        },
+      ],
     };
   } finally {
+    relaySocket.destroy();
+    await relay.stop();
+    await sender?.stop();
     await direct.close().catch(() => undefined);
     await app.close().catch(() => undefined);
     await daemon.stop();
