@@ -6,7 +6,8 @@
 // time it read them, which times the Unix-socket hop between two Node processes with no
 // WebSocket at all.
 //
-// Ready message: { id: 0, result: { endpoints } }; stopped by SIGTERM.
+// Ready message: { id: 0, result: { subscriptions: [{ registrationId, endpoint }] } }; stopped by
+// SIGTERM.
 import { createServer, type Socket } from 'node:net';
 import { createMemoryChannelState, toBase64Url } from '@fosspush/core';
 import { FrameDecoder } from '@fosspush/ipc';
@@ -17,6 +18,11 @@ export interface LatencyRelaySettings {
   serverUrl: string;
   socketPath: string;
   subscriptions: number;
+}
+
+export interface RelaySubscription {
+  registrationId: string;
+  endpoint: string;
 }
 
 /** What the relay writes: a message as the channel gave it, or the answer to a ping. */
@@ -40,12 +46,15 @@ const server = createServer((socket) => {
 });
 await new Promise<void>((resolve) => server.listen(settings.socketPath, resolve));
 await channel.connect();
-const endpoints: string[] = [];
-for (let i = 0; i < settings.subscriptions; i++) endpoints.push((await channel.subscribe({})).endpoint);
+const subscriptions: RelaySubscription[] = [];
+for (let i = 0; i < settings.subscriptions; i++) {
+  const { registrationId, endpoint } = await channel.subscribe({});
+  subscriptions.push({ registrationId, endpoint });
+}
 
 process.on('SIGTERM', () => {
   bench?.destroy();
   server.close();
   void channel.close().then(() => process.exit(0));
 });
-process.send?.({ id: 0, result: { endpoints } });
+process.send?.({ id: 0, result: { subscriptions } });

@@ -9,18 +9,25 @@
 // two Node processes alone.
 //
 // The sides alternate in rounds, so load from elsewhere on a shared machine falls on all.
-import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { AppSession } from '@fosspush/client';
-import { createMemoryChannelState, encodeToken } from '@fosspush/core';
-import { connectIpc, FrameDecoder } from '@fosspush/ipc';
+import {
+  createMemoryChannelState,
+  decryptWebPush,
+  encodeToken,
+  fromBase64Url,
+  generateSubscriptionKeys,
+  type SubscriptionKeys,
+} from '@fosspush/core';
+import { nodeWebPushCrypto } from '@fosspush/webpush/node';
+import { FrameDecoder, type IpcClient } from '@fosspush/ipc';
 import { type BenchCase, monotonicMs, percentile, publicKeys } from '@fosspush/testing';
 import { createWebSocketChannel } from '@fosspush/websocket';
 import { push } from '../test/rigs.js';
 import { startDaemonChild } from './daemon-child.js';
 import type { LatencyDaemonHops, LatencyDaemonSettings } from './latency-daemon.js';
-import type { LatencyRelaySettings, RelayFrame } from './latency-relay.js';
+import type { LatencyRelaySettings, RelayFrame, RelaySubscription } from './latency-relay.js';
 import type { SenderRequest, SentPush } from './latency-sender.js';
 
 const ROUNDS = Number(process.env['FOSSPUSH_BENCH_LATENCY_ROUNDS'] ?? 5);
@@ -43,8 +50,8 @@ type OurHop = (typeof OUR_HOPS)[number];
 export const HOP_LABELS: Record<OurHop, string> = {
   posted: 'app server: 201 read (encrypt + POST)',
   channel: 'daemon: channel `message` (WebSocket frame parsed)',
-  forwarded: 'daemon: IPC frame written (`message_stored`)',
-  frameAtApp: "app process: IPC frame read (a second observer's connection)",
+  forwarded: 'daemon: IPC frame written (`message_stored`, logged after the write)',
+  frameAtApp: "app process: IPC frame read (the SDK's own connection)",
   app: 'app callback (client SDK: parsed, decrypted)',
 };
 
@@ -68,7 +75,7 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
   const app = new AppSession({ appId: 'org.bench.latency', socketPath, keyFile });
   const direct = createWebSocketChannel({ serverUrl, state: createMemoryChannelState() });
   const relaySettings: LatencyRelaySettings = { serverUrl, socketPath: join(dir, 'relay.sock'), subscriptions: TOKENS };
-  const relay = await startDaemonChild<never, { endpoints: string[] }>(new URL('./latency-relay.ts', import.meta.url), relaySettings);
+  const relay = await startDaemonChild<never, { subscriptions: RelaySubscription[] }>(new URL('./latency-relay.ts', import.meta.url), relaySettings);
   const relaySocket = connect(relaySettings.socketPath);
   const sender = SENDER_INLINE ? undefined : await startDaemonChild<SentPush>(new URL('./latency-sender.ts', import.meta.url), {});
   /** Starts a push; what it resolves to gives its times (from the sender once it is asked). */
@@ -84,16 +91,15 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
   try {
     const tokens: string[] = [];
     for (let i = 0; i < TOKENS; i++) tokens.push((await app.register({ instance: `bench${i}|GCM` })).token);
-    // A second connection observing the same app, observing first, so its frame is written and
-    // read first: when the daemon's frame reaches this process.
-    const { credential } = JSON.parse(await readFile(keyFile, 'utf8')) as { credential: string };
-    const probe = await connectIpc({ socketPath });
-    const framesAt = new Map<string, number>();
-    probe.on('message', ({ message }) => framesAt.set(message.id, monotonicMs()));
-    await probe.call('observe', { appId: 'org.bench.latency', credential });
-
     const arrivals = new Map<string, (arrival: Arrival) => void>();
     app.onMessage((message) => arrivals.get(message.data['n'] ?? '')?.({ at: monotonicMs(), messageId: message.messageId }));
+    // When the frame reaches the app: a listener on the SDK's own connection, after the SDK's
+    // (which only queues the message), so it runs before decryption. A second connection
+    // observing the app, as the bench had, costs the daemon a second write, and the wake-up of
+    // this process by whichever frame goes first delays the other.
+    const framesAt = new Map<string, number>();
+    const sdkConnection = (await Reflect.get(app, 'ipc')) as IpcClient;
+    sdkConnection.on('message', ({ message }) => framesAt.set(message.id, monotonicMs()));
 
     await direct.connect();
     const directTokens: string[] = [];
@@ -107,9 +113,17 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
       arrivals.get(expected)?.({ at: monotonicMs(), messageId: message.id });
     });
 
+    // The relay's tokens carry keys this process holds, so it can also decrypt what arrives: the
+    // relay plus the one decryption the app must do (the bare channel hands over ciphertext).
     const relayTokens: string[] = [];
-    for (const endpoint of relay.ready.endpoints) relayTokens.push(encodeToken({ channel: 'webpush', endpoint, ...(await publicKeys()), extras: {} }));
+    const relayKeys = new Map<string, SubscriptionKeys>();
+    for (const { registrationId, endpoint } of relay.ready.subscriptions) {
+      const keys = await generateSubscriptionKeys();
+      relayKeys.set(registrationId, keys);
+      relayTokens.push(encodeToken({ channel: 'webpush', endpoint, p256dh: keys.p256dh, auth: keys.auth, extras: {} }));
+    }
     const relayChannelAt = new Map<string, number>();
+    const relayDecryptedAt = new Map<string, number>();
     let pong: ((readAt: number, at: number) => void) | undefined;
     const relayFrames = new FrameDecoder(64 * 1024);
     relaySocket.on('data', (chunk: Buffer) => {
@@ -120,7 +134,13 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
         if (frame.kind === 'pong') pong?.(frame.readAt, at);
         else {
           relayChannelAt.set(frame.id, frame.channelAt);
-          arrivals.get(expected)?.({ at, messageId: frame.id });
+          const arrived = arrivals.get(expected);
+          // The arrival is the frame read; it is reported once the decryption is done too, so
+          // the bench's next step does not run inside the decryption's timing.
+          void decryptWebPush(fromBase64Url(frame.payload), relayKeys.get(frame.registrationId) as SubscriptionKeys, { crypto: nodeWebPushCrypto }).then(() => {
+            relayDecryptedAt.set(frame.id, monotonicMs());
+            arrived?.({ at, messageId: frame.id });
+          });
         }
       }
     });
@@ -146,7 +166,9 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
 
     const ours: Record<OurHop, number[]> = { posted: [], channel: [], forwarded: [], frameAtApp: [], app: [] };
     const bare = { posted: [] as number[], channel: [] as number[] };
-    const relayed = { channel: [] as number[], app: [] as number[] };
+    /** Per message, ms: the rows above are each their own p50 and do not add up. */
+    const durations = { stored: [] as number[], toApp: [] as number[], sdk: [] as number[], relayHop: [] as number[] };
+    const relayed = { channel: [] as number[], app: [] as number[], decrypted: [] as number[] };
     const unixOneWay = { toRelay: [] as number[], fromRelay: [] as number[] };
     // As the bench timed it before issue 18: until both the 201 and the arrival were in.
     const bothIn = { ours: [] as number[], bare: [] as number[] };
@@ -168,12 +190,18 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
         ours.forwarded.push(after(inside.forwarded));
         ours.frameAtApp.push(after(frameAt));
         ours.app.push(after(sample.at));
+        durations.stored.push((inside.forwarded ?? Number.NaN) - (inside.channel ?? Number.NaN));
+        durations.toApp.push((frameAt ?? Number.NaN) - (inside.channel ?? Number.NaN));
+        durations.sdk.push(sample.at - (frameAt ?? Number.NaN));
         bothIn.ours.push(Math.max(sample.posted, sample.at) - sample.started);
       }
       for (let i = 0; i < PER_ROUND; i++) {
         const sample = await once(relayTokens[i % TOKENS] as string);
         relayed.channel.push((relayChannelAt.get(sample.messageId) ?? Number.NaN) - sample.started);
         relayed.app.push(sample.at - sample.started);
+        relayed.decrypted.push((relayDecryptedAt.get(sample.messageId) ?? Number.NaN) - sample.started);
+        relayDecryptedAt.delete(sample.messageId);
+        durations.relayHop.push(sample.at - (relayChannelAt.get(sample.messageId) ?? Number.NaN));
         relayChannelAt.delete(sample.messageId);
       }
       for (let i = 0; i < PER_ROUND; i++) {
@@ -188,17 +216,25 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
         bothIn.bare.push(Math.max(sample.posted, sample.at) - sample.started);
       }
     }
-    probe.close();
 
     const samples = ROUNDS * PER_ROUND;
+    const p50p99 = (values: number[]) => {
+      const measured = values.filter((value) => !Number.isNaN(value));
+      return { p50: percentile(measured, 50), p99: percentile(measured, 99) };
+    };
     const hops = [
       ...OUR_HOPS.map((hop) => ({ hop: `ours: ${HOP_LABELS[hop]}`, p50: percentile(ours[hop], 50), p99: percentile(ours[hop], 99) })),
       { hop: 'bare: app server: 201 read (encrypt + POST)', p50: percentile(bare.posted, 50), p99: percentile(bare.posted, 99) },
       { hop: 'bare: WebSocket channel `message`', p50: percentile(bare.channel, 50), p99: percentile(bare.channel, 99) },
       { hop: 'relay: WebSocket channel `message` in its own process', p50: percentile(relayed.channel, 50), p99: percentile(relayed.channel, 99) },
       { hop: 'relay: frame read in the app process (Unix socket)', p50: percentile(relayed.app, 50), p99: percentile(relayed.app, 99) },
+      { hop: 'relay: and decrypted in the app process (node:crypto)', ...p50p99(relayed.decrypted) },
       { hop: 'Unix socket alone, app process -> relay, one way (idle)', p50: percentile(unixOneWay.toRelay, 50), p99: percentile(unixOneWay.toRelay, 99) },
       { hop: 'Unix socket alone, relay -> app process, one way (idle)', p50: percentile(unixOneWay.fromRelay, 50), p99: percentile(unixOneWay.fromRelay, 99) },
+      { hop: 'per message: daemon channel `message` -> IPC frame written', ...p50p99(durations.stored) },
+      { hop: 'per message: daemon channel `message` -> IPC frame read by the app', ...p50p99(durations.toApp) },
+      { hop: 'per message: IPC frame read -> app callback (SDK, decryption)', ...p50p99(durations.sdk) },
+      { hop: 'per message: relay channel `message` -> frame read by the app', ...p50p99(durations.relayHop) },
       { hop: 'ours, timed to the later of 201 and callback (the old bench)', p50: percentile(bothIn.ours, 50), p99: percentile(bothIn.ours, 99) },
       { hop: 'bare, timed to the later of 201 and message (the old bench)', p50: percentile(bothIn.bare, 50), p99: percentile(bothIn.bare, 99) },
     ].map((row) => ({ ...row, p50: Number(row.p50.toFixed(3)), p99: Number(row.p99.toFixed(3)) }));
@@ -237,6 +273,8 @@ export async function measureLatency(serverUrl: string, dir: string): Promise<La
             relayP99: percentile(relayed.app, 99),
             samples,
             oursOverRelay: Number((percentile(ours.app, 50) / percentile(relayed.app, 50)).toFixed(2)),
+            relayDecryptedP50: Number(percentile(relayed.decrypted, 50).toFixed(3)),
+            relayDecryptedRatio: Number((percentile(relayed.decrypted, 50) / percentile(bare.channel, 50)).toFixed(2)),
             unixOneWayP50: Number(percentile(unixOneWay.fromRelay, 50).toFixed(3)),
           },
         },
