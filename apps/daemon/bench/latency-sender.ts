@@ -1,8 +1,8 @@
-// The app server of the push server -> app latency case, in a process of its own as an app server
-// is. In the bench process, the 201 reached the app's process before any message that goes
-// through a daemon, and reading it (fetch's response handling) held up the IPC frame that arrived
-// meanwhile by 0.2-0.4 ms: a delay no deployment has, since an app server never runs in its
-// app's process. For the same reason this process says nothing while a push is on its way: the
+// The app server of the push server -> app latency case in a process of its own, as an app
+// server is in a deployment (FOSSPUSH_BENCH_LATENCY_SENDER=process); by default the bench process
+// plays it. In the bench process, the 201 reaches the app's process before any message that goes
+// through a daemon, and reading it may hold up a frame that arrives meanwhile. So that this
+// process does not do the same by answering, it says nothing while a push is on its way: the
 // bench asks for the times (`process.hrtime`, shared with it) once the message has arrived.
 //
 // Parent -> child (process IPC), { id, cmd: 'hops', args }:

@@ -32,10 +32,12 @@ import type { SenderRequest, SentPush } from './latency-sender.js';
 
 const ROUNDS = Number(process.env['FOSSPUSH_BENCH_LATENCY_ROUNDS'] ?? 5);
 /**
- * `inline` runs the app server in the bench process, as the bench did until the bare relay
- * showed what that costs (latency-sender.ts); by default it has a process of its own.
+ * `process` runs the app server in a process of its own (latency-sender.ts), as a deployment
+ * has it, instead of in the bench (app) process, where its 201 may keep the app's process busy
+ * when a frame arrives. In alternating runs the two layouts gave the same ratios within the
+ * noise of a shared machine (docs/daemon.md), so the default stays as earlier figures were taken.
  */
-const SENDER_INLINE = process.env['FOSSPUSH_BENCH_LATENCY_SENDER'] === 'inline';
+const SENDER_INLINE = process.env['FOSSPUSH_BENCH_LATENCY_SENDER'] !== 'process';
 const PER_ROUND = 40;
 const WARMUP = 20;
 /**
