@@ -3,8 +3,13 @@ import type { LogFields } from '@fosspush/core';
 import { createChannelForAccount, createDaemon, type DaemonOptions } from '@fosspush/daemon';
 import { spawnSource } from '@fosspush/testing';
 
-/** A bench daemon in a process of its own (email-daemon.ts, latency-daemon.ts), asked for its hop clocks. */
-export interface DaemonChild<Hops> {
+/**
+ * A bench daemon in a process of its own (email-daemon.ts, latency-daemon.ts, or the bare relay
+ * latency-relay.ts), asked for its hop clocks.
+ */
+export interface DaemonChild<Hops, Ready = unknown> {
+  /** What the child sent with its ready message. */
+  ready: Ready;
   hops(args: Record<string, unknown>): Promise<Hops>;
   stop(): Promise<void>;
 }
@@ -13,19 +18,20 @@ export interface DaemonChild<Hops> {
  * Runs `entry` with its settings as JSON in argv[2]; ready once it sends `{ id: 0 }`. Requests
  * go over the process IPC channel as `{ id, cmd: 'hops', args }`, answered `{ id, result }`.
  */
-export async function startDaemonChild<Hops>(entry: URL, settings: object): Promise<DaemonChild<Hops>> {
+export async function startDaemonChild<Hops, Ready = unknown>(entry: URL, settings: object): Promise<DaemonChild<Hops, Ready>> {
   const child: ChildProcess = spawnSource(entry, [JSON.stringify(settings)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<number, (value: unknown) => void>();
   let nextId = 1;
-  await new Promise<void>((resolve, reject) => {
+  const ready = await new Promise<Ready>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bench daemon exited with ${code}`)));
     child.on('message', (message: { id: number; result: unknown }) => {
-      if (message.id === 0) resolve();
+      if (message.id === 0) resolve(message.result as Ready);
       waiting.get(message.id)?.(message.result);
       waiting.delete(message.id);
     });
   });
   return {
+    ready,
     hops: (args) =>
       new Promise((resolve) => {
         const id = nextId++;

@@ -5,12 +5,13 @@
 // - IPC round trip (a `registrations` call) vs a bare newline echo over a Unix socket, both cross-process;
 // - daemon -> app messages/s over IPC vs a bare Unix socket carrying the same frames;
 // - push server -> app latency (daemon, IPC, SDK decryption) vs push server -> a bare WebSocket channel,
-//   hop by hop (latency.ts).
+//   hop by hop, and the floor: that channel in a second process relaying over a Unix socket (latency.ts).
 //
 //   FOSSPUSH_BENCH_ONLY=latency   run only these suites: connections (connections, idle, IPC round
 //                                 trip), stream, latency
 //   FOSSPUSH_BENCH_IDLE_MS=5000   a shorter idle window
 //   FOSSPUSH_BENCH_LATENCY_ROUNDS=5  alternating latency rounds of 40 pushes a side
+//   FOSSPUSH_BENCH_LATENCY_SENDER=process  the latency case's app server in a process of its own
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -276,7 +277,7 @@ try {
     const latency = await measureLatency(server.url, dir);
     console.log('\npush server -> app, per hop (ms after the app server started encrypting):');
     console.table(latency.hops);
-    cases.push(latency.benchCase(LATENCY_TARGET_RATIO));
+    cases.push(...latency.benchCases(LATENCY_TARGET_RATIO));
   }
 } finally {
   for (const stop of stopAll.reverse()) await stop().catch(() => undefined);

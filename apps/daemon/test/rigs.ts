@@ -65,10 +65,15 @@ export interface PushServerProcess extends Running {
   readonly url: string;
 }
 
-/** `fosspush-server` on loopback with a SQLite file, so a restart on the same port keeps its queue. */
+/**
+ * `fosspush-server` on loopback with a SQLite file, so a restart on the same port keeps its queue.
+ * One process (`--shards 1`): with its default of one shard per core, a SIGKILL reached only the
+ * supervisor, and the orphaned shard 0 could still hold the port when the test restarted the
+ * server on it (EADDRINUSE on a loaded machine).
+ */
 export async function startPushServer(options: { db: string; port?: number; host?: '127.0.0.1' | '[::1]' }): Promise<PushServerProcess> {
   const listen = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`;
-  const running = run(PUSH_SERVER, ['--listen', listen, '--db', options.db, '--log-level', 'warn']);
+  const running = run(PUSH_SERVER, ['--listen', listen, '--shards', '1', '--db', options.db, '--log-level', 'warn']);
   const url = await waitFor('push server listening', running, async () => /listening on (http:\/\/\S+)/.exec(running.output())?.[1]?.replace(/\/$/, ''));
   return { ...running, url };
 }

@@ -73,6 +73,12 @@ export interface StoreRecord {
   readonly expiresAt?: number;
 }
 
+/** A de-duplication key and how long it is remembered (`markSeen`'s arguments). */
+export interface SeenMark {
+  readonly key: string;
+  readonly expiresAt: number;
+}
+
 export interface EnqueueResult {
   message: StoredMessage;
   /** The id of the queued message this one replaced through its topic, if any. */
@@ -120,6 +126,17 @@ export interface Store {
    * offers `ackSync` too, and the conformance suite holds both to the async methods' behaviour.
    */
   enqueueSync?(registrationId: string, message: PushMessage): EnqueueResult;
+  /**
+   * `enqueue` and `markSeen` in one atomic step, for a receiver that stores what it takes and
+   * de-duplicates redeliveries (the daemon): resolves to `undefined`, changing nothing, when
+   * `seen.key` is already marked (a redelivery of something taken before, queued or acked since);
+   * otherwise enqueues exactly as `enqueue` does and marks `seen.key` until `seen.expiresAt`, both
+   * or neither. The mark is set when the message is queued for `registrationId` afterwards (created
+   * now, or the same id already queued for it), never when the enqueue rejects (NOT_FOUND) or the
+   * id is queued for another registration: a key marked for a message that is not stored would
+   * drop its redelivery, a lost message. Two calls with one key never both enqueue.
+   */
+  enqueueUnseen(registrationId: string, message: PushMessage, seen: SeenMark): Promise<EnqueueResult | undefined>;
   /** Queued, unexpired messages in `seq` order. */
   listMessages(query: MessageQuery): Promise<StoredMessage[]>;
   getMessage(id: string): Promise<StoredMessage | undefined>;

@@ -118,6 +118,22 @@ describe('fosspushd with an in-memory channel', () => {
     expect((await ipc.call('messages', auth)).messages).toEqual([]);
   });
 
+  it('a late redelivery of an acked message leaves the newer message of its topic queued', async () => {
+    await start();
+    const ipc = await client();
+    const reg = await ipc.call('register', { appId: 'app.a', instance: 'gcm', keys: await publicKeys() });
+    const auth = { appId: 'app.a', credential: reg.credential as string };
+    const older = channel().push('sub1', { topic: 'score' });
+    await vi.waitFor(() => expect(channel().acks).toEqual([older.id]));
+    await ipc.call('ack', { ...auth, messageIds: [older.id] });
+    const newer = channel().push('sub1', { topic: 'score' });
+    await vi.waitFor(() => expect(channel().acks).toHaveLength(2));
+    channel().push('sub1', older); // the far side never got the first ack
+    await vi.waitFor(() => expect(channel().acks).toHaveLength(3));
+    // Taken out as a duplicate before it reaches the queue, so its topic replaces nothing.
+    expect((await ipc.call('messages', auth)).messages.map((m) => m.id)).toEqual([newer.id]);
+  });
+
   it('survives a restart: same registrations, same token, unread messages kept', async () => {
     await start();
     let ipc = await client();

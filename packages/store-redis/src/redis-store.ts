@@ -122,6 +122,30 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
     return messages;
   };
 
+  /** The `enqueue` script's arguments after the prefix (`enqueueUnseen` takes them first too). */
+  const enqueueArgs = (registrationId: string, message: PushMessage) =>
+    [
+      registrationId,
+      clock.now(),
+      message.id,
+      message.payload,
+      message.ttlSeconds,
+      message.urgency,
+      message.topic ?? '',
+      message.sentAt,
+      expiresAt(message),
+    ] as const;
+
+  /** The `enqueue` script's reply: NOT_FOUND thrown, the queued copy, or the message created. */
+  const toEnqueueResult = (registrationId: string, message: PushMessage, reply: readonly Reply[]): EnqueueResult => {
+    const status = text(reply[0]);
+    if (status === 'NOT_FOUND') throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
+    if (status === 'EXISTS') return { message: toMessage(reply.slice(1)), created: false };
+    const replacedId = text(reply[1]);
+    const stored = storedMessage(message, { seq: Number(text(reply[2])), registrationId, owner: text(reply[3]) });
+    return replacedId === '' ? { message: stored, created: true } : { message: stored, created: true, replacedId };
+  };
+
   return {
     putRegistration: (r) =>
       withStoreErrors(async () => {
@@ -155,26 +179,12 @@ export function createRedisStore(options: RedisStoreOptions = {}): Store {
         return ids.flatMap((id, i) => toRegistration(id, (hashes[i]?.[1] ?? {}) as Record<string, string>) ?? []);
       }),
 
-    enqueue: (registrationId, message: PushMessage) =>
-      withStoreErrors(async (): Promise<EnqueueResult> => {
-        const reply = (await run(
-          'enqueue',
-          registrationId,
-          clock.now(),
-          message.id,
-          message.payload,
-          message.ttlSeconds,
-          message.urgency,
-          message.topic ?? '',
-          message.sentAt,
-          expiresAt(message),
-        )) as Reply[];
-        const status = text(reply[0]);
-        if (status === 'NOT_FOUND') throw new FosspushError('NOT_FOUND', `no registration ${registrationId}`);
-        if (status === 'EXISTS') return { message: toMessage(reply.slice(1)), created: false };
-        const replacedId = text(reply[1]);
-        const stored = storedMessage(message, { seq: Number(text(reply[2])), registrationId, owner: text(reply[3]) });
-        return replacedId === '' ? { message: stored, created: true } : { message: stored, created: true, replacedId };
+    enqueue: (registrationId, message) =>
+      withStoreErrors(async () => toEnqueueResult(registrationId, message, (await run('enqueue', ...enqueueArgs(registrationId, message))) as Reply[])),
+    enqueueUnseen: (registrationId, message, seen) =>
+      withStoreErrors(async () => {
+        const reply = (await run('enqueueUnseen', ...enqueueArgs(registrationId, message), seen.key, seen.expiresAt)) as Reply[];
+        return text(reply[0]) === 'SEEN' ? undefined : toEnqueueResult(registrationId, message, reply);
       }),
     listMessages: (query) => withStoreErrors(() => listMessages(query)),
     getMessage: (id) =>

@@ -56,6 +56,49 @@ local function delete_registration(P, id)
 end
 `;
 
+const ENQUEUE_MESSAGE = `
+local function enqueue_message(P, rid, now, id, payload, ttl, urgency, topic, sent, expiry)
+  now = tonumber(now)
+  local reg = redis.call('HMGET', P .. 'r:' .. rid, 'owner', 'expiresAt')
+  if not reg[1] or (reg[2] and tonumber(reg[2]) <= now) then return {'NOT_FOUND'} end
+  local owner = reg[1]
+  local key = P .. 'm:' .. id
+  if redis.call('EXISTS', key) == 1 then
+    local result = {'EXISTS'}
+    for _, value in ipairs(redis.call('HMGET', key, unpack(FIELDS))) do table.insert(result, value or '') end
+    return result
+  end
+  local replaced = ''
+  if topic ~= '' then
+    local previous = redis.call('HGET', P .. 't:' .. rid, topic)
+    if previous then
+      remove_message(P, previous)
+      replaced = previous
+    end
+    redis.call('HSET', P .. 't:' .. rid, topic, id)
+  end
+  local seq = redis.call('INCR', P .. 'seq')
+  redis.call('HSET', key, 'id', id, 'seq', seq, 'rid', rid, 'owner', owner, 'payload', payload, 'ttl', ttl,
+    'urg', urgency, 'topic', topic, 'sent', sent, 'exp', expiry)
+  redis.call('ZADD', P .. 'qo:' .. owner, seq, id)
+  redis.call('ZADD', P .. 'qr:' .. rid, seq, id)
+  redis.call('ZADD', P .. 'qa', seq, id)
+  redis.call('ZADD', P .. 'mexp', expiry, id)
+  return {'CREATED', replaced, seq, owner}
+end
+`;
+
+const SEEN = `
+local function is_seen(P, key, now)
+  local known = redis.call('GET', P .. 's:' .. key)
+  return known and tonumber(known) > now
+end
+local function mark_seen(P, key, expiry)
+  redis.call('SET', P .. 's:' .. key, expiry)
+  redis.call('ZADD', P .. 'sexp', expiry, key)
+end
+`;
+
 const RECORD_MEMBER = `
 local function record_member(namespace, id) return #namespace .. ':' .. namespace .. id end
 `;
@@ -108,34 +151,21 @@ return delete_registration(ARGV[1], ARGV[2])`,
    * Returns {'NOT_FOUND'}, {'EXISTS', fields...} or {'CREATED', replacedId or '', seq, owner}:
    * the caller has the rest, so the payload does not travel back.
    */
-  enqueue: `${REMOVE_MESSAGE}${FIELDS}
-local P, rid, now, id, topic = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[8]
-local reg = redis.call('HMGET', P .. 'r:' .. rid, 'owner', 'expiresAt')
-if not reg[1] or (reg[2] and tonumber(reg[2]) <= now) then return {'NOT_FOUND'} end
-local owner = reg[1]
-local key = P .. 'm:' .. id
-if redis.call('EXISTS', key) == 1 then
-  local result = {'EXISTS'}
-  for _, value in ipairs(redis.call('HMGET', key, unpack(FIELDS))) do table.insert(result, value or '') end
-  return result
-end
-local replaced = ''
-if topic ~= '' then
-  local previous = redis.call('HGET', P .. 't:' .. rid, topic)
-  if previous then
-    remove_message(P, previous)
-    replaced = previous
-  end
-  redis.call('HSET', P .. 't:' .. rid, topic, id)
-end
-local seq = redis.call('INCR', P .. 'seq')
-redis.call('HSET', key, 'id', id, 'seq', seq, 'rid', rid, 'owner', owner, 'payload', ARGV[5], 'ttl', ARGV[6],
-  'urg', ARGV[7], 'topic', topic, 'sent', ARGV[9], 'exp', ARGV[10])
-redis.call('ZADD', P .. 'qo:' .. owner, seq, id)
-redis.call('ZADD', P .. 'qr:' .. rid, seq, id)
-redis.call('ZADD', P .. 'qa', seq, id)
-redis.call('ZADD', P .. 'mexp', ARGV[10], id)
-return {'CREATED', replaced, seq, owner}`,
+  enqueue: `${REMOVE_MESSAGE}${FIELDS}${ENQUEUE_MESSAGE}
+return enqueue_message(unpack(ARGV, 1, 10))`,
+
+  /**
+   * ARGV: enqueue's, then the seen key and its expiresAt. Returns {'SEEN'} when the key is marked,
+   * having changed nothing, else enqueue's reply; marks the key when the message is then queued
+   * for the registration, after every other write, so nothing is marked when the enqueue refuses.
+   */
+  enqueueUnseen: `${REMOVE_MESSAGE}${FIELDS}${ENQUEUE_MESSAGE}${SEEN}
+local P, rid, now, key, expiry = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[11], ARGV[12]
+if is_seen(P, key, now) then return {'SEEN'} end
+local result = enqueue_message(unpack(ARGV, 1, 10))
+-- EXISTS is followed by FIELDS: id, seq, rid...
+if result[1] == 'CREATED' or (result[1] == 'EXISTS' and result[4] == rid) then mark_seen(P, key, expiry) end
+return result`,
 
   /**
    * ARGV: P, index key suffix, afterSeq, now, limit, owner filter ('' = any).
@@ -164,12 +194,10 @@ return out`,
 return remove_message(ARGV[1], ARGV[2])`,
 
   /** ARGV: P, key, expiresAt, now. Returns 1 the first time, 0 for a replay. */
-  markSeen: `
+  markSeen: `${SEEN}
 local P, key, expiry, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local known = redis.call('GET', P .. 's:' .. key)
-if known and tonumber(known) > now then return 0 end
-redis.call('SET', P .. 's:' .. key, expiry)
-redis.call('ZADD', P .. 'sexp', expiry, key)
+if is_seen(P, key, now) then return 0 end
+mark_seen(P, key, expiry)
 return 1`,
 
   /** ARGV: P, namespace, id, JSON, expiresAt ('' = never). */

@@ -7,6 +7,7 @@ import {
   type PushMessage,
   type Registration,
   resolveRuntime,
+  type SeenMark,
   type Store,
   type StoredMessage,
   type StoreOptions,
@@ -239,6 +240,17 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     return true;
   });
 
+  // Enqueue and mark in one savepoint: a NOT_FOUND (or any failure) backs out the mark with the
+  // rest, which marking in the same group commit as a separate call would not do.
+  const enqueueUnseen = db.transaction((registrationId: string, message: PushMessage, seen: SeenMark): EnqueueResult | undefined => {
+    const known = sql.seenExpiry.get(seen.key);
+    if (known && known.expires_at > clock.now()) return undefined;
+    const result =
+      message.topic === undefined ? enqueue(registrationId, message) : enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string });
+    if (result.message.registrationId === registrationId) sql.putSeen.run(seen.key, seen.expiresAt);
+    return result;
+  });
+
   const purge = db.transaction((now: number): number => {
     const { changes } = sql.purgeMessages.run(now);
     sql.purgeRegistrations.run(now);
@@ -346,6 +358,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       }),
     ack: (messageId) => inNextBatch(removeMessage, messageId, undefined),
     markSeen: (key, expiry) => inNextBatch(() => markSeen(key, expiry)),
+    enqueueUnseen: (registrationId, message, seen) => inNextBatch(() => enqueueUnseen(registrationId, message, seen)),
     putRecord: (namespace, record) =>
       inNextBatch(() => {
         sql.putRecord.run(namespace, record.id, JSON.stringify(record.value), record.expiresAt ?? null);

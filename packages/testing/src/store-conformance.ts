@@ -264,6 +264,73 @@ export function describeStoreConformance(driver: string, harness: StoreHarness):
       });
     });
 
+    describe('enqueue with a seen mark (enqueueUnseen)', () => {
+      const mark = (key: string, expiresAt = T0 + 60_000) => ({ key, expiresAt });
+      beforeEach(async () => {
+        await store.putRegistration(registration('a'));
+        await store.putRegistration(registration('b'));
+      });
+
+      it('enqueues and marks the key in one call; the key then stops another enqueue', async () => {
+        const first = await store.enqueueUnseen('a', message({ payload: [7] }), mark('a/1'));
+        expect(first?.created).toBe(true);
+        expect(await store.getMessage(first?.message.id ?? '')).toEqual(first?.message);
+        expect(await store.enqueueUnseen('a', message(), mark('a/1'))).toBeUndefined();
+        expect(await store.markSeen('a/1', T0 + 60_000)).toBe(false);
+        expect((await store.listMessages({ owner: 'device-1' })).map((m) => m.id)).toEqual([first?.message.id]);
+      });
+
+      it('changes nothing for a key already seen: no topic replacement, no new seq', async () => {
+        const queued = await store.enqueue('a', message({ topic: 'score', payload: [2] }));
+        await store.markSeen('a/old', T0 + 60_000);
+        expect(await store.enqueueUnseen('a', message({ id: 'old', topic: 'score', payload: [1] }), mark('a/old'))).toBeUndefined();
+        expect(await store.listMessages({ registrationId: 'a' })).toEqual([queued.message]);
+        const next = await store.enqueue('b', message());
+        expect(next.message.seq).toBe(queued.message.seq + 1);
+      });
+
+      it('marks nothing when the enqueue is refused, even beside other writes committed with it', async () => {
+        await store.putRegistration(registration('brief', 'device-1', { expiresAt: T0 + 1000 }));
+        clock.advance(1000);
+        const calls = await Promise.allSettled([
+          store.enqueueUnseen('missing', message(), mark('missing/1')),
+          store.enqueueUnseen('a', message(), mark('a/1')),
+          store.enqueueUnseen('brief', message(), mark('brief/1')),
+          store.markSeen('other', T0 + 60_000),
+        ]);
+        expect(calls.map((call) => call.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
+        for (const refused of [calls[0], calls[2]]) expect(refused).toSatisfy((c: PromiseSettledResult<unknown>) => c.status === 'rejected' && isFosspushError(c.reason, 'NOT_FOUND'));
+        expect(await store.markSeen('missing/1', T0 + 60_000)).toBe(true);
+        expect(await store.markSeen('brief/1', T0 + 60_000)).toBe(true);
+        expect(await store.markSeen('a/1', T0 + 60_000)).toBe(false);
+      });
+
+      it('enqueues once for two concurrent calls with one key', async () => {
+        const results = await Promise.all([store.enqueueUnseen('a', message(), mark('a/x')), store.enqueueUnseen('a', message(), mark('a/x'))]);
+        expect(results.filter((result) => result !== undefined)).toHaveLength(1);
+        expect(await store.listMessages({ registrationId: 'a' })).toHaveLength(1);
+      });
+
+      it('returns an id already queued unchanged, marked only when it is queued for that registration', async () => {
+        const queued = await store.enqueue('a', message({ id: 'same' }));
+        expect(await store.enqueueUnseen('a', message({ id: 'same', payload: [9] }), mark('a/same'))).toEqual({ message: queued.message, created: false });
+        expect(await store.markSeen('a/same', T0 + 60_000)).toBe(false);
+        const elsewhere = await store.enqueueUnseen('b', message({ id: 'same' }), mark('b/same'));
+        expect(elsewhere?.message.registrationId).toBe('a');
+        expect(await store.markSeen('b/same', T0 + 60_000)).toBe(true);
+      });
+
+      it('replaces by topic as enqueue does, and forgets the key when its mark expires', async () => {
+        const first = await store.enqueueUnseen('a', message({ topic: 'news' }), mark('a/1', T0 + 5000));
+        const second = await store.enqueueUnseen('a', message({ topic: 'news', payload: [42] }), mark('a/2', T0 + 5000));
+        expect(second?.replacedId).toBe(first?.message.id);
+        clock.advance(5000);
+        const again = await store.enqueueUnseen('a', message(), mark('a/1', T0 + 10_000));
+        expect(again?.created).toBe(true);
+        expect((await store.listMessages({ registrationId: 'a' })).map((m) => m.id)).toEqual([second?.message.id, again?.message.id]);
+      });
+    });
+
     describe('records', () => {
       const ids = (records: readonly StoreRecord[]) => records.map((r) => r.id);
 

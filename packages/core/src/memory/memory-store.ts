@@ -76,6 +76,10 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
     messages.set(stored.id, stored);
     return replacedId === undefined ? { message: stored, created: true } : { message: stored, created: true, replacedId };
   };
+  const isSeen = (key: string) => {
+    const until = seen.get(key);
+    return until !== undefined && until > clock.now();
+  };
   const ackSync = (messageId: string): boolean => {
     assertOpen();
     const message = messages.get(messageId);
@@ -157,10 +161,17 @@ export function createMemoryStore(options: StoreOptions = {}): Store {
 
     async markSeen(key, expiry) {
       assertOpen();
-      const known = seen.get(key);
-      if (known !== undefined && known > clock.now()) return false;
+      if (isSeen(key)) return false;
       seen.set(key, expiry);
       return true;
+    },
+    async enqueueUnseen(registrationId, message, mark) {
+      assertOpen();
+      if (isSeen(mark.key)) return undefined;
+      // enqueueSync throws before it changes anything, so nothing is marked for a refused message.
+      const result = enqueueSync(registrationId, message);
+      if (result.message.registrationId === registrationId) seen.set(mark.key, mark.expiresAt);
+      return result;
     },
 
     async putRecord(namespace, record) {
