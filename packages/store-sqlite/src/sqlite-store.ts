@@ -233,6 +233,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     return enqueue(registrationId, message, replacedId);
   });
 
+  const queueMessage = (registrationId: string, message: PushMessage): EnqueueResult =>
+    message.topic === undefined ? enqueue(registrationId, message) : enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string });
+
   const markSeen = db.transaction((key: string, expiry: number): boolean => {
     const known = sql.seenExpiry.get(key);
     if (known && known.expires_at > clock.now()) return false;
@@ -245,8 +248,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
   const enqueueUnseen = db.transaction((registrationId: string, message: PushMessage, seen: SeenMark): EnqueueResult | undefined => {
     const known = sql.seenExpiry.get(seen.key);
     if (known && known.expires_at > clock.now()) return undefined;
-    const result =
-      message.topic === undefined ? enqueue(registrationId, message) : enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string });
+    const result = queueMessage(registrationId, message);
     if (result.message.registrationId === registrationId) sql.putSeen.run(seen.key, seen.expiresAt);
     return result;
   });
@@ -314,8 +316,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     });
   }
 
-  const queueMessage = (registrationId: string, message: PushMessage): EnqueueResult =>
-    message.topic === undefined ? enqueue(registrationId, message) : enqueueReplacingTopic(registrationId, message as PushMessage & { topic: string });
   const removeMessage = (messageId: string): boolean => sql.deleteMessage.run(messageId).changes > 0;
 
   const listMessages = (query: MessageQuery): StoredMessage[] => {
