@@ -19,6 +19,7 @@ import {
 import Database from 'better-sqlite3';
 import { MESSAGE_STATEMENTS } from './message-statements.js';
 import { migrate } from './schema.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /**
@@ -115,6 +116,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
     db.close();
     throw error;
   }
+  const inMemory = settings.path === ':memory:' || settings.path === '';
+  const checkpointer = inMemory ? undefined : startWalCheckpointer(db, settings.path, { busyTimeoutMs: settings.busyTimeoutMs });
 
   const sql = {
     putRegistration: db.prepare(
@@ -300,6 +303,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       for (let call = 0; call < batch.length; call += CALL_SLOTS) (batch[call + 4] as Settle)(error);
       return;
     }
+    checkpointer?.committed();
     for (let call = 0; call < batch.length; call += CALL_SLOTS) (batch[call + 3] as Settle)(batch[call]);
   }
 
@@ -385,6 +389,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       if (closed) return;
       closed = true;
       flush();
+      await checkpointer?.close();
       db.close();
     },
   };

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSource } from '@fosspush/testing';
@@ -37,4 +37,19 @@ it('loses no acknowledged write when the writer is SIGKILLed', async () => {
   for (const id of queued) expect(present.has(id), `queued message ${id} lost`).toBe(true);
   for (const id of acked) expect(present.has(id), `acked message ${id} came back`).toBe(false);
   expect(queued.size).toBeGreaterThan(1000);
+}, 60_000);
+
+it('finishes a script whose last step closes the store, the checkpoint thread stopped', async () => {
+  const path = join(dir, 'close-at-end.db');
+  const script = spawnSource(new URL('./close-at-end.ts', import.meta.url), [path]);
+  let output = '';
+  script.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await new Promise((resolve, reject) => {
+    script.on('error', reject);
+    script.on('exit', resolve);
+  });
+  expect({ code, output }).toEqual({ code: 0, output: 'closed\n' });
+  expect(existsSync(`${path}-wal`), 'the last connection to close removes the WAL').toBe(false);
 }, 60_000);
