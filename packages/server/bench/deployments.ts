@@ -23,13 +23,19 @@ export interface Deployment {
   pids: number[];
   devices: Device[];
   wire: DeviceWire;
-  /** Before a memory reading: a full garbage collection in Node servers. */
-  settle(): Promise<void>;
+  /**
+   * Before a memory reading: a full garbage collection in Node servers, answering what their JS
+   * heap and buffers then hold (summed); nothing for nchan.
+   */
+  settle(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
 const pidsOf = (children: Child[]) => children.map((child) => child.process.pid as number);
-const collectGarbage = (children: Child[]) => Promise.all(children.map((child) => child.call('memory'))).then(() => undefined);
+const collectGarbage = async (children: Child[]): Promise<number> => {
+  const used = await Promise.all(children.map((child) => child.call<{ heapUsed: number; external: number }>('memory')));
+  return used.reduce((sum, memory) => sum + memory.heapUsed + memory.external, 0);
+};
 
 const OUR_SERVER = new URL('./our-server.ts', import.meta.url);
 const BARE_SERVER = new URL('./bare-ws-server.ts', import.meta.url);

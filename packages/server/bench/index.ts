@@ -136,8 +136,10 @@ async function memorySuite(): Promise<void> {
   const bare = await withDeployment(bareDeployment(shape), memoryPerDevice);
   const nchan = WITH_NCHAN ? await withDeployment(nchanDeployment({ ...shape, workers: 1 }), memoryPerDevice) : undefined;
   const ours = await withDeployment(ourDeployment({ ...shape, storage: 'memory' }), memoryPerDevice);
-  console.log(`memory per idle device: fosspush ${round(ours.bytes)} B, bare ws ${round(bare.bytes)} B${nchan ? `, nchan ${round(nchan.bytes)} B` : ''}`);
-  reportIdleMemory({ ours: ours.bytes, bare: bare.bytes, nchan: nchan?.bytes });
+  console.log(
+    `memory per idle device: fosspush ${round(ours.bytes)} B RSS (${round(ours.heapBytes ?? 0)} B heap and buffers), bare ws ${round(bare.bytes)} B RSS (${round(bare.heapBytes ?? 0)} B)${nchan ? `, nchan ${round(nchan.bytes)} B RSS` : ''}`,
+  );
+  reportIdleMemory({ ours: ours.bytes, bare: bare.bytes, nchan: nchan?.bytes, oursHeap: ours.heapBytes ?? 0, bareHeap: bare.heapBytes ?? 0 });
 }
 
 /**

@@ -80,8 +80,9 @@ export async function startChild(entry: URL, options: { built?: boolean; cpuProf
 export function settledMemory(): { rss: number; heapUsed: number; external: number } {
   const collect = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < 3; i++) collect?.();
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-  return { rss, heapUsed, external: external + arrayBuffers };
+  const { rss, heapUsed, external } = process.memoryUsage();
+  // external already holds arrayBuffers (Buffers and ArrayBuffers).
+  return { rss, heapUsed, external };
 }
 
 /**

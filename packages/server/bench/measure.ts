@@ -152,19 +152,23 @@ export async function latency(
  * Server memory per connected device: the growth of the server processes' resident set size
  * from half the devices connected to all of them, after a full collection each time in Node
  * servers. Measuring the second half only keeps allocator warm-up (and the garbage of the
- * set-up requests) out of the figure.
+ * set-up requests) out of the figure. For Node servers also what the JS heap and buffers hold
+ * after that collection (`heapBytes`): what the connections keep, without the pages V8 and
+ * malloc keep for later, which make the RSS figure swing by a few KB between runs.
  */
-export async function memoryPerDevice(deployment: Deployment): Promise<{ bytes: number }> {
+export async function memoryPerDevice(deployment: Deployment): Promise<{ bytes: number; heapBytes: number | undefined }> {
   const half = Math.floor(deployment.devices.length / 2);
   const reading = async () => {
     await sleep(1000);
-    await deployment.settle();
-    return rssBytes(deployment.pids);
+    const heap = await deployment.settle();
+    return { rss: rssBytes(deployment.pids), heap };
   };
   const first = await connectFleets({ ...deployment, devices: deployment.devices.slice(0, half) }, 1);
   const before = await reading();
   const second = await connectFleets({ ...deployment, devices: deployment.devices.slice(half) }, 1);
   const after = await reading();
   await Promise.all([first.stop(), second.stop()]);
-  return { bytes: (after - before) / (deployment.devices.length - half) };
+  const added = deployment.devices.length - half;
+  const heapBytes = after.heap === undefined || before.heap === undefined ? undefined : (after.heap - before.heap) / added;
+  return { bytes: (after.rss - before.rss) / added, heapBytes };
 }

@@ -121,7 +121,7 @@ export function reportWholeMachine(results: {
 }
 
 /** Bytes per idle device connection: ours against nchan (the target) and the bare relay. */
-export function reportIdleMemory(bytes: { ours: number; bare: number; nchan: number | undefined }): void {
+export function reportIdleMemory(bytes: { ours: number; bare: number; nchan: number | undefined; oursHeap: number; bareHeap: number }): void {
   const perConnection = (baselineLabel: string, baseline: number, target: number): BenchCase => ({
     name: 'server memory (RSS) per idle device connection (growth from 5,000 to 10,000 devices)',
     unit: 'bytes',
@@ -134,5 +134,14 @@ export function reportIdleMemory(bytes: { ours: number; bare: number; nchan: num
   reportBench('push-server-memory', [
     ...(bytes.nchan === undefined ? [] : [perConnection('nchan (1 worker)', bytes.nchan, 0.5)]),
     perConnection('bare ws', bytes.bare, 1.5),
+    {
+      name: 'server JS heap and buffers per idle device connection, after a full collection (same growth)',
+      unit: 'bytes',
+      higherIsBetter: false,
+      ours: { label: 'fosspush (memory)', value: round(bytes.oursHeap) },
+      baseline: { label: 'bare ws', value: round(bytes.bareHeap) },
+      target: 1.5,
+      ...(bytes.nchan === undefined ? {} : { extra: { nchanRss: round(bytes.nchan), oursHeapVsNchanRss: round(bytes.oursHeap / bytes.nchan, 2) } }),
+    },
   ]);
 }
