@@ -6,7 +6,7 @@ import { manualClock } from '@fosspush/core';
 import { type RedisRig, startRedis } from '@fosspush/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StorageOptions } from '../src/index.js';
-import { connectDevice, push, type StartedServer, startServer, subscribe } from './helpers.js';
+import { connectDevice, push, type StartedServer, startServer, subscribe, type TestDevice } from './helpers.js';
 
 const HOUR = 3600 * 1000;
 const DAY = 24 * HOUR;
@@ -47,6 +47,15 @@ async function serve(storage: StorageOptions, options: { maxSetsPerAddress?: num
   return started.url;
 }
 
+/**
+ * Closes a device and waits until the server has closed its stream too: a stream still open
+ * when the clock jumps is a connected device, and the sweep rightly renews its set.
+ */
+async function disconnect(device: TestDevice, base: string): Promise<void> {
+  await device.close();
+  await vi.waitFor(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fosspush_device_connections 0$/m), { timeout: 5000 });
+}
+
 /** Moves the clock and waits for a sweep that ran after the move. */
 async function advance(ms: number): Promise<void> {
   clock.advance(ms);
@@ -70,14 +79,12 @@ describe.each(storages)('subscription sets expire and are reclaimed (%s)', (_nam
   it('keeps a set a device connected to past the pending time, and reclaims it once unseen for the idle time', async () => {
     const base = await serve(storage());
     const sub = await subscribe(base);
-    const device = await connectDevice(sub.set, { autoAck: true });
-    await device.close();
+    await disconnect(await connectDevice(sub.set, { autoAck: true }), base);
     await advance(2 * HOUR);
     expect((await push(sub, 'seen recently')).status).toBe(201);
     // Connecting again renews the deadline: 30 days from the last connection, not the first.
     await advance(20 * DAY);
-    const again = await connectDevice(sub.set, { autoAck: true });
-    await again.close();
+    await disconnect(await connectDevice(sub.set, { autoAck: true }), base);
     await advance(29 * DAY);
     expect((await push(sub, 'unseen 29 days')).status).toBe(201);
     await advance(2 * DAY);
