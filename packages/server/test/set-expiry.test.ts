@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manualClock } from '@fosspush/core';
+import { createMemoryBroker, createMemoryStore, manualClock } from '@fosspush/core';
 import { type RedisRig, startRedis } from '@fosspush/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StorageOptions } from '../src/index.js';
@@ -107,6 +107,34 @@ describe.each(storages)('subscription sets expire and are reclaimed (%s)', (_nam
     await vi.waitFor(async () => expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fosspush_subscription_sets 0$/m), { timeout: 5000 });
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fosspush_sets_reclaimed_total 3$/m);
     await subscribe(base);
+  }, 20_000);
+});
+
+describe('a sweep the clock overtakes', () => {
+  it('never purges a set marker its reclaim did not see, so the set still goes with 410s', async () => {
+    // The clock jumps past the set's deadline while the sweep's reclaim reads the store (a slow
+    // store, a clock step): the purge that follows must not forget the set unreclaimed.
+    // The store reads the clock serve() sets up.
+    const store = createMemoryStore({ runtime: { clock: { now: () => clock.now() } } });
+    let jumpDuringReclaim = 0;
+    const slowStore = new Proxy(store, {
+      get(target, name) {
+        const value = Reflect.get(target, name);
+        if (name !== 'listExpiringRecords' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: unknown[]) => {
+          const due = await value.apply(target, args);
+          if (jumpDuringReclaim > 0) clock.advance(jumpDuringReclaim);
+          jumpDuringReclaim = 0;
+          return due;
+        };
+      },
+    });
+    const base = await serve({ kind: 'custom', store: slowStore, broker: createMemoryBroker() });
+    const abandoned = await subscribe(base);
+    await advance(HOUR - 60_000);
+    jumpDuringReclaim = 2 * 60_000;
+    await vi.waitFor(() => expect(jumpDuringReclaim).toBe(0), { timeout: 5000 });
+    await vi.waitFor(async () => expect((await push(abandoned, 'after')).status).toBe(410), { timeout: 5000 });
   }, 20_000);
 });
 
