@@ -303,8 +303,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): Store {
       for (let call = 0; call < batch.length; call += CALL_SLOTS) (batch[call + 4] as Settle)(error);
       return;
     }
-    checkpointer?.committed();
     for (let call = 0; call < batch.length; call += CALL_SLOTS) (batch[call + 3] as Settle)(batch[call]);
+    // After settling: whatever the checkpointer does, the batch's callers already have their answers.
+    checkpointer?.committed();
   }
 
   function inNextBatch<T>(work: () => T): Promise<T>;
